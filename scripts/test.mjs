@@ -1,0 +1,35 @@
+// Runs every *.test.ts under the workspaces (or the paths given) with node:test through tsx.
+import { spawn } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('..', import.meta.url).pathname;
+const skip = new Set(['node_modules', 'dist', '.git', '.harrier']);
+
+function collect(dir, out) {
+  for (const name of readdirSync(dir)) {
+    if (skip.has(name)) continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) collect(p, out);
+    else if (name.endsWith('.test.ts')) out.push(relative(root, p));
+  }
+  return out;
+}
+
+const roots = process.argv.slice(2);
+const files = (roots.length ? roots : ['packages', 'services', 'cli', 'test'])
+  .flatMap((r) => {
+    try {
+      return statSync(join(root, r)).isDirectory() ? collect(join(root, r), []) : [r];
+    } catch {
+      return [];
+    }
+  })
+  .sort();
+if (files.length === 0) {
+  console.error('no test files found');
+  process.exit(1);
+}
+const args = ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files];
+const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
+child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
