@@ -78,7 +78,14 @@ export interface TransformerExpr {
 export type FieldLike = FieldExpr | TransformerExpr;
 
 /** Transformer arguments: fields, nested transformers, literal values, or a parenthesised list. */
-export type TransformerArg = FieldLike | ValueExpr | ListExpr;
+export type TransformerArg = FieldLike | ValueExpr | TransformerListExpr;
+
+/** A parenthesised list of transformer arguments: `join("-", (fd.name, fd.directory))`. */
+export interface TransformerListExpr {
+  readonly kind: 'transformer_list';
+  readonly values: readonly (FieldLike | ValueExpr)[];
+  readonly pos: Pos;
+}
 
 /** A literal value (already unquoted and unescaped). */
 export interface ValueExpr {
