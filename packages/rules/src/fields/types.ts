@@ -36,7 +36,9 @@ export type FieldType =
   | 'FLAGS8'
   | 'FLAGS16'
   | 'FLAGS32'
-  | 'SIGTYPE';
+  | 'SIGTYPE'
+  /** evt.rawarg: the argument's own type, known only per event type. */
+  | 'DYNAMIC';
 
 /** How a field takes an argument in `[...]` (or, for evt.arg.NAME, after a dot). */
 export type ArgForm =

@@ -1,0 +1,704 @@
+// Compiles a condition AST into one closure per node. Fields are resolved and type-checked, and
+// literals parsed, once here; per event only field readers and specialised comparisons run.
+
+import type { Expr, FieldExpr, FieldLike, ListExpr, Operand, Pos, TransformerArg, TransformerExpr, ValueExpr } from '../ast.js';
+import type { FieldAccessor, FieldRef, FieldScalar, FieldValue } from '../accessor.js';
+import type { FieldLookup } from '../fields/registry.js';
+import { resolveField } from '../fields/registry.js';
+import type { FieldInfo, FieldType } from '../fields/types.js';
+import {
+  classOf,
+  globToRegExp,
+  inNet,
+  ipKey,
+  isList,
+  opAllowed,
+  parseBool,
+  parseHexBytes,
+  parseIp,
+  parseNet,
+  parseNumber,
+  toBool,
+  toNum,
+  toStr,
+  type IpNet,
+  type ValueClass,
+} from './values.js';
+
+export type Filter<E> = (event: E) => boolean;
+type Getter<E> = (event: E) => FieldValue | undefined;
+
+export interface CompileIssue {
+  readonly message: string;
+  readonly pos: Pos;
+}
+
+export interface CompileWarning extends CompileIssue {
+  readonly code: 'LOAD_UNSAFE_NA_CHECK' | 'LOAD_COMPILE_CONDITION';
+}
+
+export interface CompileOptions {
+  /** Field resolution (default: Harrier's registry). Tests add mock fields through it. */
+  readonly resolve?: (name: string, arg: string | undefined) => FieldLookup;
+  /** A check on a field for which this returns a boolean compiles to that constant (libs' mock fields). */
+  readonly constantCheck?: (field: string) => boolean | undefined;
+}
+
+export type CompileResult<E> =
+  | { readonly ok: true; readonly filter: Filter<E>; readonly fields: readonly FieldRef[]; readonly warnings: readonly CompileWarning[] }
+  | { readonly ok: false; readonly errors: readonly CompileIssue[] };
+
+class CompileFailure extends Error {
+  constructor(
+    message: string,
+    readonly pos: Pos,
+  ) {
+    super(message);
+  }
+}
+
+/** A value source on either side of an operator: a field or a transformer over fields. */
+interface Source<E> {
+  readonly get: Getter<E>;
+  readonly type: FieldType;
+  /** May yield several values (list fields, any-ancestor fields, either-end socket fields). */
+  readonly multi: boolean;
+  readonly text: string;
+}
+
+/** Socket fields that match either end of a connection, read through their one-ended fields. */
+const EITHER_END: Record<string, readonly string[]> = {
+  'fd.ip': ['fd.cip', 'fd.sip'],
+  'fd.port': ['fd.cport', 'fd.sport'],
+  'fd.proto': ['fd.cproto', 'fd.sproto'],
+  'fd.net': ['fd.cip', 'fd.sip'],
+  'fd.cnet': ['fd.cip'],
+  'fd.snet': ['fd.sip'],
+  'fd.lnet': ['fd.lip'],
+  'fd.rnet': ['fd.rip'],
+};
+
+const STRING_TRANSFORMERS = new Set(['tolower', 'toupper', 'basename']);
+
+class Compiler<E> {
+  readonly fields: FieldRef[] = [];
+  readonly warnings: CompileWarning[] = [];
+  private readonly resolve: (name: string, arg: string | undefined) => FieldLookup;
+  private readonly readers = new Map<string, Getter<E>>();
+
+  constructor(
+    private readonly accessor: FieldAccessor<E>,
+    private readonly opts: CompileOptions,
+  ) {
+    this.resolve = opts.resolve ?? resolveField;
+  }
+
+  expr(e: Expr): Filter<E> {
+    switch (e.kind) {
+      case 'and': {
+        const parts = e.children.map((c) => this.expr(c));
+        if (parts.length === 2) {
+          const [a, b] = parts as [Filter<E>, Filter<E>];
+          return (ev) => a(ev) && b(ev);
+        }
+        return (ev) => {
+          for (let i = 0; i < parts.length; i++) if (!parts[i]!(ev)) return false;
+          return true;
+        };
+      }
+      case 'or': {
+        const parts = e.children.map((c) => this.expr(c));
+        if (parts.length === 2) {
+          const [a, b] = parts as [Filter<E>, Filter<E>];
+          return (ev) => a(ev) || b(ev);
+        }
+        return (ev) => {
+          for (let i = 0; i < parts.length; i++) if (parts[i]!(ev)) return true;
+          return false;
+        };
+      }
+      case 'not': {
+        const c = this.expr(e.child);
+        return (ev) => !c(ev);
+      }
+      case 'identifier':
+        throw new CompileFailure(`undefined macro '${e.name}': define it with '- macro: ${e.name}' before use, or fix the name`, e.pos);
+      case 'unary':
+        return this.unary(e.left);
+      case 'binary':
+        return this.binary(e.left, e.op, e.right, e.pos);
+      case 'value':
+      case 'list':
+        throw new CompileFailure('expected a condition, found a value', e.pos);
+    }
+  }
+
+  private constant(left: FieldLike): boolean | undefined {
+    if (left.kind !== 'field' || !this.opts.constantCheck) return undefined;
+    return this.opts.constantCheck(left.name);
+  }
+
+  private unary(left: FieldLike): Filter<E> {
+    const k = this.constant(left);
+    if (k !== undefined) return () => k;
+    const src = this.source(left, false);
+    const g = src.get;
+    return (ev) => {
+      const v = g(ev);
+      return v !== undefined && !(isList(v) && v.length === 0);
+    };
+  }
+
+  // --- sources -------------------------------------------------------------------------------
+
+  private field(f: FieldExpr): Source<E> {
+    const r = this.resolve(f.name, f.arg);
+    if (!r.ok) throw new CompileFailure(r.message, f.pos);
+    const info = r.info;
+    const ref: FieldRef = { name: info.name, arg: r.arg, info };
+    this.fields.push(ref);
+    const text = f.arg === undefined ? f.name : `${f.name}[${f.arg}]`;
+    const multi = info.list === true || (info.arg === 'optional' && r.arg === undefined && /^proc\.a/.test(info.name)) || info.name in EITHER_END;
+    return { get: this.reader(ref), type: info.type, multi, text };
+  }
+
+  private reader(ref: FieldRef): Getter<E> {
+    const key = ref.arg === undefined ? ref.name : `${ref.name}\u0000${ref.arg}`;
+    const cached = this.readers.get(key);
+    if (cached) return cached;
+    let g: Getter<E> | undefined = this.accessor.reader(ref);
+    const parts = EITHER_END[ref.name];
+    if (!g && parts) {
+      const subs = parts.map((p) => {
+        const info = this.resolve(p, undefined);
+        return info.ok ? this.accessor.reader({ name: p, arg: undefined, info: info.info }) : undefined;
+      });
+      const readers = subs.filter((s): s is NonNullable<typeof s> => s !== undefined);
+      g = (ev) => {
+        const out: FieldScalar[] = [];
+        for (const r of readers) {
+          const v = r(ev);
+          if (v !== undefined && !isList(v)) out.push(v);
+        }
+        return out.length ? out : undefined;
+      };
+    }
+    const result: Getter<E> = g ?? (() => undefined);
+    this.readers.set(key, result);
+    return result;
+  }
+
+  private source(x: FieldLike, rhs: boolean): Source<E> {
+    return x.kind === 'field' ? this.field(x) : this.transformer(x, rhs);
+  }
+
+  private transformer(t: TransformerExpr, rhs: boolean): Source<E> {
+    if (t.name === 'val') {
+      if (!rhs) throw new CompileFailure("val() is allowed only on the right-hand side of an operator", t.pos);
+      if (t.arg !== undefined) throw new CompileFailure("filter error: transformer 'val' does not support field arguments", t.pos);
+      const inner = t.values[0];
+      if (t.values.length !== 1 || inner?.kind !== 'field') throw new CompileFailure('val() takes exactly one field', t.pos);
+      return this.field(inner);
+    }
+    if (t.arg !== undefined && t.name !== 'getopt') throw new CompileFailure(`filter error: transformer '${t.name}' does not support field arguments`, t.pos);
+    const args = t.values.map((v) => this.transformerArg(v));
+    const text = `${t.name}(${args.map((a) => a.text).join(', ')})`;
+    const first = args[0];
+    if (!first) throw new CompileFailure(`transformer '${t.name}' needs an argument`, t.pos);
+    if (STRING_TRANSFORMERS.has(t.name) || t.name === 'b64') {
+      if (args.length !== 1) throw new CompileFailure(`transformer '${t.name}' takes exactly one argument`, t.pos);
+      const cls = classOf(first.type);
+      if (!(cls === 'str' || (t.name === 'b64' && cls === 'bytes'))) {
+        throw new CompileFailure(`transformer '${t.name}' does not support field type ${first.type}: use it on text fields`, t.pos);
+      }
+      const fn = STRING_FNS[t.name]!;
+      const g = first.get;
+      return {
+        type: 'CHARBUF',
+        multi: first.multi,
+        text,
+        get: (ev) => {
+          const v = g(ev);
+          if (v === undefined) return undefined;
+          return isList(v) ? v.map((x) => fn(toStr(x))) : fn(toStr(v));
+        },
+      };
+    }
+    if (t.name === 'len') {
+      if (args.length !== 1) throw new CompileFailure("transformer 'len' takes exactly one argument", t.pos);
+      const cls = classOf(first.type);
+      if (!first.multi && cls !== 'str' && cls !== 'bytes') throw new CompileFailure(`transformer 'len' does not support field type ${first.type}`, t.pos);
+      const g = first.get;
+      return {
+        type: 'UINT64',
+        multi: false,
+        text,
+        get: (ev) => {
+          const v = g(ev);
+          if (v === undefined) return undefined;
+          if (isList(v)) return v.length;
+          return v instanceof Uint8Array ? v.length : toStr(v).length;
+        },
+      };
+    }
+    if (t.name === 'concat') {
+      if (args.length < 2) throw new CompileFailure("transformer 'concat' takes at least two arguments", t.pos);
+      const gs = args.map((a) => a.get);
+      return {
+        type: 'CHARBUF',
+        multi: false,
+        text,
+        get: (ev) => {
+          let out = '';
+          for (const g of gs) {
+            const v = g(ev);
+            if (v === undefined) return undefined;
+            out += isList(v) ? v.map(toStr).join('') : toStr(v);
+          }
+          return out;
+        },
+      };
+    }
+    if (t.name === 'join') {
+      if (args.length !== 2) throw new CompileFailure("transformer 'join' takes a separator and a list: join(\"-\", (a, b))", t.pos);
+      const sepSrc = args[0]!;
+      const listSrc = args[1]!;
+      return {
+        type: 'CHARBUF',
+        multi: false,
+        text,
+        get: (ev) => {
+          const sep = sepSrc.get(ev);
+          const v = listSrc.get(ev);
+          if (sep === undefined || v === undefined) return undefined;
+          return isList(v) ? v.map(toStr).join(toStr(sep as FieldScalar)) : toStr(v);
+        },
+      };
+    }
+    if (t.name === 'getopt') {
+      if (args.length !== 2) throw new CompileFailure('transformer \'getopt\' takes the arguments and an option string: getopt(proc.args, "nt:")', t.pos);
+      const argsSrc = args[0]!;
+      const optsSrc = args[1]!;
+      const want = t.arg;
+      return {
+        type: 'CHARBUF',
+        multi: want === undefined,
+        text: want === undefined ? text : `${text}[${want}]`,
+        get: (ev) => {
+          const a = argsSrc.get(ev);
+          const o = optsSrc.get(ev);
+          if (a === undefined || o === undefined) return undefined;
+          const argv = isList(a) ? a.map(toStr) : splitArgs(toStr(a));
+          const parsed = getopt(argv, toStr(o as FieldScalar));
+          if (want === undefined) return parsed.flat;
+          return parsed.values.get(want);
+        },
+      };
+    }
+    throw new CompileFailure(`unknown transformer '${t.name}'`, t.pos);
+  }
+
+  private transformerArg(v: TransformerArg): Source<E> {
+    switch (v.kind) {
+      case 'value': {
+        const s = v.value;
+        return { type: 'CHARBUF', multi: false, text: JSON.stringify(s), get: () => s };
+      }
+      case 'transformer_list': {
+        const parts = v.values.map((x) => this.transformerArg(x));
+        const gs = parts.map((p) => p.get);
+        return {
+          type: 'CHARBUF',
+          multi: true,
+          text: `(${parts.map((p) => p.text).join(', ')})`,
+          get: (ev) => {
+            const out: FieldScalar[] = [];
+            for (const g of gs) {
+              const x = g(ev);
+              if (x === undefined) continue;
+              if (isList(x)) out.push(...x);
+              else out.push(x);
+            }
+            return out;
+          },
+        };
+      }
+      default:
+        return this.source(v, false);
+    }
+  }
+
+  // --- checks --------------------------------------------------------------------------------
+
+  private binary(left: FieldLike, op: string, right: Operand, pos: Pos): Filter<E> {
+    const k = this.constant(left);
+    if (k !== undefined) return () => k;
+    const src = this.source(left, false);
+    const [baseOp, modifier] = op.split(' ') as [string, string | undefined];
+    const cls = classOf(src.type);
+    if (!opAllowed(cls, baseOp)) {
+      throw new CompileFailure(`operator '${baseOp}' is not supported for field '${src.text}' of type ${src.type}`, pos);
+    }
+    if (modifier !== undefined && (cls === 'num' || cls === 'bool' || ['in', 'intersects', 'pmatch', '<', '<=', '>', '>='].includes(baseOp))) {
+      throw new CompileFailure(`modifier '${modifier}' cannot be used with operator '${baseOp}' on field '${src.text}'`, pos);
+    }
+    this.warn(src, left, baseOp, right, pos);
+    if (right.kind === 'field' || right.kind === 'transformer') return this.fieldToField(src, baseOp, this.source(right, true), pos);
+    if (right.kind === 'identifier') throw new CompileFailure(`unexpected name '${right.name}' on the right of '${baseOp}'`, pos);
+
+    const values = right.kind === 'list' ? right.values : [right];
+    const isListOp = baseOp === 'in' || baseOp === 'intersects' || baseOp === 'pmatch';
+    if (!isListOp && modifier === undefined && right.kind === 'list') throw new CompileFailure(`operator '${baseOp}' takes a single value, not a list`, right.pos);
+    if (modifier !== undefined) {
+      const tests = values.map((v) => this.scalarTest(src, baseOp, v));
+      return this.applyModifier(src, modifier, tests);
+    }
+    if (isListOp) return this.wrap(src, this.listTest(src, baseOp, values, right), baseOp === 'in');
+    return this.wrap(src, this.scalarTest(src, baseOp, values[0]!), false, baseOp === '!=');
+  }
+
+  private warn(src: Source<E>, left: FieldLike, op: string, right: Operand, pos: Pos): void {
+    const names: string[] = [];
+    const collect = (x: FieldLike | TransformerArg): void => {
+      if (x.kind === 'field') names.push(x.name);
+      else if (x.kind === 'transformer' || x.kind === 'transformer_list') x.values.forEach(collect);
+    };
+    collect(left);
+    if (names.includes('evt.dir')) {
+      this.warnings.push({ code: 'LOAD_COMPILE_CONDITION', pos, message: "checks on 'evt.dir' are deprecated: Harrier, like Falco, evaluates exit events only, so remove the evt.dir check" });
+    }
+    const unsafe = names.some((n) => n.startsWith('ka.') || n.startsWith('jevt.'));
+    if (!unsafe || !['=', '==', '!=', 'in', 'intersects', 'pmatch'].includes(op)) return;
+    const vals = right.kind === 'list' ? right.values : right.kind === 'value' ? [right] : [];
+    if (vals.some((v) => v.value === '<NA>')) {
+      this.warnings.push({
+        code: 'LOAD_UNSAFE_NA_CHECK',
+        pos,
+        message: `comparing '${src.text}' with <NA> is unsafe: a missing field does not equal the text <NA>; use '${src.text} exists' instead`,
+      });
+    }
+  }
+
+  /** Applies a per-value test to an event value, spreading over multi-valued fields. */
+  private wrap(src: Source<E>, test: (x: FieldScalar) => boolean, every: boolean, negated = false): Filter<E> {
+    const g = src.get;
+    if (!src.multi) {
+      return (ev) => {
+        const v = g(ev);
+        if (v === undefined) return false;
+        if (typeof v === 'object' && isList(v)) return negated || every ? v.length > 0 && v.every(test) : v.some(test);
+        return test(v);
+      };
+    }
+    return (ev) => {
+      const v = g(ev);
+      if (v === undefined) return false;
+      if (!isList(v)) return test(v);
+      if (v.length === 0) return false;
+      return negated || every ? v.every(test) : v.some(test);
+    };
+  }
+
+  private applyModifier(src: Source<E>, modifier: string, tests: ((x: FieldScalar) => boolean)[]): Filter<E> {
+    const g = src.get;
+    const one = (x: FieldScalar): boolean => {
+      switch (modifier) {
+        case 'oneof': {
+          let n = 0;
+          for (const t of tests) if (t(x) && ++n > 1) return false;
+          return n === 1;
+        }
+        case 'anyof':
+          return tests.some((t) => t(x));
+        default:
+          return tests.length > 0 && tests.every((t) => t(x));
+      }
+    };
+    return (ev) => {
+      const v = g(ev);
+      if (v === undefined) return false;
+      return isList(v) ? v.some(one) : one(v);
+    };
+  }
+
+  private listTest(src: Source<E>, op: string, values: readonly ValueExpr[], where: ListExpr | ValueExpr): (x: FieldScalar) => boolean {
+    const cls = classOf(src.type);
+    if (op === 'pmatch') {
+      const prefixes = values.map((v) => v.value);
+      return (x) => pathMatch(toStr(x), prefixes);
+    }
+    switch (cls) {
+      case 'num': {
+        const set = new Set(values.map((v) => this.num(src, v)));
+        return (x) => set.has(toNum(x));
+      }
+      case 'bool': {
+        const set = new Set(values.map((v) => this.bool(v)));
+        return (x) => set.has(toBool(x));
+      }
+      case 'ip':
+      case 'net': {
+        const nets = values.map((v) => this.net(v));
+        return ipTester(nets);
+      }
+      default: {
+        for (const v of values) this.noNul(src, v);
+        const set = new Set(values.map((v) => v.value));
+        void where;
+        return (x) => set.has(typeof x === 'string' ? x : toStr(x));
+      }
+    }
+  }
+
+  private scalarTest(src: Source<E>, op: string, v: ValueExpr): (x: FieldScalar) => boolean {
+    const cls = classOf(src.type);
+    switch (cls) {
+      case 'num':
+        return numTest(op, this.num(src, v));
+      case 'bool': {
+        const b = this.bool(v);
+        return op === '!=' ? (x) => toBool(x) !== b : (x) => toBool(x) === b;
+      }
+      case 'ip':
+      case 'net': {
+        const t = ipTester([this.net(v)]);
+        return op === '!=' ? (x) => !t(x) : t;
+      }
+      case 'bytes':
+        return this.bytesTest(op, v);
+      case 'dyn': {
+        const n = parseNumber(v.value, 'DYNAMIC');
+        const s = strTest(op, v.value, v.pos);
+        if (n === undefined || !['=', '==', '!=', '<', '<=', '>', '>='].includes(op)) return (x) => s(toStr(x));
+        const nt = numTest(op, n);
+        return (x) => (typeof x === 'number' || typeof x === 'bigint' ? nt(x) : s(toStr(x)));
+      }
+      default: {
+        this.noNul(src, v);
+        const t = strTest(op, v.value, v.pos);
+        return (x) => t(typeof x === 'string' ? x : toStr(x));
+      }
+    }
+  }
+
+  private bytesTest(op: string, v: ValueExpr): (x: FieldScalar) => boolean {
+    let needle = v.value;
+    if (op === 'bcontains' || op === 'bstartswith') {
+      const b = parseHexBytes(v.value);
+      if (b === undefined) throw new CompileFailure(`'${op}' takes bytes written as an even number of hexadecimal digits, e.g. 68656c6c6f; got '${v.value}'`, v.pos);
+      needle = b;
+    }
+    switch (op) {
+      case 'contains':
+      case 'bcontains':
+        return (x) => toStr(x).includes(needle);
+      case 'startswith':
+      case 'bstartswith':
+        return (x) => toStr(x).startsWith(needle);
+      case 'endswith':
+        return (x) => toStr(x).endsWith(needle);
+      case '!=':
+        return (x) => toStr(x) !== needle;
+      default:
+        return (x) => toStr(x) === needle;
+    }
+  }
+
+  private fieldToField(left: Source<E>, op: string, right: Source<E>, pos: Pos): Filter<E> {
+    const lc = classOf(left.type);
+    const rc = classOf(right.type);
+    if (lc !== rc && lc !== 'dyn' && rc !== 'dyn') {
+      throw new CompileFailure(`cannot compare field '${left.text}' of type ${left.type} with '${right.text}' of type ${right.type}`, pos);
+    }
+    if (op === 'in' || op === 'intersects' || op === 'pmatch') {
+      const lg = left.get;
+      const rg = right.get;
+      return (ev) => {
+        const l = lg(ev);
+        const r = rg(ev);
+        if (l === undefined || r === undefined) return false;
+        const rs = (isList(r) ? r : [r]).map(toStr);
+        const ls = (isList(l) ? l : [l]).map(toStr);
+        if (op === 'pmatch') return ls.some((x) => pathMatch(x, rs));
+        const set = new Set(rs);
+        return op === 'in' ? ls.every((x) => set.has(x)) : ls.some((x) => set.has(x));
+      };
+    }
+    const lg = left.get;
+    const rg = right.get;
+    const numeric = lc === 'num';
+    return (ev) => {
+      const l = lg(ev);
+      const r = rg(ev);
+      if (l === undefined || r === undefined || isList(l) || isList(r)) return false;
+      if (numeric) return numTest(op, toNum(r))(l);
+      return strTest(op, toStr(r), pos)(toStr(l));
+    };
+  }
+
+  private num(src: Source<E>, v: ValueExpr): number {
+    const n = parseNumber(v.value, src.type);
+    if (n === undefined) throw new CompileFailure(`'${v.value}' is not a valid number for field '${src.text}' of type ${src.type}`, v.pos);
+    return n;
+  }
+
+  private bool(v: ValueExpr): boolean {
+    const b = parseBool(v.value);
+    if (b === undefined) throw new CompileFailure(`'${v.value}' is not a boolean: write true or false`, v.pos);
+    return b;
+  }
+
+  private net(v: ValueExpr): IpNet {
+    const n = parseNet(v.value);
+    if (!n) throw new CompileFailure(`'${v.value}' is not an IP address or network (e.g. 10.0.0.1, 10.0.0.0/8, ::1)`, v.pos);
+    return n;
+  }
+
+  private noNul(src: Source<E>, v: ValueExpr): void {
+    if (v.value.includes('\0')) throw new CompileFailure(`a NUL byte cannot appear in a value compared with text field '${src.text}'`, v.pos);
+  }
+}
+
+const STRING_FNS: Record<string, (s: string) => string> = {
+  tolower: (s) => s.toLowerCase(),
+  toupper: (s) => s.toUpperCase(),
+  basename: (s) => {
+    const i = s.lastIndexOf('/');
+    return i < 0 ? s : s.slice(i + 1);
+  },
+  b64: (s) => Buffer.from(s, 'base64').toString('latin1'),
+};
+
+function numTest(op: string, n: number): (x: FieldScalar) => boolean {
+  switch (op) {
+    case '!=':
+      return (x) => toNum(x) !== n;
+    case '<':
+      return (x) => toNum(x) < n;
+    case '<=':
+      return (x) => toNum(x) <= n;
+    case '>':
+      return (x) => toNum(x) > n;
+    case '>=':
+      return (x) => toNum(x) >= n;
+    default:
+      return (x) => (typeof x === 'number' ? x : toNum(x)) === n;
+  }
+}
+
+function strTest(op: string, s: string, pos: Pos): (x: string) => boolean {
+  switch (op) {
+    case '=':
+    case '==':
+      return (x) => x === s;
+    case '!=':
+      return (x) => x !== s;
+    case '<':
+      return (x) => x < s;
+    case '<=':
+      return (x) => x <= s;
+    case '>':
+      return (x) => x > s;
+    case '>=':
+      return (x) => x >= s;
+    case 'contains':
+      return (x) => x.includes(s);
+    case 'icontains': {
+      const l = s.toLowerCase();
+      return (x) => x.toLowerCase().includes(l);
+    }
+    case 'startswith':
+      return (x) => x.startsWith(s);
+    case 'endswith':
+      return (x) => x.endsWith(s);
+    case 'glob': {
+      const re = globToRegExp(s, false);
+      return (x) => re.test(x);
+    }
+    case 'iglob': {
+      const re = globToRegExp(s, true);
+      return (x) => re.test(x);
+    }
+    case 'regex': {
+      let re: RegExp;
+      try {
+        re = new RegExp(s);
+      } catch (err) {
+        throw new CompileFailure(`invalid regular expression '${s}': ${(err as Error).message}`, pos);
+      }
+      return (x) => re.test(x);
+    }
+    default:
+      throw new CompileFailure(`operator '${op}' cannot compare text`, pos);
+  }
+}
+
+function ipTester(nets: readonly IpNet[]): (x: FieldScalar) => boolean {
+  const exact = new Set(nets.filter((n) => n.bits === 128).map((n) => ipKey(n.addr)));
+  const ranges = nets.filter((n) => n.bits < 128);
+  let lastIn: string | undefined;
+  let lastOut = false;
+  return (x) => {
+    const s = toStr(x);
+    if (s === lastIn) return lastOut;
+    const ip = parseIp(s);
+    let r = false;
+    if (ip) r = exact.has(ipKey(ip)) || ranges.some((n) => inNet(ip, n));
+    lastIn = s;
+    lastOut = r;
+    return r;
+  };
+}
+
+/** True when `path` equals one of the prefixes or lies below one (path components, not characters). */
+export function pathMatch(path: string, prefixes: readonly string[]): boolean {
+  for (const p of prefixes) {
+    if (path === p) return true;
+    if (p.endsWith('/') ? path.startsWith(p) : path.startsWith(p + '/')) return true;
+    if (p.includes('*') && globToRegExp(p, false).test(path)) return true;
+  }
+  return false;
+}
+
+function splitArgs(s: string): string[] {
+  return s.split(' ').filter((x) => x.length > 0);
+}
+
+/** POSIX getopt over argv: options that take a value are followed by ':' in the option string. */
+function getopt(argv: readonly string[], optstring: string): { flat: string[]; values: Map<string, string> } {
+  const flat: string[] = [];
+  const values = new Map<string, string>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === '--') break;
+    if (!a.startsWith('-') || a === '-') continue;
+    for (let j = 1; j < a.length; j++) {
+      const c = a[j]!;
+      const at = optstring.indexOf(c);
+      if (at < 0) continue;
+      if (optstring[at + 1] === ':') {
+        const val = j + 1 < a.length ? a.slice(j + 1) : (argv[++i] ?? '');
+        flat.push(c, val);
+        values.set(c, val);
+        break;
+      }
+      flat.push(c);
+      values.set(c, '');
+    }
+  }
+  return { flat, values };
+}
+
+/** Compiles a condition whose macros and lists are already expanded. Errors are values. */
+export function compileFilter<E>(ast: Expr, accessor: FieldAccessor<E>, opts: CompileOptions = {}): CompileResult<E> {
+  const c = new Compiler(accessor, opts);
+  try {
+    const filter = c.expr(ast);
+    return { ok: true, filter, fields: c.fields, warnings: c.warnings };
+  } catch (err) {
+    if (err instanceof CompileFailure) return { ok: false, errors: [{ message: err.message, pos: err.pos }] };
+    throw err;
+  }
+}
+
+export type { FieldInfo };
