@@ -1,0 +1,241 @@
+// Rule outputs: `%field` interpolation compiled once per rule, Falco's priorities, and the two
+// alert renderings Falco users know: the text line and the JSON object.
+
+import type { FieldAccessor, FieldRef, FieldValue } from '../accessor.js';
+import { parseCondition } from '../filter/parser.js';
+import { compileFilter } from '../compiler/compile.js';
+import type { FieldLookup } from '../fields/registry.js';
+import { resolveField } from '../fields/registry.js';
+import { classOf } from '../compiler/values.js';
+import type { Expr, FieldLike } from '../ast.js';
+
+export const PRIORITIES = ['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug'] as const;
+export type Priority = (typeof PRIORITIES)[number];
+
+/** Parses a priority as rules and configs write it (`WARNING`, `info`, `Informational`...). */
+export function parsePriority(text: string): Priority | undefined {
+  const t = text.trim().toLowerCase();
+  if (t === 'info') return 'Informational';
+  return PRIORITIES.find((p) => p.toLowerCase() === t);
+}
+
+/** 0 = Emergency (most severe) .. 7 = Debug. */
+export function priorityRank(p: Priority): number {
+  return PRIORITIES.indexOf(p);
+}
+
+interface Piece<E> {
+  readonly text?: string;
+  readonly key?: string;
+  readonly get?: (e: E) => FieldValue | undefined;
+  readonly kind?: 'num' | 'bool' | 'str';
+}
+
+export interface RenderedOutput {
+  readonly text: string;
+  readonly fields: Record<string, string | number | boolean | null>;
+}
+
+export interface CompiledOutput<E> {
+  readonly format: string;
+  readonly fields: readonly FieldRef[];
+  render(event: E): RenderedOutput;
+}
+
+export type OutputCompileResult<E> = { ok: true; output: CompiledOutput<E> } | { ok: false; message: string; offset: number };
+
+const FIELD_AT = /^(?:[a-zA-Z][a-zA-Z0-9_]*\((?:[^()]|\([^()]*\))*\)(?:\[[^\]]*\])?|[a-zA-Z][a-zA-Z0-9_]*(?:\.[a-zA-Z0-9_]+)+(?:\[[^\]]*\])?)/;
+
+/** `%container.info` stands for the container's identity, as in Falco. */
+const ALIASES: Record<string, string> = { 'container.info': 'container_id=%container.id container_name=%container.name' };
+
+export function renderValue(v: FieldValue | undefined): string {
+  if (v === undefined) return '<NA>';
+  if (Array.isArray(v)) return `(${v.map((x) => renderValue(x)).join(',')})`;
+  if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
+  return String(v);
+}
+
+/** Compiles an output format against an accessor. Unknown fields are errors. */
+export function compileOutput<E>(format: string, accessor: FieldAccessor<E>, resolve: (n: string, a: string | undefined) => FieldLookup = resolveField): OutputCompileResult<E> {
+  let fmt = format;
+  for (const [alias, repl] of Object.entries(ALIASES)) fmt = fmt.replaceAll(`%${alias}`, repl);
+  const pieces: Piece<E>[] = [];
+  const refs: FieldRef[] = [];
+  let lit = '';
+  for (let i = 0; i < fmt.length; i++) {
+    const c = fmt[i]!;
+    if (c !== '%') {
+      lit += c;
+      continue;
+    }
+    const m = FIELD_AT.exec(fmt.slice(i + 1, i + 1 + 512));
+    if (!m) {
+      lit += c;
+      continue;
+    }
+    const token = m[0];
+    const parsed = parseCondition(`${token} exists`);
+    if (!parsed.ok || parsed.ast.kind !== 'unary') return { ok: false, message: `invalid output field '%${token}'`, offset: i };
+    const left: FieldLike = parsed.ast.left;
+    const compiled = compileFilter(parsed.ast as Expr, accessor, { resolve });
+    if (!compiled.ok) return { ok: false, message: `invalid output field '%${token}': ${compiled.errors[0]!.message}`, offset: i };
+    refs.push(...compiled.fields);
+    if (lit) pieces.push({ text: lit });
+    lit = '';
+    const getter = readerFor(left, compiled.fields, accessor);
+    const info = compiled.fields[compiled.fields.length - 1]?.info;
+    const cls = left.kind === 'transformer' ? (left.name === 'len' ? 'num' : 'str') : info ? classOf(info.type) : 'str';
+    pieces.push({ key: token, get: getter, kind: cls === 'num' ? 'num' : cls === 'bool' ? 'bool' : 'str' });
+    i += token.length;
+  }
+  if (lit) pieces.push({ text: lit });
+  const output: CompiledOutput<E> = {
+    format,
+    fields: refs,
+    render(e: E): RenderedOutput {
+      let text = '';
+      const fields: Record<string, string | number | boolean | null> = {};
+      for (const p of pieces) {
+        if (p.text !== undefined) {
+          text += p.text;
+          continue;
+        }
+        const v = p.get!(e);
+        text += renderValue(v);
+        fields[p.key!] = typed(v, p.kind!);
+      }
+      return { text, fields };
+    },
+  };
+  return { ok: true, output };
+}
+
+function typed(v: FieldValue | undefined, kind: 'num' | 'bool' | 'str'): string | number | boolean | null {
+  if (v === undefined) return null;
+  if (kind === 'num' && (typeof v === 'number' || typeof v === 'bigint')) return Number(v);
+  if (kind === 'bool' && typeof v === 'boolean') return v;
+  return renderValue(v);
+}
+
+/** A reader for a field or transformer in an output (transformers applied to rendered text). */
+function readerFor<E>(left: FieldLike, refs: readonly FieldRef[], accessor: FieldAccessor<E>): (e: E) => FieldValue | undefined {
+  if (left.kind === 'field') {
+    const ref = refs[refs.length - 1];
+    const r = ref ? accessor.reader(ref) : undefined;
+    return r ?? (() => undefined);
+  }
+  return transformerValue(left, accessor);
+}
+
+function transformerValue<E>(t: FieldLike, accessor: FieldAccessor<E>): (e: E) => FieldValue | undefined {
+  if (t.kind === 'field') {
+    const r = resolveField(t.name, t.arg);
+    if (!r.ok) return () => undefined;
+    return accessor.reader({ name: r.info.name, arg: r.arg, info: r.info }) ?? (() => undefined);
+  }
+  const inner = t.values.map((v) => (v.kind === 'value' ? () => v.value : v.kind === 'transformer_list' ? () => undefined : transformerValue(v, accessor)));
+  const one = inner[0] ?? (() => undefined);
+  const str = (v: FieldValue | undefined): string | undefined => (v === undefined ? undefined : renderValue(v));
+  switch (t.name) {
+    case 'tolower':
+      return (e) => str(one(e))?.toLowerCase();
+    case 'toupper':
+      return (e) => str(one(e))?.toUpperCase();
+    case 'basename':
+      return (e) => {
+        const s = str(one(e));
+        return s === undefined ? undefined : s.slice(s.lastIndexOf('/') + 1);
+      };
+    case 'b64':
+      return (e) => {
+        const s = str(one(e));
+        return s === undefined ? undefined : Buffer.from(s, 'base64').toString('latin1');
+      };
+    case 'len':
+      return (e) => {
+        const v = one(e);
+        return v === undefined ? undefined : Array.isArray(v) ? v.length : renderValue(v).length;
+      };
+    case 'concat':
+      return (e) => {
+        let out = '';
+        for (const g of inner) {
+          const s = str(g(e));
+          if (s === undefined) return undefined;
+          out += s;
+        }
+        return out;
+      };
+    default:
+      return () => undefined;
+  }
+}
+
+// --- alert renderings ---
+
+/** Event time as Falco prints it in text alerts: `HH:MM:SS.nnnnnnnnn` (UTC), or ISO 8601. */
+export function formatTextTime(ns: bigint, iso: boolean): string {
+  const ms = Number(ns / 1_000_000n);
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  const d = new Date(ms);
+  const hms = d.toISOString().slice(11, 19);
+  if (!iso) return `${hms}.${frac}`;
+  return `${d.toISOString().slice(0, 19)}.${frac}+0000`;
+}
+
+export function formatJsonTime(ns: bigint): string {
+  const d = new Date(Number(ns / 1_000_000n));
+  return `${d.toISOString().slice(0, 19)}.${(ns % 1_000_000_000n).toString().padStart(9, '0')}Z`;
+}
+
+export interface AlertInput {
+  readonly rule: string;
+  readonly priority: Priority;
+  readonly source: string;
+  readonly tags: readonly string[];
+  readonly output: RenderedOutput;
+  readonly timeNs: bigint;
+  readonly hostname: string;
+  readonly uuid: string;
+  readonly node: string;
+  readonly eventId: string;
+  readonly engineVersion: string;
+}
+
+/** Falco's JSON alert shape plus Harrier's identity fields. */
+export interface AlertJson {
+  hostname: string;
+  output: string;
+  output_fields: Record<string, string | number | boolean | null>;
+  priority: Priority;
+  rule: string;
+  source: string;
+  tags: string[];
+  time: string;
+  uuid: string;
+  node: string;
+  event_id: string;
+  engine_version: string;
+}
+
+export function toAlertJson(a: AlertInput): AlertJson {
+  return {
+    hostname: a.hostname,
+    output: `${formatTextTime(a.timeNs, false)}: ${a.priority} ${a.output.text}`,
+    output_fields: a.output.fields,
+    priority: a.priority,
+    rule: a.rule,
+    source: a.source,
+    tags: [...a.tags],
+    time: formatJsonTime(a.timeNs),
+    uuid: a.uuid,
+    node: a.node,
+    event_id: a.eventId,
+    engine_version: a.engineVersion,
+  };
+}
+
+export function toAlertText(a: AlertInput, iso = false): string {
+  return `${formatTextTime(a.timeNs, iso)}: ${a.priority} ${a.output.text}`;
+}

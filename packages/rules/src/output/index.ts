@@ -1,0 +1,17 @@
+export {
+  PRIORITIES,
+  parsePriority,
+  priorityRank,
+  compileOutput,
+  renderValue,
+  formatTextTime,
+  formatJsonTime,
+  toAlertJson,
+  toAlertText,
+  type Priority,
+  type CompiledOutput,
+  type RenderedOutput,
+  type AlertInput,
+  type AlertJson,
+  type OutputCompileResult,
+} from './format.js';
