@@ -1,0 +1,25 @@
+// Harrier's rules language: load Falco-compatible rules files, compile conditions and outputs,
+// evaluate events through a field accessor.
+
+export type { Expr, Pos } from './ast.js';
+export type { FieldAccessor, FieldReader, FieldRef, FieldValue, FieldScalar } from './accessor.js';
+export { formatDiagnostic, type Diagnostic, type ErrorCode, type WarningCode, type SourcePos, type ItemRef } from './diagnostics.js';
+export { parseCondition, conditionToString, escapeString, unescapeString, type ParseResult } from './filter/index.js';
+export { resolveField, fieldInfo, listFieldClasses, isKnownEventType, allEventTypes, eventTypeInfo, type FieldClass, type FieldInfo, type FieldType, type EventTypeInfo } from './fields/index.js';
+export { compileFilter, eventTypesOf, fieldMapAccessor, fieldKey, parseFieldMapLines, type CompileResult, type FieldMapEvent, type TypeSet } from './compiler/index.js';
+export {
+  PRIORITIES,
+  parsePriority,
+  priorityRank,
+  compileOutput,
+  toAlertJson,
+  toAlertText,
+  formatTextTime,
+  formatJsonTime,
+  type Priority,
+  type AlertJson,
+  type AlertInput,
+  type RenderedOutput,
+} from './output/index.js';
+export { loadRules, readRulesPaths, ENGINE_VERSION, PROVIDED_PLUGINS, PROVIDED_SOURCES, type RulesSource, type LoadedRule, type LoadResult } from './loader/index.js';
+export { Ruleset, substringSelector, type CompiledRule, type RuleSelector, type RulesetOptions } from './ruleset/index.js';

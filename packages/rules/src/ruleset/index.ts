@@ -1,0 +1,1 @@
+export { Ruleset, substringSelector, type CompiledRule, type RuleSelector, type RulesetOptions } from './ruleset.js';
