@@ -1,1 +1,61 @@
-console.log("hello", process.argv.slice(2))
+// The `harrier` command: parses arguments, then hands over to one command module.
+
+import { HELP, parseCli, UsageError, type CliArgs } from './args.js';
+import { runFields } from './commands/fields.js';
+import { runReplay } from './commands/replay.js';
+import { runRulesDescribe, runRulesList, runRulesValidate } from './commands/rules.js';
+import { HARRIER_VERSION, versionText } from './version.js';
+
+type Command = (args: CliArgs) => Promise<number>;
+
+function pick(args: CliArgs): Command {
+  const [cmd, sub] = args.command;
+  if (args.help || cmd === 'help') return async () => (process.stdout.write(HELP), 0);
+  if (args.version || cmd === 'version') return async (a) => (process.stdout.write(versionText(a.json)), 0);
+  if (args.validate.length > 0) return (a) => runRulesValidate(a, a.validate);
+  if (args.listRules) return runRulesList;
+  if (args.describe !== undefined) return (a) => runRulesDescribe(a, a.describe!);
+  if (args.listFields) return runFields;
+  switch (cmd) {
+    case 'rules':
+      switch (sub) {
+        case 'validate':
+          return (a) => runRulesValidate(a, a.positionals);
+        case 'list':
+          return runRulesList;
+        case 'describe': {
+          const name = args.positionals.join(' ');
+          if (!name) throw new UsageError('harrier rules describe needs a rule name');
+          return (a) => runRulesDescribe(a, name);
+        }
+        default:
+          throw new UsageError(`unknown 'rules' subcommand '${sub ?? ''}': expected validate, list or describe`);
+      }
+    case 'fields':
+      return runFields;
+    case 'replay':
+    case 'run':
+      return runReplay;
+    case undefined:
+      if (args.eventsFile !== undefined || args.fieldsFile !== undefined) return runReplay;
+      return runReplay;
+    default:
+      throw new UsageError(`unknown command '${cmd}'`);
+  }
+}
+
+async function main(argv: readonly string[]): Promise<number> {
+  try {
+    const args = parseCli(argv);
+    return await pick(args)(args);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`harrier: ${err.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`harrier ${HARRIER_VERSION}: internal error: ${(err as Error).stack ?? String(err)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

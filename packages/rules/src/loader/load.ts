@@ -417,7 +417,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
     enabled: def.enabled,
     compiledCondition: conditionToString(ast),
     condition: def.condition,
-    output: def.output,
+    output: def.output.trim(),
     ast,
     eventTypes,
     capture: def.capture,
