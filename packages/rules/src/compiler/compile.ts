@@ -168,13 +168,17 @@ class Compiler<E> {
     if (cached) return cached;
     let g: Getter<E> | undefined = this.accessor.reader(ref);
     const parts = EITHER_END[ref.name];
-    if (!g && parts) {
+    if (parts) {
+      const direct = g;
       const subs = parts.map((p) => {
         const info = this.resolve(p, undefined);
         return info.ok ? this.accessor.reader({ name: p, arg: undefined, info: info.info }) : undefined;
       });
       const readers = subs.filter((s): s is NonNullable<typeof s> => s !== undefined);
+      // An event representation may supply the either-end field itself; otherwise read both ends.
       g = (ev) => {
+        const d = direct?.(ev);
+        if (d !== undefined) return d;
         const out: FieldScalar[] = [];
         for (const r of readers) {
           const v = r(ev);
@@ -198,7 +202,9 @@ class Compiler<E> {
       if (t.arg !== undefined) throw new CompileFailure("filter error: transformer 'val' does not support field arguments", t.pos);
       const inner = t.values[0];
       if (t.values.length !== 1 || inner?.kind !== 'field') throw new CompileFailure('val() takes exactly one field', t.pos);
-      return this.field(inner);
+      const src = this.field(inner);
+      if (this.fields[this.fields.length - 1]?.info.filterOnly) throw new CompileFailure(`field '${src.text}' can only be compared with literal values, not read with val()`, t.pos);
+      return src;
     }
     if (t.arg !== undefined && t.name !== 'getopt') throw new CompileFailure(`filter error: transformer '${t.name}' does not support field arguments`, t.pos);
     const args = t.values.map((v) => this.transformerArg(v));
@@ -243,6 +249,7 @@ class Compiler<E> {
     }
     if (t.name === 'concat') {
       if (args.length < 2) throw new CompileFailure("transformer 'concat' takes at least two arguments", t.pos);
+      if (args.some((a) => a.multi)) throw new CompileFailure("transformer 'concat' takes single values (fields or quoted strings), not lists", t.pos);
       const gs = args.map((a) => a.get);
       return {
         type: 'CHARBUF',
@@ -260,7 +267,7 @@ class Compiler<E> {
       };
     }
     if (t.name === 'join') {
-      if (args.length !== 2) throw new CompileFailure("transformer 'join' takes a separator and a list: join(\"-\", (a, b))", t.pos);
+      if (args.length !== 2 || args[0]!.multi || !args[1]!.multi) throw new CompileFailure("transformer 'join' takes a quoted separator and a list: join(\"-\", (a, b))", t.pos);
       const sepSrc = args[0]!;
       const listSrc = args[1]!;
       return {
@@ -276,7 +283,8 @@ class Compiler<E> {
       };
     }
     if (t.name === 'getopt') {
-      if (args.length !== 2) throw new CompileFailure('transformer \'getopt\' takes the arguments and an option string: getopt(proc.args, "nt:")', t.pos);
+      if (args.length !== 2 || !args[0]!.multi || t.values[1]?.kind !== 'value') throw new CompileFailure('transformer \'getopt\' takes a list of arguments and a quoted option string: getopt(proc.args, "nt:")', t.pos);
+      if (t.arg === '') throw new CompileFailure("transformer 'getopt' needs an option letter in [...]", t.pos);
       const argsSrc = args[0]!;
       const optsSrc = args[1]!;
       const want = t.arg;
@@ -343,7 +351,10 @@ class Compiler<E> {
       throw new CompileFailure(`modifier '${modifier}' cannot be used with operator '${baseOp}' on field '${src.text}'`, pos);
     }
     this.warn(src, left, baseOp, right, pos);
-    if (right.kind === 'field' || right.kind === 'transformer') return this.fieldToField(src, baseOp, this.source(right, true), pos);
+    if (right.kind === 'field' || right.kind === 'transformer') {
+      if (left.kind === 'field' && this.fields[this.fields.length - 1]?.info.filterOnly) throw new CompileFailure(`field '${src.text}' can only be compared with literal values`, pos);
+      return this.fieldToField(src, baseOp, this.source(right, true), pos);
+    }
     if (right.kind === 'identifier') throw new CompileFailure(`unexpected name '${right.name}' on the right of '${baseOp}'`, pos);
 
     const values = right.kind === 'list' ? right.values : [right];
@@ -424,6 +435,7 @@ class Compiler<E> {
   private listTest(src: Source<E>, op: string, values: readonly ValueExpr[], where: ListExpr | ValueExpr): (x: FieldScalar) => boolean {
     const cls = classOf(src.type);
     if (op === 'pmatch') {
+      for (const v of values) this.noNul(src, v);
       const prefixes = values.map((v) => v.value);
       return (x) => pathMatch(toStr(x), prefixes);
     }
@@ -505,6 +517,7 @@ class Compiler<E> {
   }
 
   private fieldToField(left: Source<E>, op: string, right: Source<E>, pos: Pos): Filter<E> {
+    if (op === 'regex' || op === 'glob' || op === 'iglob') throw new CompileFailure(`operator '${op}' takes a literal pattern, not a field`, pos);
     const lc = classOf(left.type);
     const rc = classOf(right.type);
     if (lc !== rc && lc !== 'dyn' && rc !== 'dyn') {
@@ -622,7 +635,8 @@ function strTest(op: string, s: string, pos: Pos): (x: string) => boolean {
     case 'regex': {
       let re: RegExp;
       try {
-        re = new RegExp(s);
+        // libs matches the whole value (RE2 full match).
+        re = new RegExp(`^(?:${s})$`);
       } catch (err) {
         throw new CompileFailure(`invalid regular expression '${s}': ${(err as Error).message}`, pos);
       }
@@ -650,12 +664,21 @@ function ipTester(nets: readonly IpNet[]): (x: FieldScalar) => boolean {
   };
 }
 
-/** True when `path` equals one of the prefixes or lies below one (path components, not characters). */
+/**
+ * True when `path` equals one of the prefixes or lies below one. Prefixes are compared by path
+ * component, and a component may be a glob (`/opt/*\/subdir`).
+ */
 export function pathMatch(path: string, prefixes: readonly string[]): boolean {
   for (const p of prefixes) {
     if (path === p) return true;
-    if (p.endsWith('/') ? path.startsWith(p) : path.startsWith(p + '/')) return true;
-    if (p.includes('*') && globToRegExp(p, false).test(path)) return true;
+    if (!/[*?[]/.test(p)) {
+      if (p.endsWith('/') ? path.startsWith(p) : path.startsWith(p + '/')) return true;
+      continue;
+    }
+    const want = p.split('/').filter((x, i) => i === 0 || x !== '');
+    const have = path.split('/');
+    if (want.length > have.length) continue;
+    if (want.every((w, i) => (/[*?[]/.test(w) ? globToRegExp(w, false).test(have[i]!) : w === have[i]))) return true;
   }
   return false;
 }
@@ -664,26 +687,32 @@ function splitArgs(s: string): string[] {
   return s.split(' ').filter((x) => x.length > 0);
 }
 
-/** POSIX getopt over argv: options that take a value are followed by ':' in the option string. */
+/**
+ * POSIX getopt over argv: scanning stops at the first argument that is not an option (or at `-`,
+ * `--`); long options are skipped. The flat result lists a flag's letter, or the value of an
+ * option that takes one (empty when missing); indexing by letter gives the same.
+ */
 function getopt(argv: readonly string[], optstring: string): { flat: string[]; values: Map<string, string> } {
   const flat: string[] = [];
   const values = new Map<string, string>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === '--') break;
-    if (!a.startsWith('-') || a === '-') continue;
+    if (a === '--' || a.length < 2 || a[0] !== '-') break;
+    if (a[1] === '-') continue; // long options are not getopt's: skipped
     for (let j = 1; j < a.length; j++) {
       const c = a[j]!;
       const at = optstring.indexOf(c);
-      if (at < 0) continue;
+      if (at < 0 || c === ':') continue;
       if (optstring[at + 1] === ':') {
-        const val = j + 1 < a.length ? a.slice(j + 1) : (argv[++i] ?? '');
-        flat.push(c, val);
+        // The value is the rest of this argument or the next one; a missing value reads as "".
+        let val: string | undefined = a.slice(j + 1);
+        if (val === '') val = argv[++i] ?? '';
+        flat.push(val);
         values.set(c, val);
         break;
       }
       flat.push(c);
-      values.set(c, '');
+      values.set(c, c);
     }
   }
   return { flat, values };

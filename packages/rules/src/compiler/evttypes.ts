@@ -76,8 +76,7 @@ function walk(e: Expr): [TypeSet, TypeSet] {
       if (e.left.kind === 'transformer' && mentionsEvtType(e.left)) throw new EventTypeError('evt.type cannot be used inside a transformer when computing event types');
       if (e.left.kind !== 'field' || e.left.name !== 'evt.type' || e.left.arg !== undefined) return [ALL, ALL];
       if (e.right.kind === 'transformer' || e.right.kind === 'field') {
-        if (mentionsEvtType(e.right)) throw new EventTypeError('evt.type cannot be compared through a transformer when computing event types');
-        return [ALL, ALL];
+        throw new EventTypeError('evt.type must be compared with literal event type names, not with a field or transformer');
       }
       const values = e.right.kind === 'list' ? e.right.values.map((v) => v.value) : e.right.kind === 'value' ? [e.right.value] : [];
       const set: TypeSet = { negated: false, names: new Set(values) };

@@ -79,6 +79,7 @@ export function toStr(v: FieldScalar): string {
     case 'boolean':
       return v ? 'true' : 'false';
     default:
+      if (Array.isArray(v)) return (v as FieldScalar[]).map(toStr).join(',');
       return latin1.decode(v);
   }
 }
@@ -91,7 +92,7 @@ export function isList(v: FieldValue): v is readonly FieldScalar[] {
 export function parseNumber(text: string, type: FieldType): number | undefined {
   const t = text.trim();
   if (/^0[xX][0-9a-fA-F]+$/.test(t)) return parseInt(t, 16);
-  if (type === 'DOUBLE' || type === 'DYNAMIC') {
+  if (type === 'DYNAMIC') {
     const n = Number(t);
     return t !== '' && Number.isFinite(n) ? n : undefined;
   }
