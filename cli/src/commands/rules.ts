@@ -1,6 +1,6 @@
 // `harrier rules validate|list|describe` (Falco's -V, -L, -l).
 
-import { formatDiagnostic, type Diagnostic, type LoadedRule } from '@harrier/rules';
+import { describeRule, formatDiagnostic, type Diagnostic, type LoadedRule } from '@harrier/rules';
 import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import { loadRulesFor, rulePaths } from '../rulesource.js';
@@ -77,14 +77,7 @@ export async function runRulesDescribe(args: CliArgs, name: string): Promise<num
   }
   const types = r.eventTypes.negated ? (r.eventTypes.names.size ? `all except ${[...r.eventTypes.names].sort().join(', ')}` : 'all') : [...r.eventTypes.names].sort();
   if (args.json) {
-    const out = {
-      rules: [
-        {
-          info: { name: r.name, condition: r.condition, output: r.output, desc: r.desc, priority: r.priority, source: r.source, tags: r.tags, enabled: r.enabled, exceptions: r.exceptions },
-          details: { condition_compiled: r.compiledCondition, output_compiled: r.output, events: types },
-        },
-      ],
-    };
+    const out = { rules: [describeRule(r)] };
     process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     return 0;
   }

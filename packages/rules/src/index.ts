@@ -21,5 +21,5 @@ export {
   type AlertInput,
   type RenderedOutput,
 } from './output/index.js';
-export { loadRules, readRulesPaths, ENGINE_VERSION, PROVIDED_PLUGINS, PROVIDED_SOURCES, type RulesSource, type LoadedRule, type LoadResult } from './loader/index.js';
+export { loadRules, readRulesPaths, describeRule, ENGINE_VERSION, PROVIDED_PLUGINS, PROVIDED_SOURCES, type RulesSource, type LoadedRule, type LoadResult } from './loader/index.js';
 export { Ruleset, substringSelector, type CompiledRule, type RuleSelector, type RulesetOptions } from './ruleset/index.js';

@@ -16,7 +16,11 @@ export function isBlank(c: string): boolean {
  */
 export function escapeString(s: string): string {
   let bare = s.length > 0;
-  for (let i = 0; i < s.length && bare; i++) if (!isBareStringChar(s[i]!) || s[i] === '\\') bare = false;
+  // Like libs, quote only what a reader could not take as one token: blanks, quotes, backslashes, NUL.
+  for (let i = 0; i < s.length && bare; i++) {
+    const c = s[i]!;
+    if (isBlank(c) || c === '"' || c === "'" || c === '\\' || c === '\0') bare = false;
+  }
   if (bare) return s;
   let out = '"';
   for (const c of s) {

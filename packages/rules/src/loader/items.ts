@@ -187,7 +187,6 @@ export class Collector {
       prev.items.push(...items);
       return;
     }
-    if (mode === 'replace' && !prev) return this.err('LOAD_ERR_VALIDATE', "An 'override.items: replace' to a list was requested but no list by that name already exists", pos, item);
     if (prev) this.out.lists.delete(name);
     this.out.lists.set(name, { name, items, pos });
   }
@@ -221,7 +220,6 @@ export class Collector {
       prev.condition = `${prev.condition} ${condition}`;
       return;
     }
-    if (mode === 'replace' && !prev) return this.err('LOAD_ERR_VALIDATE', "An 'override.condition: replace' to a macro was requested but no macro by that name already exists", pos, item);
     if (prev) this.out.macros.delete(name);
     this.out.macros.set(name, { name, condition, pos, condPos });
   }
@@ -263,10 +261,18 @@ export class Collector {
     const priority = typed('priority', isStr, 'a priority name such as WARNING');
     const tags = typed('tags', isStrList, 'a list of strings');
     const enabled = typed('enabled', isBool, 'true or false');
-    const source = typed('source', isStr, 'a string');
+    const isStrOrNull = (v: unknown): v is string => v === null || isStr(v);
+    const sourceRaw = typed('source', isStrOrNull, 'a string');
+    const source = sourceRaw === null && present.get('source') !== undefined && js('source') === null ? undefined : sourceRaw;
     const warnEvt = typed('warn_evttypes', isBool, 'true or false');
     const skipUnknown = typed('skip-if-unknown-filter', isBool, 'true or false');
-    const capture = typed('capture', isBool, 'true or false');
+    // Falco accepts a mistyped capture setting and leaves capture off; say so instead of failing.
+    let capture = typed('capture', isBool, 'true or false');
+    if (capture === null) {
+      this.diags.pop();
+      this.warn('LOAD_UNKNOWN_KEY', "'capture' must be true or false: the value is ignored and capture stays off", P.of(present.get('capture')), item);
+      capture = undefined;
+    }
     const captureDuration = typed('capture_duration', isNum, 'a number of milliseconds');
     const excRaw = typed('exceptions', isExcList, 'a list of exception maps');
     if ([desc, condition, output, priority, tags, enabled, source, warnEvt, skipUnknown, capture, captureDuration, excRaw].includes(null)) return;
@@ -281,16 +287,20 @@ export class Collector {
     const append = this.legacyAppend(m, P, item);
     const ov = this.override(m, P, item);
     if (append === null || ov === null) return;
-    if (append && ov) return this.err('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
+    if (append && ov) {
+      this.warn('LOAD_DEPRECATED_ITEM', "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
+      return this.err('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
+    }
     const prev = this.out.rules.get(name);
-    const srcName = source !== undefined ? String(source) : 'syscall';
+    const srcGiven = source !== undefined && String(source) !== '';
+    const srcName = srcGiven ? String(source) : 'syscall';
     const condPos = P.of(present.get('condition'));
     const outputPos = P.of(present.get('output'));
 
     if (append) {
       this.warn('LOAD_DEPRECATED_ITEM', "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
       if (!prev) return this.err('LOAD_ERR_VALIDATE', "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists", pos, item);
-      if (source !== undefined && srcName !== prev.source) return this.err('LOAD_ERR_VALIDATE', 'Rule has been re-defined with a different source', pos, item);
+      if (srcGiven && srcName !== prev.source) return this.err('LOAD_ERR_VALIDATE', 'Rule has been re-defined with a different source', pos, item);
       for (const k of present.keys()) {
         if (!['rule', 'append', 'condition', 'exceptions', 'output', 'desc', 'source', 'tags', 'priority', 'enabled'].includes(k)) continue;
       }
@@ -304,7 +314,7 @@ export class Collector {
         const anyAppend = [...ov.values()].includes('append');
         return this.err('LOAD_ERR_VALIDATE', anyAppend ? "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists" : "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists", pos, item);
       }
-      if (source !== undefined && srcName !== prev.source) return this.err('LOAD_ERR_VALIDATE', 'Rule has been re-defined with a different source', pos, item);
+      if (srcGiven && srcName !== prev.source) return this.err('LOAD_ERR_VALIDATE', 'Rule has been re-defined with a different source', pos, item);
       for (const [k, mode] of ov) {
         if (mode === 'append' && !APPENDABLE.has(k)) return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to, use 'replace' instead`, pos, item);
         if (mode === 'replace' && !REPLACEABLE.has(k)) return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be replaced`, pos, item);

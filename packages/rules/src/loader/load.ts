@@ -170,6 +170,20 @@ class Expander {
     private readonly diags: Diagnostic[],
   ) {}
 
+  /**
+   * A list whose name is not a single token (`test list`) can only be referred to textually, as
+   * older Falco did: such names are replaced by their items in the condition text before parsing.
+   */
+  substituteOddListNames(text: string): string {
+    let out = text;
+    for (const name of this.lists.keys()) {
+      if (/^[^\s(),="']+$/.test(name) || !out.includes(name)) continue;
+      this.usedLists.add(name);
+      out = out.replaceAll(name, this.listItems(name).map((i) => escapeString(i)).join(', '));
+    }
+    return out;
+  }
+
   listItems(name: string, stack: string[] = []): string[] {
     const done = this.expandedLists.get(name);
     if (done) return done;
@@ -365,6 +379,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
   }
   for (const w of excWarnings) diags.push({ severity: 'warning', code: 'LOAD_COMPILE_CONDITION', message: w, pos: def.pos, item });
 
+  condText = ex.substituteOddListNames(condText);
   const parsed = parseCondition(condText);
   if (!parsed.ok) {
     const inOriginal = parsed.error.pos.idx < condText.length && condText.startsWith(def.condition) ? parsed.error.pos.idx : 0;
