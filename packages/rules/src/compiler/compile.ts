@@ -37,16 +37,32 @@ export interface CompileWarning extends CompileIssue {
   readonly code: 'LOAD_UNSAFE_NA_CHECK' | 'LOAD_COMPILE_CONDITION';
 }
 
+/**
+ * Lets many conditions compiled for one ruleset share work: a subtree used by several rules (an
+ * expanded macro) compiles to one closure whose result is kept for the current event, identified
+ * by `epoch.n`, which the ruleset advances per event.
+ */
+export interface SharedCompilation<E> {
+  readonly epoch: { n: number };
+  readonly cache: Map<Expr, Filter<E>>;
+  /** Subtrees referenced more than once across the ruleset: only these are memoised. */
+  readonly shared: ReadonlySet<Expr>;
+}
+
 export interface CompileOptions {
   /** Field resolution (default: Harrier's registry). Tests add mock fields through it. */
   readonly resolve?: (name: string, arg: string | undefined) => FieldLookup;
   /** A check on a field for which this returns a boolean compiles to that constant (libs' mock fields). */
   readonly constantCheck?: (field: string) => boolean | undefined;
+  /** Work shared across the conditions of one ruleset (see SharedCompilation). */
+  readonly sharing?: SharedCompilation<unknown>;
 }
 
 export type CompileResult<E> =
   | { readonly ok: true; readonly filter: Filter<E>; readonly fields: readonly FieldRef[]; readonly warnings: readonly CompileWarning[] }
   | { readonly ok: false; readonly errors: readonly CompileIssue[] };
+
+class TooBig extends Error {}
 
 class CompileFailure extends Error {
   constructor(
@@ -64,6 +80,8 @@ interface Source<E> {
   /** May yield several values (list fields, any-ancestor fields, either-end socket fields). */
   readonly multi: boolean;
   readonly text: string;
+  /** Either-end socket fields: readers of each end, tested one by one without building a list. */
+  readonly ends?: readonly Getter<E>[];
 }
 
 /** Socket fields that match either end of a connection, read through their one-ended fields. */
@@ -94,6 +112,64 @@ class Compiler<E> {
   }
 
   expr(e: Expr): Filter<E> {
+    const sharing = this.opts.sharing as SharedCompilation<E> | undefined;
+    if (!sharing || !sharing.shared.has(e)) return this.node(e);
+    const hit = sharing.cache.get(e);
+    if (hit) return hit;
+    const inner = this.node(e);
+    const epoch = sharing.epoch;
+    let at = -1;
+    let last = false;
+    const memo: Filter<E> = (ev) => {
+      if (epoch.n === at) return last;
+      last = inner(ev);
+      at = epoch.n;
+      return last;
+    };
+    sharing.cache.set(e, memo);
+    return memo;
+  }
+
+  /**
+   * Compiles the and/or/not skeleton of a condition into one generated function whose leaves are
+   * the checks' closures. Each leaf then has its own call site, which V8 can inline, where a shared
+   * loop over children could not. Very large conditions keep the closure tree.
+   */
+  generated(e: Expr): Filter<E> | undefined {
+    const leaves: Filter<E>[] = [];
+    const sharing = this.opts.sharing;
+    const code = (x: Expr, depth: number): string => {
+      if (leaves.length > 2000 || depth > 64) throw new TooBig();
+      if (sharing?.shared.has(x)) {
+        leaves.push(this.expr(x));
+        return `L${leaves.length - 1}(ev)`;
+      }
+      switch (x.kind) {
+        case 'and':
+          return `(${x.children.map((c) => code(c, depth + 1)).join(' && ')})`;
+        case 'or':
+          return `(${x.children.map((c) => code(c, depth + 1)).join(' || ')})`;
+        case 'not':
+          return `!${code(x.child, depth + 1)}`;
+        default:
+          leaves.push(this.expr(x));
+          return `L${leaves.length - 1}(ev)`;
+      }
+    };
+    let body: string;
+    try {
+      body = code(e, 0);
+    } catch (err) {
+      if (err instanceof TooBig) return undefined;
+      throw err;
+    }
+    const names = leaves.map((_, i) => `L${i}`);
+    // eslint-disable-next-line @typescript-eslint/no-implied-eval
+    const make = new Function(...names, `return function condition(ev) { return ${body}; };`) as (...l: Filter<E>[]) => Filter<E>;
+    return make(...leaves);
+  }
+
+  private node(e: Expr): Filter<E> {
     switch (e.kind) {
       case 'and': {
         const parts = e.children.map((c) => this.expr(c));
@@ -159,7 +235,23 @@ class Compiler<E> {
     this.fields.push(ref);
     const text = f.arg === undefined ? f.name : `${f.name}[${f.arg}]`;
     const multi = info.list === true || (info.arg === 'optional' && r.arg === undefined && /^proc\.a/.test(info.name)) || info.name in EITHER_END;
-    return { get: this.reader(ref), type: info.type, multi, text };
+    const ends = this.endReaders(ref);
+    return ends ? { get: this.reader(ref), type: info.type, multi, text, ends } : { get: this.reader(ref), type: info.type, multi, text };
+  }
+
+  /** For either-end fields: the field's own reader (if the representation has one) then each end's. */
+  private endReaders(ref: FieldRef): Getter<E>[] | undefined {
+    const parts = EITHER_END[ref.name];
+    if (!parts) return undefined;
+    const out: Getter<E>[] = [];
+    const own = this.accessor.reader(ref);
+    if (own) out.push(own);
+    for (const p of parts) {
+      const info = this.resolve(p, undefined);
+      const g = info.ok ? this.accessor.reader({ name: p, arg: undefined, info: info.info }) : undefined;
+      if (g) out.push(g);
+    }
+    return out;
   }
 
   private reader(ref: FieldRef): Getter<E> {
@@ -392,6 +484,31 @@ class Compiler<E> {
 
   /** Applies a per-value test to an event value, spreading over multi-valued fields. */
   private wrap(src: Source<E>, test: (x: FieldScalar) => boolean, every: boolean, negated = false): Filter<E> {
+    const ends = src.ends;
+    if (ends) {
+      // Either end may match; for != every end present must differ.
+      const all = negated || every;
+      return (ev) => {
+        let seen = false;
+        for (let i = 0; i < ends.length; i++) {
+          const v = ends[i]!(ev);
+          if (v === undefined) continue;
+          if (isList(v)) {
+            if (v.length === 0) continue;
+            const ok = all ? v.every(test) : v.some(test);
+            if (ok && !all) return true;
+            if (!ok && all) return false;
+            seen = true;
+            continue;
+          }
+          seen = true;
+          const ok = test(v);
+          if (ok && !all) return true;
+          if (!ok && all) return false;
+        }
+        return all && seen;
+      };
+    }
     const g = src.get;
     if (!src.multi) {
       return (ev) => {
@@ -436,8 +553,8 @@ class Compiler<E> {
     const cls = classOf(src.type);
     if (op === 'pmatch') {
       for (const v of values) this.noNul(src, v);
-      const prefixes = values.map((v) => v.value);
-      return (x) => pathMatch(toStr(x), prefixes);
+      const m = pathMatcher(values.map((v) => v.value));
+      return (x) => m(typeof x === 'string' ? x : toStr(x));
     }
     switch (cls) {
       case 'num': {
@@ -532,7 +649,7 @@ class Compiler<E> {
         if (l === undefined || r === undefined) return false;
         const rs = (isList(r) ? r : [r]).map(toStr);
         const ls = (isList(l) ? l : [l]).map(toStr);
-        if (op === 'pmatch') return ls.some((x) => pathMatch(x, rs));
+        if (op === 'pmatch') return ls.some((x) => pathMatcher(rs)(x));
         const set = new Set(rs);
         return op === 'in' ? ls.every((x) => set.has(x)) : ls.some((x) => set.has(x));
       };
@@ -647,40 +764,57 @@ function strTest(op: string, s: string, pos: Pos): (x: string) => boolean {
   }
 }
 
+/** Answers per address text, memoised: events repeat the same few addresses. */
 function ipTester(nets: readonly IpNet[]): (x: FieldScalar) => boolean {
   const exact = new Set(nets.filter((n) => n.bits === 128).map((n) => ipKey(n.addr)));
   const ranges = nets.filter((n) => n.bits < 128);
-  let lastIn: string | undefined;
-  let lastOut = false;
+  const memo = new Map<string, boolean>();
   return (x) => {
-    const s = toStr(x);
-    if (s === lastIn) return lastOut;
+    const s = typeof x === 'string' ? x : toStr(x);
+    const hit = memo.get(s);
+    if (hit !== undefined) return hit;
     const ip = parseIp(s);
-    let r = false;
-    if (ip) r = exact.has(ipKey(ip)) || ranges.some((n) => inNet(ip, n));
-    lastIn = s;
-    lastOut = r;
+    const r = ip !== undefined && (exact.has(ipKey(ip)) || ranges.some((n) => inNet(ip, n)));
+    if (memo.size >= 4096) memo.clear();
+    memo.set(s, r);
     return r;
   };
 }
 
 /**
- * True when `path` equals one of the prefixes or lies below one. Prefixes are compared by path
- * component, and a component may be a glob (`/opt/*\/subdir`).
+ * Matches a path against prefixes: true when it equals one or lies below one, by path component.
+ * Plain prefixes go in a set probed once per ancestor of the path; a prefix with glob characters in
+ * a component (`/opt/*\/subdir`) is matched component by component.
  */
-export function pathMatch(path: string, prefixes: readonly string[]): boolean {
+export function pathMatcher(prefixes: readonly string[]): (path: string) => boolean {
+  const plain = new Set<string>();
+  const globs: RegExp[][] = [];
   for (const p of prefixes) {
-    if (path === p) return true;
-    if (!/[*?[]/.test(p)) {
-      if (p.endsWith('/') ? path.startsWith(p) : path.startsWith(p + '/')) return true;
-      continue;
-    }
-    const want = p.split('/').filter((x, i) => i === 0 || x !== '');
-    const have = path.split('/');
-    if (want.length > have.length) continue;
-    if (want.every((w, i) => (/[*?[]/.test(w) ? globToRegExp(w, false).test(have[i]!) : w === have[i]))) return true;
+    if (/[*?[]/.test(p)) globs.push(p.split('/').filter((x, i) => i === 0 || x !== '').map((c) => globToRegExp(c, false)));
+    else plain.add(p.length > 1 && p.endsWith('/') ? p.slice(0, -1) : p);
   }
-  return false;
+  return (path) => {
+    if (plain.size > 0) {
+      let cur = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;
+      for (;;) {
+        if (plain.has(cur)) return true;
+        const cut = cur.lastIndexOf('/');
+        if (cut <= 0) {
+          if (cut === 0 && cur !== '/' && plain.has('/')) return true;
+          break;
+        }
+        cur = cur.slice(0, cut);
+      }
+    }
+    if (globs.length === 0) return false;
+    const have = path.split('/');
+    return globs.some((want) => want.length <= have.length && want.every((re, i) => re.test(have[i]!)));
+  };
+}
+
+/** One-off form of pathMatcher. */
+export function pathMatch(path: string, prefixes: readonly string[]): boolean {
+  return pathMatcher(prefixes)(path);
 }
 
 function splitArgs(s: string): string[] {
@@ -722,7 +856,7 @@ function getopt(argv: readonly string[], optstring: string): { flat: string[]; v
 export function compileFilter<E>(ast: Expr, accessor: FieldAccessor<E>, opts: CompileOptions = {}): CompileResult<E> {
   const c = new Compiler(accessor, opts);
   try {
-    const filter = c.expr(ast);
+    const filter = c.generated(ast) ?? c.expr(ast);
     return { ok: true, filter, fields: c.fields, warnings: c.warnings };
   } catch (err) {
     if (err instanceof CompileFailure) return { ok: false, errors: [{ message: err.message, pos: err.pos }] };

@@ -160,6 +160,8 @@ export function loadRules(sources: readonly RulesSource[], opts: LoadOptions = {
 /** Expands macros and lists into condition trees, detecting cycles and undefined names. */
 class Expander {
   private readonly expandedLists = new Map<string, string[]>();
+  /** One expanded tree per macro, shared by every use, so a ruleset can evaluate it once per event. */
+  private readonly expandedMacros = new Map<string, Expr>();
 
   constructor(
     private readonly lists: Map<string, { name: string; items: string[]; pos: SourcePos }>,
@@ -215,7 +217,11 @@ class Expander {
       this.asts.set(name, raw);
     }
     if (raw === null) throw new ExpandError(`macro '${name}' has an invalid condition`, true);
-    return this.expand(raw, [...stack, name]);
+    const done = this.expandedMacros.get(name);
+    if (done) return done;
+    const expanded = this.expand(raw, [...stack, name]);
+    this.expandedMacros.set(name, expanded);
+    return expanded;
   }
 
   expand(e: Expr, stack: readonly string[]): Expr {

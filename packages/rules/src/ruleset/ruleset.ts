@@ -3,7 +3,8 @@
 // and tag; minimum priority; Falco's rule_matching first|all.
 
 import type { FieldAccessor } from '../accessor.js';
-import { compileFilter, type Filter } from '../compiler/compile.js';
+import { compileFilter, type Filter, type SharedCompilation } from '../compiler/compile.js';
+import type { Expr } from '../ast.js';
 import { hasType } from '../compiler/evttypes.js';
 import { globToRegExp } from '../compiler/values.js';
 import type { LoadedRule } from '../loader/load.js';
@@ -39,6 +40,7 @@ export class Ruleset<E> {
   readonly rules: readonly CompiledRule<E>[];
   private readonly byType = new Map<string, CompiledRule<E>[]>();
   private readonly first: boolean;
+  private readonly sharing: SharedCompilation<E>;
 
   constructor(
     loaded: readonly LoadedRule[],
@@ -54,8 +56,9 @@ export class Ruleset<E> {
       for (const s of opts.selections ?? []) if (matches(r, s.selector)) on = s.enable;
       return on;
     });
+    this.sharing = { epoch: { n: 0 }, cache: new Map(), shared: sharedSubtrees(active.map((r) => r.ast)) };
     this.rules = active.map((r, index) => {
-      const f = compileFilter(r.ast, accessor);
+      const f = compileFilter(r.ast, accessor, { sharing: this.sharing as SharedCompilation<unknown> });
       if (!f.ok) throw new Error(`rule '${r.name}' compiled at load time but not against this event representation: ${f.errors[0]!.message}`);
       const fmt = opts.appendOutput ? `${r.output} ${opts.appendOutput}` : r.output;
       const o = compileOutput(fmt, accessor);
@@ -80,6 +83,7 @@ export class Ruleset<E> {
    */
   evaluate(event: E, onMatch?: (rule: CompiledRule<E>, event: E) => void): number {
     const list = this.rulesFor(this.accessor.eventType(event));
+    this.sharing.epoch.n++;
     let n = 0;
     for (let i = 0; i < list.length; i++) {
       const r = list[i]!;
@@ -91,6 +95,24 @@ export class Ruleset<E> {
     }
     return n;
   }
+}
+
+/** Condition subtrees (by identity) that occur more than once across the rules: expanded macros. */
+function sharedSubtrees(asts: readonly Expr[]): Set<Expr> {
+  const seen = new Set<Expr>();
+  const shared = new Set<Expr>();
+  const walk = (e: Expr): void => {
+    if (e.kind !== 'and' && e.kind !== 'or' && e.kind !== 'not' && e.kind !== 'binary' && e.kind !== 'unary') return;
+    if (seen.has(e)) {
+      shared.add(e);
+      return;
+    }
+    seen.add(e);
+    if (e.kind === 'and' || e.kind === 'or') e.children.forEach(walk);
+    else if (e.kind === 'not') walk(e.child);
+  };
+  asts.forEach(walk);
+  return shared;
 }
 
 function matches(r: LoadedRule, s: RuleSelector): boolean {
