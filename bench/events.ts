@@ -58,7 +58,6 @@ const PROGRAMS: [string, string, string][] = [
 
 const FILES = [
   '/usr/lib/x86_64-linux-gnu/libc.so.6',
-  '/etc/ld.so.cache',
   '/srv/www/index.html',
   '/var/lib/app/data.db',
   '/proc/self/status',
@@ -66,12 +65,12 @@ const FILES = [
   '/usr/share/zoneinfo/UTC',
   '/var/log/nginx/access.log',
   '/home/app/.cache/pip/http/abc',
-  '/etc/resolv.conf',
-  '/etc/hosts',
   '/srv/app/config.json',
 ];
+/** Files read but never written by the benign workload. */
+const READ_ONLY = ['/etc/resolv.conf', '/etc/hosts', '/etc/ld.so.cache'];
 
-const OTHER_TYPES = ['unlinkat', 'renameat2', 'mkdirat', 'chmod', 'setuid', 'dup2', 'socket', 'ptrace', 'symlinkat', 'bind', 'listen', 'mmap', 'sendto', 'recvfrom'];
+const OTHER_TYPES = ['unlinkat', 'renameat2', 'mkdirat', 'chmod', 'fchmod', 'dup2', 'socket', 'ptrace', 'symlinkat', 'bind', 'listen', 'mmap', 'sendto', 'recvfrom'];
 
 export interface GenOptions {
   readonly count: number;
@@ -131,8 +130,8 @@ export function generateEvents(opts: GenOptions): Ev[] {
     const r = rnd();
     const suspicious = rnd() < opts.suspiciousRate;
     if (r < 0.4) {
-      const file = suspicious ? '/etc/shadow' : pick(FILES);
       const write = !suspicious && rnd() < 0.25;
+      const file = suspicious ? '/etc/shadow' : write ? pick(FILES) : pick([...FILES, ...READ_ONLY]);
       Object.assign(e, {
         'evt.type': rnd() < 0.8 ? 'openat' : 'open',
         'evt.rawres': 3,
@@ -160,15 +159,20 @@ export function generateEvents(opts: GenOptions): Ev[] {
         'proc.exe': exepath,
         'proc.args': args,
         'proc.cmdline': args ? `${name} ${args}` : name,
-        'proc.pname': p.name,
-        'proc.pcmdline': e['proc.cmdline']!,
+        // Benign programs are started by a build tool, not by a web server or a database.
+        'proc.pname': 'make',
+        'proc.pcmdline': 'make -j2 test',
         'proc.tty': suspicious ? 34816 : 0,
         'proc.is_exe_upper_layer': false,
         'proc.is_exe_from_memfd': false,
       });
     } else if (r < 0.75) {
       const connect = rnd() < 0.7;
+      const [name, exepath, args] = pick(PROGRAMS.filter((x) => ['node', 'java', 'python3', 'curl', 'nginx'].includes(x[0])));
       Object.assign(e, {
+        'proc.name': name,
+        'proc.exepath': exepath,
+        'proc.cmdline': `${name} ${args}`,
         'evt.type': connect ? 'connect' : 'accept4',
         'evt.rawres': connect ? 0 : 5,
         'evt.res': 'SUCCESS',

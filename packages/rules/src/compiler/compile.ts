@@ -54,6 +54,8 @@ export interface CompileOptions {
   readonly resolve?: (name: string, arg: string | undefined) => FieldLookup;
   /** A check on a field for which this returns a boolean compiles to that constant (libs' mock fields). */
   readonly constantCheck?: (field: string) => boolean | undefined;
+  /** Generate code for the condition (default true); validation-only compiles skip it. */
+  readonly generate?: boolean;
   /** Work shared across the conditions of one ruleset (see SharedCompilation). */
   readonly sharing?: SharedCompilation<unknown>;
 }
@@ -137,6 +139,7 @@ class Compiler<E> {
    */
   generated(e: Expr): Filter<E> | undefined {
     const leaves: Filter<E>[] = [];
+    const consts: unknown[] = [];
     const sharing = this.opts.sharing;
     const code = (x: Expr, depth: number): string => {
       if (leaves.length > 2000 || depth > 64) throw new TooBig();
@@ -144,6 +147,8 @@ class Compiler<E> {
         leaves.push(this.expr(x));
         return `L${leaves.length - 1}(ev)`;
       }
+      const inline = this.inlineLeaf(x, leaves, consts);
+      if (inline !== undefined) return inline;
       switch (x.kind) {
         case 'and':
           return `(${x.children.map((c) => code(c, depth + 1)).join(' && ')})`;
@@ -163,10 +168,81 @@ class Compiler<E> {
       if (err instanceof TooBig) return undefined;
       throw err;
     }
-    const names = leaves.map((_, i) => `L${i}`);
+    const names = [...leaves.map((_, i) => `L${i}`), ...consts.map((_, i) => `K${i}`)];
     // eslint-disable-next-line @typescript-eslint/no-implied-eval
-    const make = new Function(...names, `return function condition(ev) { return ${body}; };`) as (...l: Filter<E>[]) => Filter<E>;
-    return make(...leaves);
+    const make = new Function(...names, `return function condition(ev) { let v; return ${body}; };`) as (...l: unknown[]) => Filter<E>;
+    return make(...leaves, ...consts);
+  }
+
+  /**
+   * Inline code for the commonest checks: a plain single-valued field against literals. The value
+   * is tested in place when it has the expected JS type; anything else (lists, odd types) goes to
+   * the check's closure, so results never differ from the closure path.
+   */
+  private inlineLeaf(x: Expr, leaves: Filter<E>[], consts: unknown[]): string | undefined {
+    if (x.kind !== 'binary' && x.kind !== 'unary') return undefined;
+    if (x.left.kind !== 'field' || this.constant(x.left) !== undefined) return undefined;
+    const r = this.resolve(x.left.name, x.left.arg);
+    if (!r.ok || r.info.list || r.info.name in EITHER_END || (r.info.arg === 'optional' && r.arg === undefined && /^proc\.a/.test(r.info.name))) return undefined;
+    const cls = classOf(r.info.type);
+    if (cls !== 'str' && cls !== 'num' && cls !== 'bool') return undefined;
+    if (x.kind === 'binary' && (x.right.kind !== 'value' && x.right.kind !== 'list')) return undefined;
+    const full = this.node(x); // type checks, errors and warnings happen here, as on the closure path
+    leaves.push(full);
+    const F = `L${leaves.length - 1}`;
+    const src = this.source(x.left, false);
+    this.fields.pop();
+    consts.push(src.get);
+    const R = `K${consts.length - 1}`;
+    const k = (value: unknown): string => {
+      consts.push(value);
+      return `K${consts.length - 1}`;
+    };
+    if (x.kind === 'unary') return `(${R}(ev) !== undefined && ${F}(ev))`;
+    const op = x.op;
+    const vals = x.right.kind === 'list' ? x.right.values.map((v) => v.value) : [(x.right as ValueExpr).value];
+    const jsType = cls === 'str' ? 'string' : cls === 'num' ? 'number' : 'boolean';
+    let test: string | undefined;
+    if (cls === 'str') {
+      const one = vals[0] ?? '';
+      switch (op) {
+        case '=':
+        case '==':
+          test = `v === ${k(one)}`;
+          break;
+        case '!=':
+          test = `v !== ${k(one)}`;
+          break;
+        case 'in':
+        case 'intersects':
+          test = `${k(new Set(vals))}.has(v)`;
+          break;
+        case 'startswith':
+          test = `v.startsWith(${k(one)})`;
+          break;
+        case 'endswith':
+          test = `v.endsWith(${k(one)})`;
+          break;
+        case 'contains':
+          test = `v.includes(${k(one)})`;
+          break;
+      }
+    } else if (cls === 'num') {
+      const nums = vals.map((v) => parseNumber(v, r.info.type));
+      if (nums.some((n) => n === undefined)) return `${F}(ev)`;
+      const one = nums[0]!;
+      if (op === '=' || op === '==') test = `v === ${k(one)}`;
+      else if (op === '!=') test = `v !== ${k(one)}`;
+      else if (op === '<' || op === '<=' || op === '>' || op === '>=') test = `v ${op} ${k(one)}`;
+      else if (op === 'in' || op === 'intersects') test = `${k(new Set(nums))}.has(v)`;
+    } else {
+      const b = parseBool(vals[0] ?? '');
+      if (b === undefined) return `${F}(ev)`;
+      if (op === '=' || op === '==') test = `v === ${b}`;
+      else if (op === '!=') test = `v !== ${b}`;
+    }
+    if (test === undefined) return `${F}(ev)`;
+    return `((v = ${R}(ev)) === undefined ? false : typeof v === '${jsType}' ? ${test} : ${F}(ev))`;
   }
 
   private node(e: Expr): Filter<E> {
@@ -856,7 +932,7 @@ function getopt(argv: readonly string[], optstring: string): { flat: string[]; v
 export function compileFilter<E>(ast: Expr, accessor: FieldAccessor<E>, opts: CompileOptions = {}): CompileResult<E> {
   const c = new Compiler(accessor, opts);
   try {
-    const filter = c.generated(ast) ?? c.expr(ast);
+    const filter = (opts.generate !== false ? c.generated(ast) : undefined) ?? c.expr(ast);
     return { ok: true, filter, fields: c.fields, warnings: c.warnings };
   } catch (err) {
     if (err instanceof CompileFailure) return { ok: false, errors: [{ message: err.message, pos: err.pos }] };

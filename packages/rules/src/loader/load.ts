@@ -401,7 +401,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
     else diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: `rule uses ${err.message}`, pos: def.condPos, item });
     return undefined;
   }
-  const compiled = compileFilter(ast, nullAccessor);
+  const compiled = compileFilter(ast, nullAccessor, { generate: false });
   if (!compiled.ok) {
     const msg = compiled.errors[0]!.message;
     if (def.skipIfUnknownFilter && /unknown field|no argument|requires an argument/.test(msg)) {
