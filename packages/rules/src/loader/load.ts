@@ -388,7 +388,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
   condText = ex.substituteOddListNames(condText);
   const parsed = parseCondition(condText);
   if (!parsed.ok) {
-    const inOriginal = parsed.error.pos.idx < condText.length && condText.startsWith(def.condition) ? parsed.error.pos.idx : 0;
+    const inOriginal = parsed.error.pos.idx <= def.condition.length && condText.startsWith(def.condition) ? parsed.error.pos.idx : 0;
     diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: `Compilation error when compiling "${clip(def.condition)}": ${parsed.error.message}`, pos: offsetPos(def.condPos, inOriginal, def.condition), item });
     return undefined;
   }
