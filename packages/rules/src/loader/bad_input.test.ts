@@ -108,7 +108,7 @@ test('an undefined macro is an error naming it; other rules still load and repor
 });
 
 test('a syntax error points into the condition', () => {
-  const r = load('- rule: r\n  desc: d\n  condition: evt.type = open and and\n  output: o\n  priority: INFO\n');
+  const r = load('- rule: r\n  desc: d\n  condition: evt.type = open and (proc.name = x\n  output: o\n  priority: INFO\n');
   const e = r.errors[0]!;
   assert.equal(e.code, 'LOAD_ERR_COMPILE_CONDITION');
   assert.equal(e.pos?.line, 3);
