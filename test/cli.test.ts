@@ -1,0 +1,122 @@
+// End to end: runs the real `harrier` command as a user would, and checks its output and exit codes.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const bin = join(root, 'cli', 'bin', 'harrier.js');
+const corpus = process.env['HARRIER_CORPUS'] ?? resolve(root, '..', 'shared', 'corpus');
+const upstream = join(corpus, 'rules', 'falcosecurity-rules@main', 'falco_rules.yaml');
+
+function harrier(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err ? ((err as { code?: number }).code ?? 1) : 0;
+      done({ code: typeof code === 'number' ? code : 1, stdout, stderr });
+    });
+  });
+}
+
+const tmp = mkdtempSync(join(tmpdir(), 'harrier-cli-'));
+
+test('rules validate: ok on Harrier\'s default rules, with counts', async () => {
+  const r = await harrier(['rules', 'validate', '--json', 'rules/']);
+  assert.equal(r.code, 0, r.stderr);
+  const out = JSON.parse(r.stdout) as { successful: boolean; errors: unknown[]; warnings: unknown[]; rules: number; macros: number; lists: number };
+  assert.equal(out.successful, true);
+  assert.deepEqual(out.errors, []);
+  assert.ok(out.rules >= 10 && out.macros > 0 && out.lists > 0);
+});
+
+test('-V on a broken file: exit 1, diagnostics with file:line:col and codes', async () => {
+  const bad = join(tmp, 'broken.yaml');
+  writeFileSync(bad, '- rule: broken\n  desc: d\n  condition: evt.type = open and proc.nmae = cat\n  output: o\n  priority: WARNING\n- macro: m\n  condition: (unclosed\n');
+  const r = await harrier(['-V', bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.stdout, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:14: error LOAD_ERR_COMPILE_CONDITION: unknown field 'proc.nmae'`));
+  assert.match(r.stdout, /Invalid \(1 error\)/);
+  const j = await harrier(['rules', 'validate', '--json', bad]);
+  const out = JSON.parse(j.stdout) as { errors: { code: string; line: number; item: { name: string } }[]; warnings: { code: string }[] };
+  assert.equal(out.errors[0]!.code, 'LOAD_ERR_COMPILE_CONDITION');
+  assert.equal(out.errors[0]!.item.name, 'broken');
+  assert.ok(out.warnings.some((w) => w.code === 'LOAD_UNUSED_MACRO'));
+});
+
+test('upstream Falco rules validate unchanged', { skip: existsSync(upstream) ? false : `conformance corpus not found at ${corpus}` }, async () => {
+  const r = await harrier(['-V', upstream]);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, /: Ok, 25 rules, 87 macros, 49 lists/);
+});
+
+test('replay --fields prints Falco text alerts and JSON alerts with the alert contract', async () => {
+  const events = join(tmp, 'events.ndjson');
+  writeFileSync(
+    events,
+    [
+      JSON.stringify({ 'evt.type': 'openat', 'evt.rawres': 3, 'evt.is_open_read': true, 'fd.typechar': 'f', 'fd.num': 3, 'fd.name': '/etc/shadow', 'fd.directory': '/etc', 'proc.name': 'cat', 'proc.pid': 77, 'proc.cmdline': 'cat /etc/shadow', 'user.name': 'bob', 'evt.time': '2026-11-22T10:00:00.000000001Z' }),
+      '{"not": "an event"}',
+      'garbage',
+      JSON.stringify({ 'evt.type': 'openat', 'evt.rawres': 3, 'evt.is_open_read': true, 'fd.typechar': 'f', 'fd.num': 3, 'fd.name': '/etc/hostname', 'proc.name': 'cat' }),
+    ].join('\n'),
+  );
+  const text = await harrier(['replay', '--fields', events, '-r', 'rules/']);
+  assert.equal(text.code, 0, text.stderr);
+  const lines = text.stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  assert.equal(lines[0], '10:00:00.000000001: Warning Sensitive file opened for reading (file=/etc/shadow process=cat pid=77 parent=<NA> cmdline=cat /etc/shadow user=bob uid=<NA> container=<NA> image=<NA>)');
+  assert.match(text.stderr, /:2: skipped: every event needs an 'evt.type' string/);
+  assert.match(text.stderr, /:3: skipped: not valid JSON/);
+  assert.match(text.stderr, /Events processed: 2, skipped: 2, alerts: 1/);
+
+  const json = await harrier(['replay', '--fields', events, '-r', 'rules/', '-o', 'json_output=true']);
+  const alert = JSON.parse(json.stdout.trim()) as Record<string, unknown>;
+  assert.equal(alert['rule'], 'Sensitive file opened for reading');
+  assert.equal(alert['priority'], 'Warning');
+  assert.equal(alert['source'], 'syscall');
+  assert.equal(alert['time'], '2026-11-22T10:00:00.000000001Z');
+  assert.deepEqual((alert['output_fields'] as Record<string, unknown>)['proc.pid'], 77);
+  assert.equal((alert['output_fields'] as Record<string, unknown>)['proc.pname'], null);
+  assert.match(String(alert['uuid']), /^[0-9a-f-]{36}$/);
+  assert.equal(alert['engine_version'], '0.63.0');
+  assert.ok(Array.isArray(alert['tags']));
+});
+
+test('rules list and describe (-L, -l), fields (--list)', async () => {
+  const l = await harrier(['-L', '-r', 'rules/', '--json']);
+  const names = (JSON.parse(l.stdout) as { rules: { name: string }[] }).rules.map((x) => x.name);
+  assert.ok(names.includes('Shell started in a container'));
+  const d = await harrier(['-l', 'Shell started in a container', '-r', 'rules/', '--json']);
+  const desc = JSON.parse(d.stdout) as { rules: { info: { name: string }; details: { condition_compiled: string; events: string[] } }[] };
+  assert.equal(desc.rules[0]!.info.name, 'Shell started in a container');
+  assert.deepEqual(desc.rules[0]!.details.events, ['execve', 'execveat']);
+  assert.match(desc.rules[0]!.details.condition_compiled, /proc\.name in \(sh, bash/);
+  const missing = await harrier(['-l', 'No such rule', '-r', 'rules/']);
+  assert.equal(missing.code, 1);
+  const f = await harrier(['--list']);
+  assert.match(f.stdout, /Field Class: process/);
+  assert.match(f.stdout, /proc\.aname\[ARG\?\]/);
+});
+
+test('usage errors exit 2 with a message; unsupported keys are refused', async () => {
+  const r = await harrier(['frobnicate']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown command 'frobnicate'/);
+  const o = await harrier(['run', '-o', 'base_syscalls.custom_set=[open]']);
+  assert.equal(o.code, 2);
+  assert.match(o.stderr, /does not support that key/);
+  const e = await harrier(['-e', 'capture.scap']);
+  assert.equal(e.code, 2);
+  assert.match(e.stderr, /capture files is not available/);
+});
+
+test('run evaluates the example events with the default rules', async () => {
+  const r = await harrier(['run']);
+  assert.equal(r.code, 0, r.stderr);
+  const rules = r.stdout.trim().split('\n').map((l) => /: \w+ (.*?) \(/.exec(l)?.[1]);
+  assert.deepEqual(rules, ['Sensitive file opened for reading', 'Shell started in a container', 'Symlink to a sensitive file', 'Outbound connection from a shell', 'Fileless program run from memory']);
+});
