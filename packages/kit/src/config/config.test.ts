@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { loadConfig } from './load.js';
+
+const cfg = (text: string, extra: { overrides?: string[]; env?: Record<string, string> } = {}) =>
+  loadConfig({ texts: [{ name: 'harrier.yaml', text }], ...extra });
+
+test('a Harrier config resolves with defaults and is frozen', () => {
+  const r = cfg('nats:\n  url: nats://127.0.0.1:4222\npartitions: 64\nengine:\n  workers: 3\n');
+  assert.ok(r.ok);
+  assert.deepEqual(r.config.nats.servers, ['nats://127.0.0.1:4222']);
+  assert.equal(r.config.nats.embedded.enabled, false);
+  assert.equal(r.config.partitions, 64);
+  assert.equal(r.config.engine.workers, 3);
+  assert.equal(r.config.collector.batchLingerMs, 20);
+  assert.equal(r.config.rules.matching, 'first');
+  assert.ok(Object.isFrozen(r.config) && Object.isFrozen(r.config.nats));
+  const empty = cfg('');
+  assert.ok(empty.ok);
+  assert.equal(empty.config.nats.embedded.enabled, true, 'no NATS URL means the embedded server');
+});
+
+test('a falco.yaml-shaped file is understood', () => {
+  const r = cfg(`
+rules_files:
+  - /etc/falco/falco_rules.yaml
+  - /etc/falco/falco_rules.local.yaml
+rules:
+  - disable:
+      rule: "Read sensitive*"
+  - enable:
+      tag: network
+json_output: true
+json_include_output_property: false
+priority: warning
+rule_matching: all
+time_format_iso_8601: true
+stdout_output:
+  enabled: true
+file_output:
+  enabled: true
+  filename: /var/log/falco.txt
+  keep_alive: false
+http_output:
+  enabled: false
+  url: http://localhost:2801/
+webserver:
+  enabled: true
+  listen_port: 8765
+engine:
+  kind: modern_ebpf
+load_plugins: [container]
+log_level: info
+syscall_event_drops:
+  threshold: .1
+  actions: [log, alert]
+`);
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.deepEqual(r.config.rules.files, ['/etc/falco/falco_rules.yaml', '/etc/falco/falco_rules.local.yaml']);
+  assert.deepEqual(r.config.rules.selections, [{ enable: false, rule: 'Read sensitive*' }, { enable: true, tag: 'network' }]);
+  assert.equal(r.config.output.json, true);
+  assert.equal(r.config.output.jsonIncludeOutput, false);
+  assert.equal(r.config.rules.minPriority, 'warning');
+  assert.equal(r.config.rules.matching, 'all');
+  assert.equal(r.config.output.file.filename, '/var/log/falco.txt');
+  assert.deepEqual(r.config.notApplicable, ['engine', 'load_plugins']);
+});
+
+test('unknown keys and wrong types are errors with line and column', () => {
+  const r = cfg('nats:\n  url: nats://x\n  passwrd: oops\npartitions: many\njson_outptu: true\n');
+  assert.ok(!r.ok);
+  const byWhere = Object.fromEntries(r.errors.map((e) => [e.where, e.message]));
+  assert.match(byWhere['harrier.yaml:3:3'] ?? '', /unknown key 'nats.passwrd'/);
+  assert.match(byWhere['harrier.yaml:4:13'] ?? '', /'partitions' must be a whole number/);
+  assert.match(byWhere['harrier.yaml:5:1'] ?? Object.values(byWhere).join('|'), /unknown key 'json_outptu' \(did you mean 'json_output'\?\)/);
+  const yamlErr = cfg('nats: [unclosed\n');
+  assert.ok(!yamlErr.ok);
+  assert.match(yamlErr.errors[0]!.where, /^harrier.yaml:\d+:\d+$/);
+});
+
+test('Falco keys that would change which rules run are refused, not ignored', () => {
+  const r = cfg('load_plugins: [cloudtrail, json]\nbase_syscalls:\n  custom_set: [open]\n');
+  assert.ok(!r.ok);
+  assert.ok(r.errors.some((e) => e.message.includes("plugin 'cloudtrail' is not available")));
+  assert.ok(r.errors.some((e) => e.message.includes('base_syscalls.custom_set is not supported') && e.where.startsWith('harrier.yaml:3:')));
+});
+
+test('-o overrides, lists, environment, and precedence file < env < -o', () => {
+  const r = cfg('partitions: 8\nrules_files: [a.yaml]\n', {
+    env: { HARRIER_PARTITIONS: '16', HARRIER_NATS_URL: 'nats://10.1.1.1:4222', HARRIER__COLLECTOR__BATCH_MAX_EVENTS: '100' },
+    overrides: ['partitions=24', 'rules_files[]=b.yaml', 'json_output=true', 'webserver.listen_port=9000', 'notifier.sinks[0].type=slack'],
+  });
+  assert.ok(r.ok, JSON.stringify(!r.ok && r.errors));
+  assert.equal(r.config.partitions, 24);
+  assert.deepEqual(r.config.rules.files, ['a.yaml', 'b.yaml']);
+  assert.equal(r.config.output.json, true);
+  assert.equal(r.config.webserver.listenPort, 9000);
+  assert.deepEqual(r.config.nats.servers, ['nats://10.1.1.1:4222']);
+  assert.equal(r.config.collector.batchMaxEvents, 100);
+  assert.equal(r.config.notifier.sinks[0]?.type, 'slack');
+  const envOnly = cfg('partitions: 8\n', { env: { HARRIER_PARTITIONS: '16' } });
+  assert.ok(envOnly.ok);
+  assert.equal(envOnly.config.partitions, 16);
+  const bad = cfg('', { overrides: ['partitions=lots', 'nonsense'], env: { HARRIER_BOGUS: '1' } });
+  assert.ok(!bad.ok);
+  assert.ok(bad.errors.some((e) => e.where === '-o partitions=lots' && e.message.includes('whole number')));
+  assert.ok(bad.errors.some((e) => e.where === '-o nonsense'));
+  assert.ok(bad.errors.some((e) => e.where === 'env HARRIER_BOGUS'));
+});
+
+test('secrets never appear in errors', () => {
+  const r = cfg('nats:\n  url: nats://x\n  password: 12345\n');
+  assert.ok(!r.ok);
+  assert.ok(r.errors.every((e) => !e.message.includes('12345')));
+});

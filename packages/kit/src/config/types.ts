@@ -1,0 +1,47 @@
+// The resolved configuration: every value present, validated, frozen.
+
+export interface NatsConfig {
+  readonly servers: readonly string[];
+  readonly name: string;
+  readonly token?: string;
+  readonly user?: string;
+  readonly password?: string;
+  readonly nkeySeedFile?: string;
+  readonly credsFile?: string;
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string; readonly verify: boolean };
+  readonly connectTimeoutMs: number;
+  readonly embedded: { readonly enabled: boolean; readonly stateDir: string; readonly port: number; readonly binary: string };
+}
+
+export interface RuleSelection {
+  readonly enable: boolean;
+  readonly rule?: string;
+  readonly tag?: string;
+}
+
+export interface HarrierConfig {
+  readonly nats: NatsConfig;
+  readonly partitions: number;
+  readonly collector: { readonly id: string; readonly node: string; readonly batchMaxEvents: number; readonly batchLingerMs: number; readonly bufferEvents: number };
+  readonly engine: { readonly workers: number; readonly leaseTtlMs: number; readonly leaseRenewMs: number; readonly rulesBucket: string };
+  readonly notifier: { readonly sinks: readonly { readonly name: string; readonly type: string; readonly minPriority?: string; readonly options: Readonly<Record<string, unknown>> }[] };
+  readonly rules: { readonly files: readonly string[]; readonly selections: readonly RuleSelection[]; readonly minPriority: string; readonly matching: 'first' | 'all'; readonly appendOutput: string | undefined };
+  readonly output: {
+    readonly json: boolean;
+    readonly jsonIncludeOutput: boolean;
+    readonly jsonIncludeTags: boolean;
+    readonly jsonIncludeOutputFields: boolean;
+    readonly timeIso8601: boolean;
+    readonly stdout: boolean;
+    readonly file: { readonly enabled: boolean; readonly filename: string; readonly keepAlive: boolean };
+    readonly program: { readonly enabled: boolean; readonly program: string; readonly keepAlive: boolean };
+    readonly http: { readonly enabled: boolean; readonly url: string };
+    readonly syslog: boolean;
+  };
+  readonly webserver: { readonly enabled: boolean; readonly listenAddress: string; readonly listenPort: number };
+  readonly logging: { readonly level: string };
+  /** Falco keys present in the input that Harrier accepts but that have no effect here. */
+  readonly notApplicable: readonly string[];
+  /** The merged raw document, for sections later services read themselves. */
+  readonly raw: Readonly<Record<string, unknown>>;
+}
