@@ -108,7 +108,7 @@ test('usage errors exit 2 with a message; unsupported keys are refused', async (
   assert.match(r.stderr, /unknown command 'frobnicate'/);
   const o = await harrier(['run', '-o', 'base_syscalls.custom_set=[open]']);
   assert.equal(o.code, 2);
-  assert.match(o.stderr, /does not support that key/);
+  assert.match(o.stderr, /base_syscalls.custom_set is not supported/);
   const e = await harrier(['-e', 'capture.scap']);
   assert.equal(e.code, 2);
   assert.match(e.stderr, /capture files is not available/);
@@ -119,4 +119,18 @@ test('run evaluates the example events with the default rules', async () => {
   assert.equal(r.code, 0, r.stderr);
   const rules = r.stdout.trim().split('\n').map((l) => /: \w+ (.*?) \(/.exec(l)?.[1]);
   assert.deepEqual(rules, ['Sensitive file opened for reading', 'Shell started in a container', 'Symlink to a sensitive file', 'Outbound connection from a shell', 'Fileless program run from memory']);
+});
+
+test('-c reads a falco.yaml-style config; its errors point at file:line:col', async () => {
+  const good = join(tmp, 'falco.yaml');
+  writeFileSync(good, 'rules_files:\n  - rules/\njson_output: true\nengine:\n  kind: modern_ebpf\n');
+  const r = await harrier(['run', '-c', good]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout.trim().split('\n').length, 5);
+  assert.ok(r.stdout.trim().split('\n').every((l) => (JSON.parse(l) as { rule?: string }).rule !== undefined));
+  const bad = join(tmp, 'bad.yaml');
+  writeFileSync(bad, 'json_output: true\nprioirty: warning\n');
+  const b = await harrier(['run', '-c', bad]);
+  assert.equal(b.code, 2);
+  assert.match(b.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:1: unknown key 'prioirty' \\(did you mean 'priority'\\?\\)`));
 });

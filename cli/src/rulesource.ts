@@ -25,7 +25,7 @@ export function loadRulesFor(paths: readonly string[]): LoadedRules {
 
 export function rulePaths(args: CliArgs, settings: Settings): string[] {
   if (args.rules.length > 0) return args.rules;
-  if (settings.rulesFiles.length > 0) return settings.rulesFiles;
+  if (settings.rulesFiles.length > 0) return [...settings.rulesFiles];
   return [DEFAULT_RULES_DIR];
 }
 

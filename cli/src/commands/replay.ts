@@ -42,7 +42,7 @@ export async function runReplay(args: CliArgs): Promise<number> {
   }
   const file = args.fieldsFile ?? args.positionals[0] ?? (args.command[0] === 'run' ? EXAMPLE_EVENTS : undefined);
   if (file === undefined) throw new UsageError('replay needs events: harrier replay --fields EVENTS.ndjson');
-  const settings = readSettings(args.overrides);
+  const settings = readSettings(args.overrides, args.config);
   const json = args.json || settings.jsonOutput;
   const { result, readErrors } = loadRulesFor(rulePaths(args, settings));
   const errors = [...readErrors, ...result.errors];

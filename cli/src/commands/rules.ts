@@ -39,7 +39,7 @@ export async function runRulesValidate(args: CliArgs, paths: readonly string[]):
 }
 
 function loadOrReport(args: CliArgs): LoadedRule[] | undefined {
-  const settings = readSettings(args.overrides);
+  const settings = readSettings(args.overrides, args.config);
   const { result, readErrors } = loadRulesFor(rulePaths(args, settings));
   const errors = [...readErrors, ...result.errors];
   if (errors.length > 0) {
