@@ -15,7 +15,10 @@ export interface ReadResult {
 
 export class Positions {
   private readonly lc = new LineCounter();
-  constructor(readonly file: string) {}
+  constructor(
+    readonly file: string,
+    private readonly source: string = '',
+  ) {}
   get counter(): LineCounter {
     return this.lc;
   }
@@ -27,11 +30,46 @@ export class Positions {
     const range = node && 'range' in node ? node.range : node && 'key' in node ? (node.key as Node | null)?.range : undefined;
     return this.at(range?.[0] ?? 0);
   }
+
+  /**
+   * Maps an offset in a scalar's value to its place in the file. The value differs from the text
+   * (block headers, quotes, escapes, folded line breaks), so whitespace runs are matched as runs
+   * and characters the value lacks are skipped: exact for plain text, close for the rest.
+   */
+  valueMap(node: Node | null | undefined): (idx: number) => SourcePos {
+    if (!node || !isScalar(node) || !node.range) {
+      const p = this.of(node);
+      return () => p;
+    }
+    const [from, end] = node.range;
+    let start = from;
+    if (node.type === 'BLOCK_FOLDED' || node.type === 'BLOCK_LITERAL') {
+      const nl = this.source.indexOf('\n', from);
+      start = nl < 0 || nl >= end ? from : nl + 1;
+      while (start < end && (this.source[start] === ' ' || this.source[start] === '\t')) start++;
+    } else if (node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE') start = from + 1;
+    const value = String(node.value);
+    const ws = (c: string | undefined): boolean => c === ' ' || c === '\t' || c === '\n' || c === '\r';
+    return (idx: number): SourcePos => {
+      let s = start;
+      let v = 0;
+      while (v < idx && s < end) {
+        if (ws(value[v])) {
+          while (v < idx && ws(value[v])) v++;
+          while (s < end && ws(this.source[s])) s++;
+        } else if (value[v] === this.source[s]) {
+          v++;
+          s++;
+        } else s++;
+      }
+      return this.at(Math.min(s, Math.max(end, start)));
+    };
+  }
 }
 
 /** Parses a rules file: a YAML sequence of maps per document. Bad documents are reported, not thrown. */
 export function readRulesYaml(file: string, content: string): { result: ReadResult; positions: Positions } {
-  const positions = new Positions(file);
+  const positions = new Positions(file, content);
   const items: YamlItem[] = [];
   const errors: ReadResult['errors'][number][] = [];
   const docs = parseAllDocuments(content, { lineCounter: positions.counter, uniqueKeys: false, prettyErrors: false, strict: false });
