@@ -17,6 +17,8 @@ export interface MacroDef {
   condition: string;
   pos: SourcePos;
   condPos: SourcePos;
+  /** Where an offset of `condition` lies in the file. */
+  condAt: (idx: number) => SourcePos;
 }
 
 export interface ExceptionDef {
@@ -43,6 +45,7 @@ export interface RuleDef {
   captureDuration: number | undefined;
   pos: SourcePos;
   condPos: SourcePos;
+  condAt: (idx: number) => SourcePos;
   outputPos: SourcePos;
 }
 
@@ -51,7 +54,21 @@ export interface Collected {
   macros: Map<string, MacroDef>;
   rules: Map<string, RuleDef>;
   requiredEngineVersions: { version: string; pos: SourcePos }[];
-  pluginRequirements: { name: string; version: string; alternatives: { name: string; version: string }[]; pos: SourcePos }[];
+  pluginRequirements: PluginRequirement[];
+}
+
+export interface PluginRequirement {
+  name: string;
+  version: string;
+  alternatives: { name: string; version: string }[];
+  pos: SourcePos;
+}
+
+type OverrideMap = Map<string, { mode: 'append' | 'replace'; pos: SourcePos }>;
+
+/** Joins two condition texts with a blank, keeping positions of both parts. */
+function appendAt(first: string, firstAt: (i: number) => SourcePos, secondAt: (i: number) => SourcePos): (i: number) => SourcePos {
+  return (i) => (i <= first.length ? firstAt(i) : secondAt(i - first.length - 1));
 }
 
 export const RULE_KEYS = new Set([
@@ -83,7 +100,7 @@ export class Collector {
     else if (keys.includes('list')) this.list(m, P);
     else if (keys.includes('required_engine_version')) {
       const v = m.get('required_engine_version', true) as Node | undefined;
-      const text = v && isScalar(v) ? String(v.value) : '';
+      const text = v && isScalar(v) ? String(v.value as string | number) : '';
       this.out.requiredEngineVersions.push({ version: text, pos: P.of(v) });
     } else if (keys.includes('required_plugin_versions')) this.plugins(m, P);
     else this.warn('LOAD_UNKNOWN_ITEM', `unknown top level item with keys ${keys.map((k) => `'${k}'`).join(', ')}: expected rule, macro, list, required_engine_version or required_plugin_versions`, it.pos);
@@ -101,7 +118,17 @@ export class Collector {
         this.err('LOAD_ERR_YAML_VALIDATE', 'each required plugin needs a name and a version', P.of(p as Node));
         continue;
       }
-      const alts = Array.isArray(v['alternatives']) ? (v['alternatives'] as Record<string, unknown>[]).map((a) => ({ name: String(a['name']), version: String(a['version']) })) : [];
+      const rawAlts = v['alternatives'];
+      if (rawAlts !== undefined && (!Array.isArray(rawAlts) || !rawAlts.every((a) => a && typeof a === 'object' && typeof (a as Record<string, unknown>)['name'] === 'string' && (a as Record<string, unknown>)['version'] !== undefined))) {
+        this.err('LOAD_ERR_YAML_VALIDATE', `'alternatives' of required plugin '${v['name']}' must be a list of {name, version}`, P.of(p as Node), { type: 'required_plugin_versions', name: v['name'] });
+        continue;
+      }
+      const alts = ((rawAlts ?? []) as Record<string, unknown>[]).map((a) => ({ name: String(a['name']), version: String(a['version']) }));
+      const self = alts.find((a) => a.name === v['name']);
+      if (self) {
+        this.err('LOAD_ERR_VALIDATE', `Plugin '${v['name']}' is listed as an alternative to itself: list other plugins under 'alternatives', and give '${v['name']}' one version`, P.of(p as Node), { type: 'required_plugin_versions', name: v['name'] });
+        continue;
+      }
       this.out.pluginRequirements.push({ name: v['name'], version: String(v['version']), alternatives: alts, pos: P.of(p as Node) });
     }
   }
@@ -113,25 +140,25 @@ export class Collector {
       this.err('LOAD_ERR_YAML_VALIDATE', `'${key}' must be a string`, P.of(n), item);
       return undefined;
     }
-    return String(n.value);
+    return String(n.value as string | number | boolean);
   }
 
-  private override(m: YAMLMap, P: Positions, item: ItemRef): Map<string, 'append' | 'replace'> | undefined | null {
+  private override(m: YAMLMap, P: Positions, item: ItemRef): OverrideMap | undefined | null {
     const n = m.get('override', true) as Node | undefined;
     if (n === undefined) return undefined;
     if (!isMap(n)) {
       this.err('LOAD_ERR_YAML_VALIDATE', "'override' must be a map of key: append|replace", P.of(n), item);
       return null;
     }
-    const out = new Map<string, 'append' | 'replace'>();
+    const out: OverrideMap = new Map();
     for (const p of n.items) {
       const k = scalarKey(p);
       const v = isScalar(p.value) ? String(p.value.value) : '';
       if (!k || (v !== 'append' && v !== 'replace')) {
-        this.err('LOAD_ERR_YAML_VALIDATE', `override entry '${k ?? '?'}' must be 'append' or 'replace'`, P.of(p.value as Node), item);
+        this.err('LOAD_ERR_YAML_VALIDATE', `override entry '${k ?? '?'}' must be 'append' or 'replace'`, P.of((p.value ?? p.key) as Node), item);
         return null;
       }
-      out.set(k, v);
+      out.set(k, { mode: v, pos: P.of(p.key as Node) });
     }
     return out;
   }
@@ -164,7 +191,7 @@ export class Collector {
       return;
     } else {
       for (const x of itemsNode.items) {
-        if (isScalar(x) && x.value !== null && typeof x.value !== 'object') items.push(String(x.value));
+        if (isScalar(x) && x.value !== null && typeof x.value !== 'object') items.push(String(x.value as string | number | boolean));
         else {
           this.err('LOAD_ERR_YAML_VALIDATE', `list items must be strings (list '${name}')`, P.of(x as Node), item);
           return;
@@ -176,9 +203,9 @@ export class Collector {
     if (append === null || ov === null) return;
     if (append && ov) return this.err('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
     if (append) this.warn('LOAD_DEPRECATED_ITEM', "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
-    const mode = append ? 'append' : ov?.get('items');
+    const mode = append ? 'append' : ov?.get('items')?.mode;
     if (ov) {
-      for (const k of ov.keys()) if (k !== 'items') return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be overridden for a list: only 'items' can`, pos, item);
+      for (const [k, o] of ov) if (k !== 'items') return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be overridden for a list: only 'items' can`, o.pos, item);
     }
     const prev = this.out.lists.get(name);
     if (mode === 'append') {
@@ -212,16 +239,17 @@ export class Collector {
     if (append === null || ov === null) return;
     if (append && ov) return this.err('LOAD_ERR_VALIDATE', "Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
     if (append) this.warn('LOAD_DEPRECATED_ITEM', "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
-    const mode = append ? 'append' : ov?.get('condition');
+    const mode = append ? 'append' : ov?.get('condition')?.mode;
     const prev = this.out.macros.get(name);
-    const condPos = P.of(condNode);
+    const condAt = P.valueMap(condNode);
     if (mode === 'append') {
       if (!prev) return this.err('LOAD_ERR_VALIDATE', "Macro uses 'append' or 'override.condition: append' but no macro by that name already exists", pos, item);
+      prev.condAt = appendAt(prev.condition, prev.condAt, condAt);
       prev.condition = `${prev.condition} ${condition}`;
       return;
     }
     if (prev) this.out.macros.delete(name);
-    this.out.macros.set(name, { name, condition, pos, condPos });
+    this.out.macros.set(name, { name, condition, pos, condPos: condAt(0), condAt });
   }
 
   private rule(m: YAMLMap, P: Positions): void {
@@ -278,7 +306,7 @@ export class Collector {
     if ([desc, condition, output, priority, tags, enabled, source, warnEvt, skipUnknown, capture, captureDuration, excRaw].includes(null)) return;
     const exceptions: ExceptionDef[] = (excRaw ?? []).map((e, i) => {
       const node = (present.get('exceptions') as unknown as { items: Node[] }).items[i];
-      return { name: String(e['name'] ?? ''), fields: e['fields'] as ExceptionDef['fields'], comps: e['comps'] as ExceptionDef['comps'], values: Array.isArray(e['values']) ? (e['values'] as unknown[]) : [], pos: P.of(node) };
+      return { name: typeof e['name'] === 'string' ? e['name'] : '', fields: e['fields'] as ExceptionDef['fields'], comps: e['comps'] as ExceptionDef['comps'], values: Array.isArray(e['values']) ? (e['values'] as unknown[]) : [], pos: P.of(node) };
     });
     for (const e of exceptions) {
       if (!e.name) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'name'", e.pos, item);
@@ -294,8 +322,9 @@ export class Collector {
     const prev = this.out.rules.get(name);
     const srcGiven = source !== undefined && String(source) !== '';
     const srcName = srcGiven ? String(source) : 'syscall';
-    const condPos = P.of(present.get('condition'));
-    const outputPos = P.of(present.get('output'));
+    const condAt = P.valueMap(present.get('condition'));
+    const condPos = condAt(0);
+    const outputPos = P.valueMap(present.get('output'))(0);
 
     if (append) {
       this.warn('LOAD_DEPRECATED_ITEM', "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
@@ -304,32 +333,38 @@ export class Collector {
       for (const k of present.keys()) {
         if (!['rule', 'append', 'condition', 'exceptions', 'output', 'desc', 'source', 'tags', 'priority', 'enabled'].includes(k)) continue;
       }
-      if (condition !== undefined) prev.condition = `${prev.condition} ${condition}`;
+      if (condition !== undefined) {
+        prev.condAt = appendAt(prev.condition, prev.condAt, condAt);
+        prev.condition = `${prev.condition} ${condition}`;
+      }
       if (exceptions.length) this.appendExceptions(prev, exceptions, item);
       return;
     }
 
     if (ov) {
       if (!prev) {
-        const anyAppend = [...ov.values()].includes('append');
+        const anyAppend = [...ov.values()].some((o) => o.mode === 'append');
         return this.err('LOAD_ERR_VALIDATE', anyAppend ? "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists" : "An 'override.<key>: replace' to a rule was requested but no rule by that name already exists", pos, item);
       }
       if (srcGiven && srcName !== prev.source) return this.err('LOAD_ERR_VALIDATE', 'Rule has been re-defined with a different source', pos, item);
-      for (const [k, mode] of ov) {
-        if (mode === 'append' && !APPENDABLE.has(k)) return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to, use 'replace' instead`, pos, item);
-        if (mode === 'replace' && !REPLACEABLE.has(k)) return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be replaced`, pos, item);
-        if (!present.has(k)) return this.err('LOAD_ERR_VALIDATE', `An ${mode} override for '${k}' was specified but '${k}' is not defined`, pos, item);
+      for (const [k, { mode, pos: at }] of ov) {
+        if (mode === 'append' && !APPENDABLE.has(k)) return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be appended to, use 'replace' instead`, at, item);
+        if (mode === 'replace' && !REPLACEABLE.has(k)) return this.err('LOAD_ERR_VALIDATE', `Key '${k}' cannot be replaced`, at, item);
+        if (!present.has(k)) return this.err('LOAD_ERR_VALIDATE', `An ${mode} override for '${k}' was specified but '${k}' is not defined`, at, item);
       }
       for (const k of present.keys()) {
         if (k === 'rule' || k === 'override' || k === 'source' || !RULE_KEYS.has(k)) continue;
         if (!ov.has(k)) return this.err('LOAD_ERR_VALIDATE', `Unexpected key '${k}': an override item may only contain the keys listed under 'override'`, P.of(present.get(k)), item);
       }
-      if (ov.get('exceptions') === 'replace') {
+      if (ov.get('exceptions')?.mode === 'replace') {
         for (const e of exceptions) if (e.fields === undefined) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'fields'", e.pos, item);
       }
-      for (const [k, mode] of ov) {
+      for (const [k, { mode }] of ov) {
         if (mode === 'append') {
-          if (k === 'condition') prev.condition = `${prev.condition} ${String(condition)}`;
+          if (k === 'condition') {
+            prev.condAt = appendAt(prev.condition, prev.condAt, condAt);
+            prev.condition = `${prev.condition} ${String(condition)}`;
+          }
           else if (k === 'output') prev.output = `${prev.output} ${String(output)}`;
           else if (k === 'desc') prev.desc = `${prev.desc} ${String(desc)}`;
           else if (k === 'tags') prev.tags = [...prev.tags, ...(tags ?? []).map(String)];
@@ -338,6 +373,7 @@ export class Collector {
           if (k === 'condition') {
             prev.condition = String(condition);
             prev.condPos = condPos;
+            prev.condAt = condAt;
           } else if (k === 'output') {
             prev.output = String(output);
             prev.outputPos = outputPos;
@@ -384,6 +420,7 @@ export class Collector {
       captureDuration: captureDuration ?? undefined,
       pos,
       condPos,
+      condAt,
       outputPos,
     });
   }

@@ -2,18 +2,19 @@
 // append/override applied, then expand macros and lists, build exceptions and compile each rule.
 // Every problem becomes a diagnostic; one bad item never hides the others' diagnostics.
 
-import type { Expr, ListExpr, Operand, ValueExpr } from '../ast.js';
+import type { Expr, Operand, ValueExpr } from '../ast.js';
 import type { FieldAccessor } from '../accessor.js';
 import type { Diagnostic, SourcePos } from '../diagnostics.js';
 import { parseCondition } from '../filter/parser.js';
 import { conditionToString } from '../filter/serialize.js';
 import { escapeString, unescapeString } from '../filter/escape.js';
 import { compileFilter, type Filter } from '../compiler/compile.js';
-import { eventTypesOf, isAll, EventTypeError, type TypeSet } from '../compiler/evttypes.js';
+import { eventTypesOf, EventTypeError, type TypeSet } from '../compiler/evttypes.js';
 import { compileOutput, parsePriority, type CompiledOutput, type Priority } from '../output/format.js';
-import { resolveField } from '../fields/registry.js';
+import { listFieldClasses, resolveField } from '../fields/registry.js';
+import { allEventTypes } from '../fields/events.js';
 import { readRulesYaml } from './yaml.js';
-import { Collector, type ExceptionDef, type RuleDef } from './items.js';
+import { Collector, type ExceptionDef, type PluginRequirement, type RuleDef } from './items.js';
 
 export const ENGINE_VERSION = '0.63.0';
 
@@ -58,11 +59,24 @@ export interface LoadResult {
   readonly rules: readonly LoadedRule[];
   readonly macros: ReadonlyMap<string, { condition: string }>;
   readonly lists: ReadonlyMap<string, { items: readonly string[] }>;
+  /** required_plugin_versions of all files, merged by plugin name (highest version wins). */
+  readonly requiredPlugins: readonly RequiredPlugin[];
+}
+
+export interface RequiredPlugin {
+  readonly name: string;
+  readonly version: string;
+  readonly alternatives: readonly { readonly name: string; readonly version: string }[];
 }
 
 export interface LoadOptions {
   /** Also report unused macros and lists (Falco does with -V). Default true. */
   readonly warnUnused?: boolean;
+  /**
+   * Plugins considered loaded, by name and version, for required_plugin_versions. Default:
+   * PROVIDED_PLUGINS, the ones whose fields Harrier implements.
+   */
+  readonly plugins?: Readonly<Record<string, string>>;
 }
 
 const nullAccessor: FieldAccessor<unknown> = { reader: () => () => undefined, eventType: () => '' };
@@ -82,6 +96,53 @@ function versionSatisfies(provided: string, required: string): boolean {
   const p = provided.split('.').map(Number);
   const r = required.split('.').map(Number);
   return p[0] === r[0] && compareVersions(provided, required) >= 0;
+}
+
+/** Merges requirements naming the same plugin: the higher version wins, alternatives are merged the same way. */
+function mergeRequirements(reqs: readonly PluginRequirement[]): (RequiredPlugin & { pos: SourcePos })[] {
+  const out: { name: string; version: string; alternatives: { name: string; version: string }[]; pos: SourcePos }[] = [];
+  const newer = (a: string, b: string): string => (compareVersions(a, b) >= 0 ? a : b);
+  for (const r of reqs) {
+    const cur = out.find((x) => x.name === r.name);
+    if (!cur) {
+      out.push({ name: r.name, version: r.version, alternatives: r.alternatives.map((a) => ({ ...a })), pos: r.pos });
+      continue;
+    }
+    cur.version = newer(r.version, cur.version);
+    for (const a of r.alternatives) {
+      const ca = cur.alternatives.find((x) => x.name === a.name);
+      if (ca) ca.version = newer(a.version, ca.version);
+      else cur.alternatives.push({ ...a });
+    }
+  }
+  return out;
+}
+
+/**
+ * Falco's plugin requirement check: for each requirement, the first of the plugin and its
+ * alternatives that is loaded decides, and its version must be compatible (same major, not older).
+ */
+export function checkPluginRequirements(required: readonly RequiredPlugin[], loaded: Readonly<Record<string, string>>): { ok: true } | { ok: false; message: string; plugin: string } {
+  for (const req of required) {
+    const options = [{ name: req.name, version: req.version }, ...req.alternatives];
+    const hit = options.find((o) => loaded[o.name] !== undefined);
+    if (!hit) {
+      return { ok: false, plugin: req.name, message: `Plugin requirement not satisfied, must load one of: ${options.map((o) => `${o.name} (>= ${o.version})`).join(', ')}` };
+    }
+    const have = loaded[hit.name]!;
+    if (!/^\d+\.\d+\.\d+/.test(have)) return { ok: false, plugin: req.name, message: `Plugin '${hit.name}' has invalid version string '${have}'` };
+    if (!versionSatisfies(have, hit.version)) {
+      return { ok: false, plugin: req.name, message: `Plugin '${hit.name}' version '${have}' is not compatible with required plugin version '${hit.version}'` };
+    }
+  }
+  return { ok: true };
+}
+
+/** Top-level names of every field Harrier knows (`proc`, `ka`, `json`, ...). */
+let knownPrefixes: Set<string> | undefined;
+function isKnownFieldPrefix(field: string): boolean {
+  knownPrefixes ??= new Set(listFieldClasses().flatMap((c) => c.fields.map((f) => f.name.split('.')[0]!)));
+  return knownPrefixes.has(field.split('.')[0]!);
 }
 
 export function loadRules(sources: readonly RulesSource[], opts: LoadOptions = {}): LoadResult {
@@ -104,17 +165,18 @@ export function loadRules(sources: readonly RulesSource[], opts: LoadOptions = {
       diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: `Rules require engine version ${v}, but Harrier's engine version is ${ENGINE_VERSION}: use rules written for an older Falco, or upgrade Harrier`, pos: r.pos, item: { type: 'required_engine_version', name: v } });
   }
   const missingPlugins = new Set<string>();
-  for (const req of c.pluginRequirements) {
-    const options = [{ name: req.name, version: req.version }, ...req.alternatives];
-    const met = options.some((o) => PROVIDED_PLUGINS[o.name] !== undefined && versionSatisfies(PROVIDED_PLUGINS[o.name]!, o.version));
-    if (!met) {
-      const known = options.find((o) => PROVIDED_PLUGINS[o.name] !== undefined);
-      if (known) {
-        diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: `Plugin '${known.name}' version ${known.version} is required, but Harrier provides ${known.name} ${PROVIDED_PLUGINS[known.name]}`, pos: req.pos, item: { type: 'required_plugin_versions', name: req.name } });
-      } else {
-        missingPlugins.add(req.name);
-        diags.push({ severity: 'warning', code: 'LOAD_UNKNOWN_SOURCE', message: `Plugin '${req.name}' is required but Harrier does not provide it (it provides ${Object.keys(PROVIDED_PLUGINS).join(', ')}): rules for its event source are skipped`, pos: req.pos, item: { type: 'required_plugin_versions', name: req.name } });
-      }
+  const loadedPlugins = opts.plugins ?? PROVIDED_PLUGINS;
+  const required = mergeRequirements(c.pluginRequirements);
+  for (const req of required) {
+    const check = checkPluginRequirements([req], loadedPlugins);
+    if (check.ok) continue;
+    const item = { type: 'required_plugin_versions' as const, name: req.name };
+    const options = [req.name, ...req.alternatives.map((a) => a.name)];
+    if (options.some((n) => loadedPlugins[n] !== undefined)) {
+      diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: `${check.message}: use rules written for the plugin version Harrier provides`, pos: req.pos, item });
+    } else {
+      missingPlugins.add(req.name);
+      diags.push({ severity: 'warning', code: 'LOAD_UNKNOWN_SOURCE', message: `Plugin '${req.name}' is required but Harrier does not provide it (it provides ${Object.keys(loadedPlugins).join(', ')}): rules for its event source or fields are skipped`, pos: req.pos, item });
     }
   }
 
@@ -130,7 +192,7 @@ export function loadRules(sources: readonly RulesSource[], opts: LoadOptions = {
       skippedSources.set(def.source, (skippedSources.get(def.source) ?? 0) + 1);
       continue;
     }
-    const r = compileRule(def, expander, diags);
+    const r = compileRule(def, expander, diags, missingPlugins);
     if (r) rules.push(r);
   }
   for (const [source, n] of skippedSources) {
@@ -154,6 +216,7 @@ export function loadRules(sources: readonly RulesSource[], opts: LoadOptions = {
     rules,
     macros: new Map([...c.macros].map(([k, v]) => [k, { condition: v.condition }])),
     lists: new Map([...c.lists].map(([k, v]) => [k, { items: v.items }])),
+    requiredPlugins: required.map(({ name, version, alternatives }) => ({ name, version, alternatives })),
   };
 }
 
@@ -165,7 +228,7 @@ class Expander {
 
   constructor(
     private readonly lists: Map<string, { name: string; items: string[]; pos: SourcePos }>,
-    private readonly macros: Map<string, { name: string; condition: string; pos: SourcePos; condPos: SourcePos }>,
+    private readonly macros: Map<string, { name: string; condition: string; pos: SourcePos; condPos: SourcePos; condAt: (idx: number) => SourcePos }>,
     private readonly asts: Map<string, Expr | null>,
     private readonly usedMacros: Set<string>,
     private readonly usedLists: Set<string>,
@@ -211,7 +274,7 @@ class Expander {
     if (raw === undefined) {
       const p = parseCondition(m.condition);
       if (!p.ok) {
-        this.diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: `Compilation error when compiling "${clip(m.condition)}": ${p.error.message}`, pos: offsetPos(m.condPos, p.error.pos.idx, m.condition), item: { type: 'macro', name } });
+        this.diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: `Compilation error when compiling "${clip(m.condition)}": ${p.error.message}`, pos: m.condAt(p.error.pos.idx), item: { type: 'macro', name } });
         raw = null;
       } else raw = p.ast;
       this.asts.set(name, raw);
@@ -255,7 +318,7 @@ class Expander {
           for (const item of this.listItems(v.value)) values.push({ kind: 'value', value: item, pos: v.pos });
         } else values.push(v);
       }
-      return changed ? ({ ...right, values } as ListExpr) : right;
+      return changed ? ({ ...right, values }) : right;
     }
     if (right.kind === 'value' && listy) {
       if (this.lists.has(right.value)) {
@@ -292,14 +355,6 @@ class ExpandError extends Error {
 function clip(s: string): string {
   const one = s.replace(/\s+/g, ' ').trim();
   return one.length > 120 ? one.slice(0, 117) + '...' : one;
-}
-
-/** Position of an offset inside a condition that starts at `base` in the file. */
-function offsetPos(base: SourcePos, idx: number, text: string): SourcePos {
-  const before = text.slice(0, idx);
-  const nl = before.split('\n');
-  if (nl.length === 1) return { ...base, col: base.col + idx, offset: base.offset + idx };
-  return { ...base, line: base.line + nl.length - 1, col: nl[nl.length - 1]!.length + 1, offset: base.offset + idx };
 }
 
 const COMPS = new Set(['=', '==', '!=', '<', '<=', '>', '>=', 'contains', 'icontains', 'bcontains', 'startswith', 'bstartswith', 'endswith', 'glob', 'iglob', 'regex', 'in', 'intersects', 'pmatch']);
@@ -359,7 +414,16 @@ function exceptionText(e: ExceptionDef, rule: string, warnings: string[], lists:
   return tuples.length === 1 ? tuples[0]! : `(${tuples.join(' or ')})`;
 }
 
-function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRule | undefined {
+/**
+ * Falco warns when a rule matches no event code or more than 100 of them. It counts enter and exit
+ * codes separately; Harrier's types are names, each standing for such a pair, hence 50.
+ */
+function tooManyTypes(t: TypeSet): boolean {
+  const n = t.negated ? allEventTypes().filter((e) => !t.names.has(e.name)).length : t.names.size;
+  return n === 0 || n > 50;
+}
+
+function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[], missingPlugins: ReadonlySet<string>): LoadedRule | undefined {
   const item = { type: 'rule' as const, name: def.name };
   const priority = parsePriority(def.priority);
   if (!priority) {
@@ -368,6 +432,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
   }
   const excWarnings: string[] = [];
   let condText = def.condition;
+  let prefix = 0;
   try {
     const names = new Set<string>();
     const parts: string[] = [];
@@ -377,7 +442,10 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
       const t = exceptionText(e, def.name, excWarnings, ex['lists']);
       if (t !== undefined) parts.push(t);
     }
-    if (parts.length) condText = `(${def.condition}) and not ${parts.join(' and not ')}`;
+    if (parts.length) {
+      condText = `(${def.condition}) and not ${parts.join(' and not ')}`;
+      prefix = 1;
+    }
   } catch (err) {
     if (!(err instanceof ExpandError)) throw err;
     diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: err.message, pos: def.pos, item });
@@ -388,8 +456,10 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
   condText = ex.substituteOddListNames(condText);
   const parsed = parseCondition(condText);
   if (!parsed.ok) {
-    const inOriginal = parsed.error.pos.idx <= def.condition.length && condText.startsWith(def.condition) ? parsed.error.pos.idx : 0;
-    diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: `Compilation error when compiling "${clip(def.condition)}": ${parsed.error.message}`, pos: offsetPos(def.condPos, inOriginal, def.condition), item });
+    // An error inside the exceptions' text points at the rule; one in the condition, at its place.
+    const idx = parsed.error.pos.idx - prefix;
+    const pos = idx >= 0 && idx <= def.condition.length ? def.condAt(idx) : def.pos;
+    diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: `Compilation error when compiling "${clip(def.condition)}": ${parsed.error.message}`, pos, item });
     return undefined;
   }
   let ast: Expr;
@@ -404,6 +474,11 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
   const compiled = compileFilter(ast, nullAccessor, { generate: false });
   if (!compiled.ok) {
     const msg = compiled.errors[0]!.message;
+    const unknown = /^unknown field '([^']+)'/.exec(msg)?.[1];
+    if (unknown !== undefined && missingPlugins.size > 0 && !isKnownFieldPrefix(unknown)) {
+      diags.push({ severity: 'warning', code: 'LOAD_UNKNOWN_FILTER', message: `Rule skipped: it uses field '${unknown}', presumably from plugin ${[...missingPlugins].map((p) => `'${p}'`).join(' or ')}, which Harrier does not provide`, pos: def.condPos, item });
+      return undefined;
+    }
     if (def.skipIfUnknownFilter && /unknown field|no argument|requires an argument/.test(msg)) {
       diags.push({ severity: 'warning', code: 'LOAD_UNKNOWN_FILTER', message: `Rule skipped: ${msg} (the rule sets skip-if-unknown-filter)`, pos: def.condPos, item });
       return undefined;
@@ -411,8 +486,19 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
     diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: msg, pos: def.condPos, item });
     return undefined;
   }
-  for (const w of compiled.warnings) diags.push({ severity: 'warning', code: w.code, message: w.message, pos: def.condPos, item });
-  const out = compileOutput(def.output, nullAccessor);
+  for (const w of compiled.warnings) {
+    // Falco 0.44 reports checks on evt.dir as a deprecated item.
+    const code = w.message.includes('evt.dir') ? 'LOAD_DEPRECATED_ITEM' : w.code;
+    diags.push({ severity: 'warning', code, message: w.message, pos: def.condPos, item });
+  }
+  let output = def.output;
+  if (output.includes('%container.info')) {
+    // Falco 0.44 no longer expands %container.info (its container plugin adds those fields itself);
+    // Harrier spells the fields out so that alerts keep the container's identity.
+    diags.push({ severity: 'warning', code: 'LOAD_DEPRECATED_ITEM', message: '%container.info is deprecated: write %container.id and %container.name (or nothing) instead; Harrier replaces it with container_id=%container.id container_name=%container.name', pos: def.outputPos, item });
+    output = output.replaceAll('%container.info', 'container_id=%container.id container_name=%container.name');
+  }
+  const out = compileOutput(output, nullAccessor);
   if (!out.ok) {
     diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_OUTPUT', message: out.message, pos: def.outputPos, item });
     return undefined;
@@ -426,7 +512,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
     diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: err.message, pos: def.condPos, item });
     return undefined;
   }
-  if (def.source === 'syscall' && def.warnEvttypes && isAll(eventTypes)) {
+  if (def.source === 'syscall' && def.warnEvttypes && tooManyTypes(eventTypes)) {
     diags.push({ severity: 'warning', code: 'LOAD_NO_EVTTYPE', message: 'Rule matches too many evt.type values. This has a significant performance penalty: add an evt.type restriction to the condition', pos: def.condPos, item });
   }
   return {
@@ -438,7 +524,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[]): LoadedRul
     enabled: def.enabled,
     compiledCondition: conditionToString(ast),
     condition: def.condition,
-    output: def.output.trim(),
+    output: output.trim(),
     ast,
     eventTypes,
     capture: def.capture,

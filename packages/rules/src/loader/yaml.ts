@@ -87,7 +87,7 @@ export function readRulesYaml(file: string, content: string): { result: ReadResu
     }
     for (const it of root.items) {
       if (!isMap(it)) {
-        errors.push({ code: 'LOAD_ERR_YAML_VALIDATE', message: 'unexpected element type: each list element must be a map such as "- rule: name"', pos: positions.of(it as Node) });
+        errors.push({ code: 'LOAD_ERR_YAML_VALIDATE', message: 'unexpected element type: each list element must be a map such as "- rule: name"', pos: positions.of(it) });
         continue;
       }
       items.push({ node: it, pos: positions.of(it) });
