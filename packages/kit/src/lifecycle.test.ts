@@ -13,7 +13,7 @@ test('teardowns run in reverse order, once', async () => {
   const lc = new Lifecycle({ log: quiet });
   await lc.step('a', () => () => void order.push('stop a'));
   await lc.step('b', () => undefined);
-  await lc.step('c', async () => async () => void order.push('stop c'));
+  await lc.step('c', () => Promise.resolve(() => Promise.resolve(void order.push('stop c'))));
   await Promise.all([lc.stop(), lc.stop()]);
   assert.deepEqual(order, ['stop c', 'stop a']);
 });

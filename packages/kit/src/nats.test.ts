@@ -29,7 +29,7 @@ async function startServer(args: string[]): Promise<string> {
   children.push(child);
   await new Promise<void>((ready, fail) => {
     let buf = '';
-    child.stderr!.on('data', (d: Buffer) => {
+    child.stderr.on('data', (d: Buffer) => {
       buf += d.toString();
       if (buf.includes('Server is ready')) ready();
     });

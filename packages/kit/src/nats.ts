@@ -40,7 +40,7 @@ export function natsOptions(cfg: NatsConfig, servers: readonly string[] = cfg.se
       ...(cfg.tls.cert ? { certFile: cfg.tls.cert } : {}),
       ...(cfg.tls.key ? { keyFile: cfg.tls.key } : {}),
       ...(cfg.tls.verify ? {} : { rejectUnauthorized: false }),
-    } as ConnectionOptions['tls'];
+    };
   }
   return o;
 }

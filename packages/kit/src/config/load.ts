@@ -53,16 +53,16 @@ function setPath(target: Raw, path: readonly (string | number)[], value: unknown
   let cur: Raw | unknown[] = target;
   for (let i = 0; i < path.length - 1; i++) {
     const k = path[i]!;
-    const next = (cur as Raw)[k as string];
-    if (typeof next !== 'object' || next === null) (cur as Raw)[k as string] = typeof path[i + 1] === 'number' ? [] : {};
-    cur = (cur as Raw)[k as string] as Raw;
+    const next = (cur)[k as string];
+    if (typeof next !== 'object' || next === null) (cur)[k as string] = typeof path[i + 1] === 'number' ? [] : {};
+    cur = (cur)[k as string] as Raw;
   }
   const last = path[path.length - 1]!;
   if (append) {
-    const arr = (cur as Raw)[last as string];
+    const arr = (cur)[last as string];
     if (Array.isArray(arr)) arr.push(value);
-    else (cur as Raw)[last as string] = [value];
-  } else (cur as Raw)[last as string] = value;
+    else (cur)[last as string] = [value];
+  } else (cur)[last as string] = value;
 }
 
 function deepMerge(into: Raw, from: Raw): void {
@@ -179,7 +179,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
         return `${name}:${p.line}:${p.col}`;
       },
     };
-    for (const k of Object.keys(value as Raw)) origins.set(k, origin);
+    for (const k of Object.keys(value)) origins.set(k, origin);
   }
   const env = input.env ?? {};
   for (const [name, raw] of Object.entries(env)) {

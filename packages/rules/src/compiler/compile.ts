@@ -22,7 +22,6 @@ import {
   toNum,
   toStr,
   type IpNet,
-  type ValueClass,
 } from './values.js';
 
 export type Filter<E> = (event: E) => boolean;

@@ -74,7 +74,7 @@ export function parseFieldMapLines(text: string): { events: FieldMapEvent[]; err
     for (const [k, v] of Object.entries(obj)) {
       if (v === null) continue;
       if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') ev[k] = v;
-      else if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')) ev[k] = v as FieldValue;
+      else if (Array.isArray(v) && v.every((x) => typeof x === 'string' || typeof x === 'number' || typeof x === 'boolean')) ev[k] = v;
       else bad = k;
     }
     if (bad !== undefined) {

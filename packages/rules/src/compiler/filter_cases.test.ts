@@ -113,7 +113,7 @@ test('transformer_unit cases', { skip: corpusSkip }, () => {
     if (typeof spec === 'string' || !spec.cases || !ops[name]) continue;
     for (const c of spec.cases) {
       const list = c.list === true || c.in.length !== 1;
-      const event: FieldMapEvent = { 'evt.type': 'open', 'fd.types': c.in as string[], 'fd.name': String(c.in[0] ?? '') };
+      const event: FieldMapEvent = { 'evt.type': 'open', 'fd.types': c.in as string[], 'fd.name': typeof c.in[0] === 'string' ? c.in[0] : '' };
       const field = list ? 'fd.types' : 'fd.name';
       if (!list && c.in.length === 0) continue;
       const out = compileOutput(`%${name}(${field})`, fieldMapAccessor);

@@ -51,7 +51,7 @@ const ALIASES: Record<string, string> = { 'container.info': 'container_id=%conta
 
 export function renderValue(v: FieldValue | undefined): string {
   if (v === undefined) return '<NA>';
-  if (Array.isArray(v)) return `(${v.map((x) => renderValue(x)).join(',')})`;
+  if (Array.isArray(v)) return `(${(v as readonly FieldValue[]).map((x) => renderValue(x)).join(',')})`;
   if (v instanceof Uint8Array) return Buffer.from(v).toString('latin1');
   return String(v);
 }
