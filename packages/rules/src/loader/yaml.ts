@@ -62,7 +62,10 @@ export class Positions {
           s++;
         } else s++;
       }
-      return this.at(Math.min(s, Math.max(end, start)));
+      // Past the text (an error at its very end): point after its last character, not at the next line.
+      let last = end;
+      while (last > start && ws(this.source[last - 1])) last--;
+      return this.at(Math.min(s, last));
     };
   }
 }
