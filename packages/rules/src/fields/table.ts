@@ -37,7 +37,7 @@ evt.latency.ns RELTIME | Nanoseconds part of the syscall latency.
 evt.deltatime RELTIME | Time since the previous event, in nanoseconds.
 evt.dir CHARBUF | Event direction: > for enter events, < for exit events.
 evt.type CHARBUF | Event type name, for syscalls the syscall's name (open, execve, ...).
-evt.type.is UINT32 arg idx | 1 when the event type equals the argument, else 0.
+evt.type.is UINT32 arg key | 1 when the event type equals the argument, else 0.
 syscall.type CHARBUF | Syscall name, or empty for events that are not syscalls.
 evt.category CHARBUF | Event category (file, net, process, ...).
 evt.cpu INT16 | CPU the event happened on.
@@ -67,7 +67,7 @@ evt.count.exit UINT32 | 1 for exit events.
 evt.count.procinfo UINT32 | 1 for process information events.
 evt.count.threadinfo UINT32 | 1 for thread information events.
 evt.around UINT64 arg idx filter | Events around the given timestamp (capture navigation only).
-evt.abspath CHARBUF arg? idx | Absolute path an event names, resolved against its directory descriptor.
+evt.abspath CHARBUF | Absolute path an event names, resolved against its directory descriptor.
 evt.abspath.src CHARBUF | Absolute source path of rename and link events.
 evt.abspath.dst CHARBUF | Absolute destination path of rename and link events.
 evt.is_open_read BOOL | True for open events that open for reading.
@@ -108,7 +108,7 @@ proc.cmdnargs UINT64 | Number of command-line arguments.
 proc.cmdlenargs UINT64 | Total length of the command-line arguments.
 proc.exeline CHARBUF | argv[0] followed by the arguments.
 proc.env CHARBUF arg? key | Environment of the process, or the value of one variable.
-proc.aenv CHARBUF arg? key | Environment variable looked up in the process's ancestors.
+proc.aenv CHARBUF arg? index_or_key | Environment variable looked up in the process's ancestors.
 proc.cwd CHARBUF | Current working directory.
 proc.loginshellid INT64 | Pid of the oldest shell among the process's ancestors.
 proc.tty UINT32 | Controlling terminal number, 0 when there is none.
