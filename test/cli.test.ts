@@ -71,7 +71,7 @@ test('replay --fields prints Falco text alerts and JSON alerts with the alert co
   assert.equal(lines[0], '10:00:00.000000001: Warning Sensitive file opened for reading (file=/etc/shadow process=cat pid=77 parent=<NA> cmdline=cat /etc/shadow user=bob uid=<NA> container=<NA> image=<NA>)');
   assert.match(text.stderr, /:2: skipped: every event needs an 'evt.type' string/);
   assert.match(text.stderr, /:3: skipped: not valid JSON/);
-  assert.match(text.stderr, /Events processed: 2, skipped: 2, alerts: 1/);
+  assert.match(text.stderr, /Events processed: 2, skipped: 2, alerts: 1, rules enabled: \d+/);
 
   const json = await harrier(['replay', '--fields', events, '-r', 'rules/', '-o', 'json_output=true']);
   const alert = JSON.parse(json.stdout.trim()) as Record<string, unknown>;

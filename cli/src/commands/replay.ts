@@ -89,6 +89,6 @@ export async function runReplay(args: CliArgs): Promise<number> {
       process.stdout.write(JSON.stringify(obj) + '\n');
     });
   });
-  process.stderr.write(`Events processed: ${events.length}, skipped: ${lineErrors.length}, alerts: ${alerts}, rules loaded: ${ruleset.rules.length}\n`);
+  process.stderr.write(`Events processed: ${events.length}, skipped: ${lineErrors.length}, alerts: ${alerts}, rules enabled: ${ruleset.enabledCount()}\n`);
   return lineErrors.length > 0 && events.length === 0 ? 1 : 0;
 }
