@@ -229,13 +229,20 @@ fd.ino INT64 | Inode number of the file.
 fd.nameraw CHARBUF | Name of the descriptor as the syscall passed it, unresolved.
 fd.is_upper_layer BOOL | True when the file is in an overlay filesystem's upper layer.
 fd.is_lower_layer BOOL | True when the file is in an overlay filesystem's lower layer.
+fd.types CHARBUF arg? idx list | Types of the process's open descriptors, each once; with an index, of that descriptor.
+`,
+  },
+  {
+    name: 'fdlist',
+    sources: ['syscall'],
+    desc: 'The descriptors of poll-style events, which act on several at once.',
+    lines: `
 fdlist.nums CHARBUF list | Descriptor numbers of a poll event.
 fdlist.names CHARBUF list | Descriptor names of a poll event.
 fdlist.cips CHARBUF list | Client IP addresses of a poll event.
 fdlist.sips CHARBUF list | Server IP addresses of a poll event.
 fdlist.cports CHARBUF list | Client ports of a poll event.
 fdlist.sports CHARBUF list | Server ports of a poll event.
-fd.types CHARBUF arg? idx list | Types of the process's open descriptors, each once; with an index, of that descriptor.
 `,
   },
   {
@@ -254,7 +261,7 @@ fs.path.targetraw CHARBUF | Target path as passed.
   {
     name: 'user',
     sources: ['syscall'],
-    desc: 'The user and group the process runs as.',
+    desc: 'The user the process runs as.',
     lines: `
 user.uid UINT32 | User id.
 user.name CHARBUF | User name.
@@ -262,6 +269,13 @@ user.homedir CHARBUF | Home folder of the user.
 user.shell CHARBUF | Login shell of the user.
 user.loginuid INT64 | Audit user id (the user who logged in), -1 when unset.
 user.loginname CHARBUF | Name of the user who logged in.
+`,
+  },
+  {
+    name: 'group',
+    sources: ['syscall'],
+    desc: 'The group the process runs as.',
+    lines: `
 group.gid UINT32 | Group id.
 group.name CHARBUF | Group name.
 `,
