@@ -54,8 +54,9 @@ class Harness {
 
   rulesetName(arg: unknown): string {
     if (arg === undefined) return DEFAULT_RULESET;
-    const v = this.vars.get(String(arg));
-    return typeof v === 'string' ? v : String(arg);
+    const key = typeof arg === 'string' || typeof arg === 'number' ? String(arg) : JSON.stringify(arg);
+    const v = this.vars.get(key);
+    return typeof v === 'string' ? v : key;
   }
 
   /** The source line a diagnostic points at: what Falco's context snippet shows. */
@@ -83,10 +84,6 @@ function schemaStatus(yaml: string): string {
   } catch {
     return 'failed';
   }
-}
-
-function parseTags(s: string): string[] {
-  return [...s.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
 }
 
 function at(obj: unknown, path: (string | number)[]): unknown {

@@ -79,6 +79,11 @@ const APPENDABLE = new Set(['condition', 'output', 'desc', 'tags', 'exceptions']
 const REPLACEABLE = new Set(['condition', 'output', 'desc', 'priority', 'tags', 'exceptions', 'enabled', 'warn_evttypes', 'skip-if-unknown-filter', 'capture', 'capture_duration']);
 const NAME_RE = /^[a-zA-Z]+[a-zA-Z0-9_]*$/;
 
+/** Text of a YAML scalar's value (strings, numbers, booleans as written by YAML's reader). */
+function scalarText(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint' ? String(v) : '';
+}
+
 export class Collector {
   readonly out: Collected = { lists: new Map(), macros: new Map(), rules: new Map(), requiredEngineVersions: [], pluginRequirements: [] };
 
@@ -100,7 +105,7 @@ export class Collector {
     else if (keys.includes('list')) this.list(m, P);
     else if (keys.includes('required_engine_version')) {
       const v = m.get('required_engine_version', true) as Node | undefined;
-      const text = v && isScalar(v) ? String(v.value as string | number) : '';
+      const text = v && isScalar(v) ? scalarText(v.value) : '';
       this.out.requiredEngineVersions.push({ version: text, pos: P.of(v) });
     } else if (keys.includes('required_plugin_versions')) this.plugins(m, P);
     else this.warn('LOAD_UNKNOWN_ITEM', `unknown top level item with keys ${keys.map((k) => `'${k}'`).join(', ')}: expected rule, macro, list, required_engine_version or required_plugin_versions`, it.pos);
@@ -140,7 +145,7 @@ export class Collector {
       this.err('LOAD_ERR_YAML_VALIDATE', `'${key}' must be a string`, P.of(n), item);
       return undefined;
     }
-    return String(n.value as string | number | boolean);
+    return scalarText(n.value);
   }
 
   private override(m: YAMLMap, P: Positions, item: ItemRef): OverrideMap | undefined | null {
@@ -191,7 +196,7 @@ export class Collector {
       return;
     } else {
       for (const x of itemsNode.items) {
-        if (isScalar(x) && x.value !== null && typeof x.value !== 'object') items.push(String(x.value as string | number | boolean));
+        if (isScalar(x) && x.value !== null && typeof x.value !== 'object') items.push(scalarText(x.value));
         else {
           this.err('LOAD_ERR_YAML_VALIDATE', `list items must be strings (list '${name}')`, P.of(x as Node), item);
           return;

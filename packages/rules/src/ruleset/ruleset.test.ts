@@ -65,7 +65,7 @@ test('rule_matching first stops at the first match in load order; all reports ev
 test('an event is checked only against rules whose event types include its type', () => {
   const reads: string[] = [];
   const counting: FieldAccessor<FieldMapEvent> = {
-    eventType: fieldMapAccessor.eventType,
+    eventType: (e) => fieldMapAccessor.eventType(e),
     reader(ref: FieldRef) {
       const inner = fieldMapAccessor.reader(ref)!;
       return (e) => {
