@@ -359,6 +359,10 @@ class Compiler<E> {
     return result;
   }
 
+  valueSource(x: FieldLike): Source<E> {
+    return this.source(x, false);
+  }
+
   private source(x: FieldLike, rhs: boolean): Source<E> {
     return x.kind === 'field' ? this.field(x) : this.transformer(x, rhs);
   }
@@ -925,6 +929,25 @@ function getopt(argv: readonly string[], optstring: string): { flat: string[]; v
     }
   }
   return { flat, values };
+}
+
+export type ValueSourceResult<E> =
+  | { readonly ok: true; readonly get: (event: E) => FieldValue | undefined; readonly type: FieldType; readonly fields: readonly FieldRef[] }
+  | { readonly ok: false; readonly message: string };
+
+/**
+ * Compiles a field or transformer expression into a value reader, with the same resolution, type
+ * checks and transformer semantics conditions use (outputs read `%tolower(proc.name)` through it).
+ */
+export function compileValueSource<E>(x: FieldLike, accessor: FieldAccessor<E>, opts: CompileOptions = {}): ValueSourceResult<E> {
+  const c = new Compiler(accessor, opts);
+  try {
+    const src = c.valueSource(x);
+    return { ok: true, get: src.get, type: src.type, fields: c.fields };
+  } catch (err) {
+    if (err instanceof CompileFailure) return { ok: false, message: err.message };
+    throw err;
+  }
 }
 
 /** Compiles a condition whose macros and lists are already expanded. Errors are values. */

@@ -7,7 +7,8 @@ import { parseCondition } from '../filter/parser.js';
 import { resolveField, type FieldLookup } from '../fields/registry.js';
 import type { FieldInfo } from '../fields/types.js';
 import { corpusSkip, readCorpusJson } from '../testing/corpus.js';
-import { compileFilter } from './compile.js';
+import { compileFilter, compileValueSource } from './compile.js';
+import type { FieldLike } from '../ast.js';
 import { eventTypesOf, EventTypeError, type TypeSet } from './evttypes.js';
 import { fieldMapAccessor, type FieldMapEvent } from './fieldmap.js';
 import { compileOutput } from '../output/format.js';
@@ -27,7 +28,7 @@ interface Case {
 interface Data {
   cases: Case[];
   evttype_sets: { cases: { filter: string; expect_set?: string; same_set_as?: string; expect?: string; features?: string[] }[] };
-  transformer_unit: Record<string, { cases?: { in: unknown[]; out: unknown[]; list?: boolean }[] } | string>;
+  transformer_unit: Record<string, { cases?: unknown[]; supported_types?: string[] } | string>;
 }
 const data = corpusSkip ? undefined : readCorpusJson<Data>('libs/filter_cases.json');
 
@@ -106,27 +107,38 @@ test('evttype_sets cases: which event types a condition can match', { skip: corp
 
 test('skipped: evttype_sets cases tagged evt_num_static_sets', { skip: 'libs master only (after 0.25): evt.num = 0 giving an empty event-type set is not in Falco 0.44' }, () => {});
 
-test('transformer_unit cases', { skip: corpusSkip }, () => {
-  const ops: Record<string, string> = { toupper: 'toupper', tolower: 'tolower', b64: 'b64', basename: 'basename', len: 'len' };
+test('transformer_unit cases: every listed input through the compiler', { skip: corpusSkip }, () => {
   let checked = 0;
   for (const [name, spec] of Object.entries(data!.transformer_unit)) {
-    if (typeof spec === 'string' || !spec.cases || !ops[name]) continue;
-    for (const c of spec.cases) {
+    if (typeof spec === 'string' || !spec.cases) continue;
+    for (const c of spec.cases as { in: (string | number)[]; out: (string | number)[]; list?: boolean; type?: string }[]) {
       const list = c.list === true || c.in.length !== 1;
-      const event: FieldMapEvent = { 'evt.type': 'open', 'fd.types': c.in as string[], 'fd.name': typeof c.in[0] === 'string' ? c.in[0] : '' };
-      const field = list ? 'fd.types' : 'fd.name';
-      if (!list && c.in.length === 0) continue;
-      const out = compileOutput(`%${name}(${field})`, fieldMapAccessor);
-      assert.ok(out.ok);
-      const rendered = out.output.render(event).text;
-      const want = list && name !== 'len' ? `(${c.out.join(',')})` : String(c.out[0]);
-      if (list && name !== 'len') continue; // list rendering of transformer output is checked through eval cases
-      assert.equal(rendered, want, `${name}(${JSON.stringify(c.in)})`);
+      const type = (c.type ?? 'PT_CHARBUF').replace(/^PT_/, '') as FieldInfo['type'];
+      const info: FieldInfo = { name: 't.value', type, source: 'syscall', arg: 'none', list: list || undefined, desc: 'test input' };
+      const resolve = (n: string, a: string | undefined): FieldLookup => (n === 't.value' ? { ok: true, info, arg: a } : resolveField(n, a));
+      const event: FieldMapEvent = { 'evt.type': 'open', 't.value': list ? c.in : c.in[0]! };
+      const src = compileValueSource(parseLeft(`${name}(t.value)`), fieldMapAccessor, { resolve });
+      assert.ok(src.ok, `${name}: ${src.ok ? '' : src.message}`);
+      const got = src.get(event);
+      const want = name === 'len' || !list ? c.out[0] : c.out;
+      assert.deepEqual(got, want, `${name}(${JSON.stringify(c.in)})`);
       checked++;
     }
+    // Types a transformer does not accept are compile errors.
+    if (spec.supported_types && name !== 'len') {
+      const info: FieldInfo = { name: 't.num', type: 'UINT64', source: 'syscall', arg: 'none', desc: 'test input' };
+      const resolve = (n: string, a: string | undefined): FieldLookup => (n === 't.num' ? { ok: true, info, arg: a } : resolveField(n, a));
+      assert.equal(compileValueSource(parseLeft(`${name}(t.num)`), fieldMapAccessor, { resolve }).ok, false, `${name} on a number`);
+    }
   }
-  assert.ok(checked >= 15, `checked ${checked}`);
+  assert.equal(checked, 24);
 });
+
+function parseLeft(text: string): FieldLike {
+  const p = parseCondition(`${text} exists`);
+  if (!p.ok || p.ast.kind !== 'unary') throw new Error(`cannot parse ${text}`);
+  return p.ast.left;
+}
 
 // --- eval / field_value over field-map events built from the libs test setup notes ---
 

@@ -3,11 +3,10 @@
 
 import type { FieldAccessor, FieldRef, FieldValue } from '../accessor.js';
 import { parseCondition } from '../filter/parser.js';
-import { compileFilter } from '../compiler/compile.js';
+import { compileValueSource } from '../compiler/compile.js';
 import type { FieldLookup } from '../fields/registry.js';
 import { resolveField } from '../fields/registry.js';
 import { classOf } from '../compiler/values.js';
-import type { Expr, FieldLike } from '../ast.js';
 
 export const PRIORITIES = ['Emergency', 'Alert', 'Critical', 'Error', 'Warning', 'Notice', 'Informational', 'Debug'] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -77,16 +76,13 @@ export function compileOutput<E>(format: string, accessor: FieldAccessor<E>, res
     const token = m[0];
     const parsed = parseCondition(`${token} exists`);
     if (!parsed.ok || parsed.ast.kind !== 'unary') return { ok: false, message: `invalid output field '%${token}'`, offset: i };
-    const left: FieldLike = parsed.ast.left;
-    const compiled = compileFilter(parsed.ast as Expr, accessor, { resolve });
-    if (!compiled.ok) return { ok: false, message: `invalid output field '%${token}': ${compiled.errors[0]!.message}`, offset: i };
+    const compiled = compileValueSource(parsed.ast.left, accessor, { resolve });
+    if (!compiled.ok) return { ok: false, message: `invalid output field '%${token}': ${compiled.message}`, offset: i };
     refs.push(...compiled.fields);
     if (lit) pieces.push({ text: lit });
     lit = '';
-    const getter = readerFor(left, compiled.fields, accessor);
-    const info = compiled.fields[compiled.fields.length - 1]?.info;
-    const cls = left.kind === 'transformer' ? (left.name === 'len' ? 'num' : 'str') : info ? classOf(info.type) : 'str';
-    pieces.push({ key: token, get: getter, kind: cls === 'num' ? 'num' : cls === 'bool' ? 'bool' : 'str' });
+    const cls = classOf(compiled.type);
+    pieces.push({ key: token, get: compiled.get, kind: cls === 'num' ? 'num' : cls === 'bool' ? 'bool' : 'str' });
     i += token.length;
   }
   if (lit) pieces.push({ text: lit });
@@ -116,60 +112,6 @@ function typed(v: FieldValue | undefined, kind: 'num' | 'bool' | 'str'): string 
   if (kind === 'num' && (typeof v === 'number' || typeof v === 'bigint')) return Number(v);
   if (kind === 'bool' && typeof v === 'boolean') return v;
   return renderValue(v);
-}
-
-/** A reader for a field or transformer in an output (transformers applied to rendered text). */
-function readerFor<E>(left: FieldLike, refs: readonly FieldRef[], accessor: FieldAccessor<E>): (e: E) => FieldValue | undefined {
-  if (left.kind === 'field') {
-    const ref = refs[refs.length - 1];
-    const r = ref ? accessor.reader(ref) : undefined;
-    return r ?? (() => undefined);
-  }
-  return transformerValue(left, accessor);
-}
-
-function transformerValue<E>(t: FieldLike, accessor: FieldAccessor<E>): (e: E) => FieldValue | undefined {
-  if (t.kind === 'field') {
-    const r = resolveField(t.name, t.arg);
-    if (!r.ok) return () => undefined;
-    return accessor.reader({ name: r.info.name, arg: r.arg, info: r.info }) ?? (() => undefined);
-  }
-  const inner = t.values.map((v) => (v.kind === 'value' ? () => v.value : v.kind === 'transformer_list' ? () => undefined : transformerValue(v, accessor)));
-  const one = inner[0] ?? (() => undefined);
-  const str = (v: FieldValue | undefined): string | undefined => (v === undefined ? undefined : renderValue(v));
-  switch (t.name) {
-    case 'tolower':
-      return (e) => str(one(e))?.toLowerCase();
-    case 'toupper':
-      return (e) => str(one(e))?.toUpperCase();
-    case 'basename':
-      return (e) => {
-        const s = str(one(e));
-        return s === undefined ? undefined : s.slice(s.lastIndexOf('/') + 1);
-      };
-    case 'b64':
-      return (e) => {
-        const s = str(one(e));
-        return s === undefined ? undefined : Buffer.from(s, 'base64').toString('latin1');
-      };
-    case 'len':
-      return (e) => {
-        const v = one(e);
-        return v === undefined ? undefined : Array.isArray(v) ? v.length : renderValue(v).length;
-      };
-    case 'concat':
-      return (e) => {
-        let out = '';
-        for (const g of inner) {
-          const s = str(g(e));
-          if (s === undefined) return undefined;
-          out += s;
-        }
-        return out;
-      };
-    default:
-      return () => undefined;
-  }
 }
 
 // --- alert renderings ---
