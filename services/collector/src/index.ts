@@ -1,0 +1,2 @@
+// Harrier's collector. (Exports are added here as the modules land.)
+export {};
