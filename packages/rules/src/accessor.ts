@@ -37,3 +37,28 @@ export interface FieldAccessor<E> {
   /** The event's type name (`evt.type`), used to pick the rules that can match it. */
   eventType(event: E): string;
 }
+
+/**
+ * One field over every event of a batch, for batch evaluation. `dict`: each row holds an index into
+ * `table` (or -1 when the field has no value); a test on the field then runs once per distinct
+ * value, not once per row. `num`: numbers in a typed array, `present[row]` 0 when missing. Column
+ * values must equal what the field's reader returns for the same row.
+ */
+export type FieldColumn =
+  | { readonly kind: 'dict'; readonly ids: Int32Array; readonly table: readonly FieldValue[] }
+  | { readonly kind: 'num'; readonly values: Float64Array; readonly present: Uint8Array };
+
+/**
+ * An event representation whose events come in batches (the pipeline's decoded batches). Rulesets
+ * built over one evaluate a whole batch at a time (Ruleset.evaluateBatch).
+ */
+export interface BatchAccessor<B, E> extends FieldAccessor<E> {
+  /** Number of events in the batch. */
+  rows(batch: B): number;
+  /** The event types of the batch's rows, as indices into `names`. */
+  types(batch: B): { readonly ids: Int32Array; readonly names: readonly string[] };
+  /** The event at a row, for fields without a column (the returned object may be reused). */
+  at(batch: B, row: number): E;
+  /** The field as a column, or undefined to have it read row by row through `reader`. */
+  column(batch: B, field: FieldRef): FieldColumn | undefined;
+}

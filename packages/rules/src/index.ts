@@ -2,7 +2,7 @@
 // evaluate events through a field accessor.
 
 export type { Expr, Pos } from './ast.js';
-export type { FieldAccessor, FieldReader, FieldRef, FieldValue, FieldScalar } from './accessor.js';
+export type { BatchAccessor, FieldAccessor, FieldColumn, FieldReader, FieldRef, FieldValue, FieldScalar } from './accessor.js';
 export { formatDiagnostic, type Diagnostic, type ErrorCode, type WarningCode, type SourcePos, type ItemRef } from './diagnostics.js';
 export { parseCondition, conditionToString, escapeString, unescapeString, type ParseResult } from './filter/index.js';
 export { resolveField, fieldInfo, listFieldClasses, isKnownEventType, allEventTypes, eventTypeInfo, type FieldClass, type FieldInfo, type FieldType, type EventTypeInfo } from './fields/index.js';

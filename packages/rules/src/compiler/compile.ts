@@ -1,7 +1,7 @@
 // Compiles a condition AST into one closure per node. Fields are resolved and type-checked, and
 // literals parsed, once here; per event only field readers and specialised comparisons run.
 
-import type { Expr, FieldExpr, FieldLike, ListExpr, Operand, Pos, TransformerArg, TransformerExpr, ValueExpr } from '../ast.js';
+import type { BinaryCheck, Expr, FieldExpr, FieldLike, ListExpr, Operand, Pos, TransformerArg, TransformerExpr, UnaryCheck, ValueExpr } from '../ast.js';
 import type { FieldAccessor, FieldRef, FieldScalar, FieldValue } from '../accessor.js';
 import type { FieldLookup } from '../fields/registry.js';
 import { resolveField } from '../fields/registry.js';
@@ -48,6 +48,15 @@ export interface SharedCompilation<E> {
   readonly shared: ReadonlySet<Expr>;
 }
 
+/**
+ * A check that depends on one field's value only: false when the field is missing, else
+ * `onValue(value)`. Batch evaluation runs it once per distinct value of a column.
+ */
+export interface ValueCheck {
+  readonly field: FieldRef;
+  readonly onValue: (value: FieldValue) => boolean;
+}
+
 export interface CompileOptions {
   /** Field resolution (default: Harrier's registry). Tests add mock fields through it. */
   readonly resolve?: (name: string, arg: string | undefined) => FieldLookup;
@@ -83,6 +92,8 @@ interface Source<E> {
   readonly text: string;
   /** Either-end socket fields: readers of each end, tested one by one without building a list. */
   readonly ends?: readonly Getter<E>[];
+  /** Set when the source is one field read as is (no transformer, not either-end). */
+  readonly ref?: FieldRef;
 }
 
 /** Socket fields that match either end of a connection, read through their one-ended fields. */
@@ -104,6 +115,8 @@ class Compiler<E> {
   readonly warnings: CompileWarning[] = [];
   private readonly resolve: (name: string, arg: string | undefined) => FieldLookup;
   private readonly readers = new Map<string, Getter<E>>();
+  /** The value check recorded by the last check compiled (see `checked`). */
+  private lastCheck: ValueCheck | undefined;
 
   constructor(
     private readonly accessor: FieldAccessor<E>,
@@ -129,6 +142,15 @@ class Compiler<E> {
     };
     sharing.cache.set(e, memo);
     return memo;
+  }
+
+  /** Compiles one check (a unary or binary node), with its value check when it has one. */
+  check(e: UnaryCheck | BinaryCheck): { readonly filter: Filter<E>; readonly value: ValueCheck | undefined } {
+    this.lastCheck = undefined;
+    const filter = this.node(e);
+    const value = this.lastCheck;
+    this.lastCheck = undefined;
+    return { filter, value };
   }
 
   /**
@@ -293,11 +315,7 @@ class Compiler<E> {
     const k = this.constant(left);
     if (k !== undefined) return () => k;
     const src = this.source(left, false);
-    const g = src.get;
-    return (ev) => {
-      const v = g(ev);
-      return v !== undefined && !(isList(v) && v.length === 0);
-    };
+    return this.checked(src, (v) => !(isList(v) && v.length === 0));
   }
 
   // --- sources -------------------------------------------------------------------------------
@@ -311,7 +329,7 @@ class Compiler<E> {
     const text = f.arg === undefined ? f.name : `${f.name}[${f.arg}]`;
     const multi = info.list === true || (info.arg === 'optional' && r.arg === undefined && /^proc\.a/.test(info.name)) || info.name in EITHER_END;
     const ends = this.endReaders(ref);
-    return ends ? { get: this.reader(ref), type: info.type, multi, text, ends } : { get: this.reader(ref), type: info.type, multi, text };
+    return ends ? { get: this.reader(ref), type: info.type, multi, text, ends } : { get: this.reader(ref), type: info.type, multi, text, ref };
   }
 
   /** For either-end fields: the field's own reader (if the representation has one) then each end's. */
@@ -588,26 +606,30 @@ class Compiler<E> {
         return all && seen;
       };
     }
+    const all = negated || every;
+    const onValue = (v: FieldValue): boolean => {
+      if (typeof v === 'object' && isList(v)) return v.length > 0 && (all ? v.every(test) : v.some(test));
+      return test(v);
+    };
+    return this.checked(src, onValue);
+  }
+
+  /**
+   * The filter for a check on one source's value: false when the value is missing, else
+   * `onValue`. When the source is a plain field, the check is also recorded as a value check, so
+   * batch evaluation can run it once per distinct value of a column.
+   */
+  private checked(src: Source<E>, onValue: (v: FieldValue) => boolean): Filter<E> {
+    const ref = src.ref;
+    if (ref) this.lastCheck = { field: ref, onValue };
     const g = src.get;
-    if (!src.multi) {
-      return (ev) => {
-        const v = g(ev);
-        if (v === undefined) return false;
-        if (typeof v === 'object' && isList(v)) return negated || every ? v.length > 0 && v.every(test) : v.some(test);
-        return test(v);
-      };
-    }
     return (ev) => {
       const v = g(ev);
-      if (v === undefined) return false;
-      if (!isList(v)) return test(v);
-      if (v.length === 0) return false;
-      return negated || every ? v.every(test) : v.some(test);
+      return v !== undefined && onValue(v);
     };
   }
 
   private applyModifier(src: Source<E>, modifier: string, tests: ((x: FieldScalar) => boolean)[]): Filter<E> {
-    const g = src.get;
     const one = (x: FieldScalar): boolean => {
       switch (modifier) {
         case 'oneof': {
@@ -621,11 +643,7 @@ class Compiler<E> {
           return tests.length > 0 && tests.every((t) => t(x));
       }
     };
-    return (ev) => {
-      const v = g(ev);
-      if (v === undefined) return false;
-      return isList(v) ? v.some(one) : one(v);
-    };
+    return this.checked(src, (v) => (isList(v) ? v.some(one) : one(v)));
   }
 
   private listTest(src: Source<E>, op: string, values: readonly ValueExpr[], where: ListExpr | ValueExpr): (x: FieldScalar) => boolean {
@@ -948,6 +966,22 @@ export function compileValueSource<E>(x: FieldLike, accessor: FieldAccessor<E>, 
     if (err instanceof CompileFailure) return { ok: false, message: err.message };
     throw err;
   }
+}
+
+/**
+ * Compiles checks one at a time, for evaluators that build their own and/or/not structure (batch
+ * evaluation). The conditions must already have compiled with compileFilter: errors throw.
+ */
+export function checkCompiler<E>(accessor: FieldAccessor<E>, opts: CompileOptions = {}): (e: UnaryCheck | BinaryCheck) => { readonly filter: Filter<E>; readonly value: ValueCheck | undefined } {
+  const c = new Compiler(accessor, { ...opts, sharing: undefined });
+  return (e) => {
+    try {
+      return c.check(e);
+    } catch (err) {
+      if (err instanceof CompileFailure) throw new Error(`condition does not compile: ${err.message}`);
+      throw err;
+    }
+  };
 }
 
 /** Compiles a condition whose macros and lists are already expanded. Errors are values. */

@@ -3,8 +3,9 @@
 // Selection (substring, exact, wildcard, tags), minimum priority, rule_matching first|all and extra
 // outputs follow Falco's engine.
 
-import type { FieldAccessor } from '../accessor.js';
-import { compileFilter, type Filter, type SharedCompilation } from '../compiler/compile.js';
+import type { BatchAccessor, FieldAccessor } from '../accessor.js';
+import { checkCompiler, compileFilter, type Filter, type SharedCompilation } from '../compiler/compile.js';
+import { BatchContext, minus, VectorCompiler, type VNode } from '../compiler/vector.js';
 import type { Expr } from '../ast.js';
 import { hasType, isAll } from '../compiler/evttypes.js';
 import type { LoadedRule, LoadResult } from '../loader/load.js';
@@ -66,6 +67,15 @@ interface TypeIndex<E> {
   readonly specific: readonly CompiledRule<E>[];
 }
 
+interface BatchState<E> {
+  readonly ctx: BatchContext<unknown, E>;
+  readonly compiler: VectorCompiler<unknown, E>;
+  /** Batch programs by rule index, compiled on first use. */
+  readonly programs: (VNode<unknown, E> | undefined)[];
+  counts: Int32Array;
+  next: Int32Array;
+}
+
 export class Ruleset<E> {
   /** Every rule compiled for this ruleset (of the chosen source, at or above the minimum priority). */
   readonly rules: readonly CompiledRule<E>[];
@@ -75,6 +85,7 @@ export class Ruleset<E> {
   private readonly sharing: SharedCompilation<E>;
   private readonly loadResult: LoadResult | undefined;
   private readonly extraOutputs: readonly ExtraOutputFormat[];
+  private batchState: BatchState<E> | undefined;
 
   /** Throws RulesetError when a rule or an extra output does not compile for this accessor. */
   constructor(
@@ -212,6 +223,84 @@ export class Ruleset<E> {
       }
     }
     return n;
+  }
+
+  /**
+   * Evaluates every event of a batch (the accessor must be a BatchAccessor), calling `onMatch` per
+   * match in row order, and in rule order within a row; the same matches, in the same order, as
+   * evaluating each row with `evaluate`. Returns the number of matches. Not re-entrant: `onMatch`
+   * must not evaluate another batch on this ruleset.
+   */
+  evaluateBatch<B>(batch: B, onMatch?: (rule: CompiledRule<E>, row: number) => void, ruleset: string = DEFAULT_RULESET): number {
+    const st = this.batchState ?? (this.batchState = this.newBatchState());
+    const ctx = st.ctx as BatchContext<B, E>;
+    ctx.begin(batch);
+    const rows = ctx.rows;
+    if (rows === 0) return 0;
+    const { ids, names } = (ctx.accessor).types(batch);
+    // Rows grouped by event type (counting sort, rows ascending within a type).
+    const ntypes = names.length + 1;
+    if (st.counts.length < ntypes + 1) {
+      st.counts = new Int32Array(ntypes + 1);
+      st.next = new Int32Array(ntypes + 1);
+    }
+    const counts = st.counts.fill(0, 0, ntypes + 1);
+    for (let r = 0; r < rows; r++) counts[(ids[r]! < 0 ? names.length : ids[r]!) + 1]!++;
+    for (let t = 1; t <= ntypes; t++) counts[t]! += counts[t - 1]!;
+    const order = ctx.pool.take();
+    const next = st.next;
+    next.set(counts.subarray(0, ntypes));
+    for (let r = 0; r < rows; r++) order[next[ids[r]! < 0 ? names.length : ids[r]!]!++] = r;
+
+    const mRows: number[] = [];
+    const mRules: CompiledRule<E>[] = [];
+    const mRank: number[] = [];
+    let sel = ctx.pool.take();
+    let spare = ctx.pool.take();
+    const out = ctx.pool.take();
+    for (let t = 0; t < ntypes; t++) {
+      let n = counts[t + 1]! - counts[t]!;
+      if (n === 0) continue;
+      const list = this.rulesFor(t < names.length ? names[t]! : '', ruleset);
+      if (list.length === 0) continue;
+      sel.set(order.subarray(counts[t], counts[t + 1]));
+      for (let i = 0; i < list.length && n > 0; i++) {
+        const rule = list[i]!;
+        const prog = (st.programs[rule.index] ??= st.compiler.compile(rule.rule.ast));
+        const m = prog.run(ctx, sel, n, out);
+        if (m === 0) continue;
+        for (let j = 0; j < m; j++) {
+          mRows.push(out[j]!);
+          mRules.push(rule);
+          mRank.push(i);
+        }
+        if (this.first) {
+          n = minus(sel, n, out, m, spare);
+          [sel, spare] = [spare, sel];
+        }
+      }
+    }
+    ctx.pool.give(order);
+    ctx.pool.give(sel);
+    ctx.pool.give(spare);
+    ctx.pool.give(out);
+    const total = mRows.length;
+    if (onMatch && total > 0) {
+      const idx = Array.from({ length: total }, (_, i) => i);
+      idx.sort((a, b) => mRows[a]! - mRows[b]! || mRank[a]! - mRank[b]!);
+      for (const i of idx) onMatch(mRules[i]!, mRows[i]!);
+    }
+    return total;
+  }
+
+  private newBatchState(): BatchState<E> {
+    const acc = this.accessor as Partial<BatchAccessor<unknown, E>>;
+    if (typeof acc.rows !== 'function' || typeof acc.types !== 'function' || typeof acc.at !== 'function' || typeof acc.column !== 'function') {
+      throw new RulesetError('evaluateBatch needs a batch accessor (rows, types, at, column); this ruleset was built over a per-event accessor', '');
+    }
+    const ctx = new BatchContext<unknown, E>(acc as BatchAccessor<unknown, E>);
+    const compiler = new VectorCompiler<unknown, E>({ shared: this.sharing.shared, check: checkCompiler(this.accessor) });
+    return { ctx, compiler, programs: [], counts: new Int32Array(0), next: new Int32Array(0) };
   }
 
   /** The rules matching the event (at most one with rule_matching=first). */

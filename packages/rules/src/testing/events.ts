@@ -3,7 +3,7 @@
 // name. A deterministic PRNG keeps runs comparable. `suspiciousRate` of events are made to look
 // like attacks (sensitive file reads, shells in containers); the benchmark reports the match rate.
 
-import type { FieldValue } from '@harrier/rules';
+import type { FieldValue } from '../accessor.js';
 
 type Ev = Record<string, FieldValue>;
 
