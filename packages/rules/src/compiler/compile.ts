@@ -94,6 +94,11 @@ interface Source<E> {
   readonly ends?: readonly Getter<E>[];
   /** Set when the source is one field read as is (no transformer, not either-end). */
   readonly ref?: FieldRef;
+  /**
+   * Any-ancestor fields (`proc.aname` without an index): libsinsp applies the comparison to each
+   * ancestor and holds when any ancestor passes, whatever the operator (`in` and `!=` included).
+   */
+  readonly anyAncestor?: boolean;
 }
 
 /** Socket fields that match either end of a connection, read through their one-ended fields. */
@@ -327,9 +332,11 @@ class Compiler<E> {
     const ref: FieldRef = { name: info.name, arg: r.arg, info };
     this.fields.push(ref);
     const text = f.arg === undefined ? f.name : `${f.name}[${f.arg}]`;
-    const multi = info.list === true || (info.arg === 'optional' && r.arg === undefined && /^proc\.a/.test(info.name)) || info.name in EITHER_END;
+    const anyAncestor = info.arg === 'optional' && r.arg === undefined && /^proc\.a/.test(info.name);
+    const multi = info.list === true || anyAncestor || info.name in EITHER_END;
     const ends = this.endReaders(ref);
-    return ends ? { get: this.reader(ref), type: info.type, multi, text, ends } : { get: this.reader(ref), type: info.type, multi, text, ref };
+    if (ends) return { get: this.reader(ref), type: info.type, multi, text, ends };
+    return anyAncestor ? { get: this.reader(ref), type: info.type, multi, text, ref, anyAncestor } : { get: this.reader(ref), type: info.type, multi, text, ref };
   }
 
   /** For either-end fields: the field's own reader (if the representation has one) then each end's. */
@@ -606,7 +613,7 @@ class Compiler<E> {
         return all && seen;
       };
     }
-    const all = negated || every;
+    const all = !src.anyAncestor && (negated || every);
     const onValue = (v: FieldValue): boolean => {
       if (typeof v === 'object' && isList(v)) return v.length > 0 && (all ? v.every(test) : v.some(test));
       return test(v);

@@ -1,0 +1,468 @@
+// Reads fields from a decoded event batch: the rules package's BatchAccessor over EventBatch.
+// Fields of a process, fd, user or container become dictionary columns through the events'
+// table references, so a check on `proc.name` runs once per process in the batch; event
+// arguments become columns on first use. Columns are built once per batch and field.
+
+import type { BatchAccessor, FieldColumn, FieldReader, FieldRef, FieldValue } from '@harrier/rules';
+import { EventBatch, type Container, type FileDescriptor, type Process } from '@harrier/proto';
+
+/** A batch that is not what its encoding promises: which part, and what is wrong with it. */
+export class BatchError extends Error {
+  override readonly name = 'BatchError';
+}
+
+type Table = readonly FieldValue[] | readonly (FieldValue | undefined)[];
+
+export class DecodedBatch {
+  readonly rows: number;
+  /** Event type per row as an index into `strings` (-1 when missing). */
+  readonly typeIds: Int32Array;
+  readonly strings: readonly string[];
+  private readonly columns = new Map<string, FieldColumn | null>();
+  private refs: Map<string, number> | undefined;
+  private procRows: Int32Array | undefined;
+  private fdCache: Int32Array | undefined;
+
+  constructor(readonly msg: EventBatch) {
+    const ev = msg.events;
+    const n = ev?.type.length ?? 0;
+    this.rows = n;
+    this.strings = msg.strings;
+    if (!ev) {
+      this.typeIds = new Int32Array(0);
+      return;
+    }
+    const per: [string, number][] = [
+      ['enter', ev.enter.length],
+      ['ts', ev.ts.length],
+      ['num', ev.num.length],
+      ['tid', ev.tid.length],
+      ['process', ev.process.length],
+      ['fd', ev.fd.length],
+      ['res', ev.res.length],
+      ['has_res', ev.hasRes.length],
+      ['cpu', ev.cpu.length],
+      ['args_end', ev.argsEnd.length],
+      ['json', ev.json.length],
+      ['open', ev.open.length],
+    ];
+    for (const [name, len] of per) if (len !== n) throw new BatchError(`events.${name} has ${len} entries for ${n} events: the batch is malformed`);
+    if (ev.argValue.length !== ev.argName.length || ev.argRaw.length !== ev.argName.length) throw new BatchError('the argument columns differ in length: the batch is malformed');
+    let prev = 0;
+    for (let i = 0; i < n; i++) {
+      const end = ev.argsEnd[i]!;
+      if (end < prev || end > ev.argName.length) throw new BatchError(`events.args_end[${i}] = ${end} is out of order or past the ${ev.argName.length} arguments`);
+      prev = end;
+    }
+    const ns = this.strings.length;
+    const checkRefs = (name: string, refs: readonly number[], limit: number): void => {
+      for (let i = 0; i < refs.length; i++) if (refs[i]! > limit) throw new BatchError(`${name}[${i}] = ${refs[i]} refers past the ${limit} entries of its table`);
+    };
+    checkRefs('events.type', ev.type, ns);
+    checkRefs('events.arg_name', ev.argName, ns);
+    checkRefs('events.arg_value', ev.argValue, ns);
+    checkRefs('events.arg_raw', ev.argRaw, ns);
+    checkRefs('events.json', ev.json, ns);
+    checkRefs('events.process', ev.process, msg.processes.length);
+    checkRefs('events.fd', ev.fd, msg.fds.length);
+    msg.processes.forEach((p, i) => {
+      checkRefs(`processes[${i}].ancestors`, p.ancestors, msg.processes.length);
+      checkRefs(`processes[${i}].args`, p.args, ns);
+      checkRefs(`processes[${i}].env`, p.env, ns);
+      for (const [k, v, lim] of [
+        ['name', p.name, ns],
+        ['exe', p.exe, ns],
+        ['exepath', p.exepath, ns],
+        ['cwd', p.cwd, ns],
+        ['comm', p.comm, ns],
+        ['user', p.user, msg.users.length],
+        ['loginuser', p.loginuser, msg.users.length],
+        ['group', p.group, msg.groups.length],
+        ['container', p.container, msg.containers.length],
+      ] as const) {
+        if (v > lim) throw new BatchError(`processes[${i}].${k} = ${v} refers past the ${lim} entries of its table`);
+      }
+    });
+    const strRefs = (where: string, o: object): void => {
+      for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && STRING_KEYS.has(k) && v > ns) throw new BatchError(`${where}.${k} = ${v} refers past the ${ns} strings`);
+    };
+    msg.fds.forEach((f, i) => strRefs(`fds[${i}]`, f));
+    msg.containers.forEach((c, i) => {
+      strRefs(`containers[${i}]`, c);
+      for (const l of [...c.labels, ...c.podLabels]) if (l.key > ns || l.value > ns) throw new BatchError(`containers[${i}] has a label that refers past the ${ns} strings`);
+    });
+    msg.users.forEach((u, i) => strRefs(`users[${i}]`, u));
+    msg.groups.forEach((g, i) => strRefs(`groups[${i}]`, g));
+    this.typeIds = Int32Array.from(ev.type, (t) => t - 1);
+  }
+
+  /** Decodes a batch from its wire form; a malformed one throws BatchError. */
+  static decode(bytes: Uint8Array): DecodedBatch {
+    let msg: EventBatch;
+    try {
+      msg = EventBatch.decode(bytes);
+    } catch (err) {
+      throw new BatchError(`the batch is not a valid EventBatch message (${(err as Error).message})`);
+    }
+    return new DecodedBatch(msg);
+  }
+
+  get events(): NonNullable<EventBatch['events']> {
+    return this.msg.events!;
+  }
+
+  str(ref: number): string | undefined {
+    return ref === 0 ? undefined : this.strings[ref - 1];
+  }
+
+  /** The string reference of a text, or 0 when the batch does not hold it. */
+  ref(s: string): number {
+    if (!this.refs) {
+      this.refs = new Map();
+      this.strings.forEach((x, i) => this.refs!.set(x, i + 1));
+    }
+    return this.refs.get(s) ?? 0;
+  }
+
+  /** Each row's process as a 0-based table row, -1 when unknown. */
+  processRows(): Int32Array {
+    return (this.procRows ??= Int32Array.from(this.msg.events?.process ?? [], (p) => p - 1));
+  }
+
+  /** Each row's fd as a 0-based table row, -1 when the event has none. */
+  fdRows(): Int32Array {
+    return (this.fdCache ??= Int32Array.from(this.msg.events?.fd ?? [], (f) => f - 1));
+  }
+
+  /** The field's column, built on first use. */
+  column(ref: FieldRef): FieldColumn | undefined {
+    const key = ref.arg === undefined ? ref.name : `${ref.name}[${ref.arg}]`;
+    let c = this.columns.get(key);
+    if (c === undefined) {
+      c = buildColumn(this, ref) ?? null;
+      this.columns.set(key, c);
+    }
+    return c ?? undefined;
+  }
+}
+
+const STRING_KEYS = new Set([
+  'type',
+  'typechar',
+  'name',
+  'nameRaw',
+  'directory',
+  'filename',
+  'cip',
+  'sip',
+  'lip',
+  'rip',
+  'l4proto',
+  'sockfamily',
+  'id',
+  'image',
+  'imageRepository',
+  'imageTag',
+  'imageDigest',
+  'imageId',
+  'podName',
+  'podNamespace',
+  'podUid',
+  'ip',
+  'homedir',
+  'shell',
+]);
+
+// --- column builders ---------------------------------------------------------------------------
+
+type Builder = (b: DecodedBatch, arg: string | undefined) => FieldColumn | undefined;
+
+function dict(ids: Int32Array, table: Table): FieldColumn {
+  return { kind: 'dict', ids, table: table as readonly FieldValue[] };
+}
+
+function num(b: DecodedBatch, value: (row: number) => number | undefined): FieldColumn {
+  const values = new Float64Array(b.rows);
+  const present = new Uint8Array(b.rows);
+  for (let r = 0; r < b.rows; r++) {
+    const v = value(r);
+    if (v !== undefined) {
+      values[r] = v;
+      present[r] = 1;
+    }
+  }
+  return { kind: 'num', values, present };
+}
+
+/** A process field: one value per process of the batch, read through each event's process. */
+function proc(f: (p: Process, b: DecodedBatch) => FieldValue | undefined): Builder {
+  return (b) => dict(b.processRows(), b.msg.processes.map((p) => f(p, b)));
+}
+
+/** A field of the process's `n`th ancestor (0 = the process itself). */
+function ancestor(f: (p: Process, b: DecodedBatch) => FieldValue | undefined): Builder {
+  return (b, arg) => {
+    const n = arg === undefined ? 1 : Number(arg);
+    if (!Number.isInteger(n) || n < 0) return undefined;
+    const ps = b.msg.processes;
+    return dict(
+      b.processRows(),
+      ps.map((p) => {
+        if (n === 0) return f(p, b);
+        const a = p.ancestors[n - 1];
+        return a === undefined || a === 0 ? undefined : f(ps[a - 1]!, b);
+      }),
+    );
+  };
+}
+
+/** Any ancestor's value (no index): the list of the parent's, grandparent's, ... values. */
+function anyAncestor(f: (p: Process, b: DecodedBatch) => FieldValue | undefined): Builder {
+  return (b) => {
+    const ps = b.msg.processes;
+    return dict(
+      b.processRows(),
+      ps.map((p) => {
+        const out: (string | number)[] = [];
+        for (const a of p.ancestors) {
+          const v = a === 0 ? undefined : f(ps[a - 1]!, b);
+          if (typeof v === 'string' || typeof v === 'number') out.push(v);
+        }
+        return out.length > 0 ? out : undefined;
+      }),
+    );
+  };
+}
+
+function user(f: (u: { uid: number; name: number; homedir: number; shell: number }, b: DecodedBatch) => FieldValue | undefined, which: 'user' | 'loginuser' = 'user'): Builder {
+  return proc((p, b) => {
+    const u = b.msg.users[p[which] - 1];
+    return u ? f(u, b) : undefined;
+  });
+}
+
+/** A container field; host processes (no container) get `host` for the id and name. */
+function container(f: (c: Container, b: DecodedBatch) => FieldValue | undefined, onHost?: FieldValue): Builder {
+  return proc((p, b) => {
+    const c = b.msg.containers[p.container - 1];
+    return c ? f(c, b) : onHost;
+  });
+}
+
+function fd(f: (x: FileDescriptor, b: DecodedBatch) => FieldValue | undefined): Builder {
+  return (b) => dict(b.fdRows(), b.msg.fds.map((x) => f(x, b)));
+}
+
+function str(k: 'name' | 'exe' | 'exepath' | 'cwd' | 'comm'): (p: Process, b: DecodedBatch) => string | undefined {
+  return (p, b) => b.str(p[k]);
+}
+
+function argsText(p: Process, b: DecodedBatch): string {
+  return p.args.map((a) => b.str(a) ?? '').join(' ');
+}
+
+function cmdline(p: Process, b: DecodedBatch): string | undefined {
+  const name = b.str(p.name);
+  if (name === undefined) return undefined;
+  return p.args.length > 0 ? `${name} ${argsText(p, b)}` : name;
+}
+
+function label(list: 'labels' | 'podLabels'): Builder {
+  return (b, arg) => {
+    if (arg === undefined) return undefined;
+    return container((c, bb) => {
+      for (const l of c[list]) if (bb.str(l.key) === arg) return bb.str(l.value);
+      return undefined;
+    })(b, undefined);
+  };
+}
+
+/** evt.arg.NAME / evt.arg[N] and their raw forms, from each event's argument list. */
+function eventArg(raw: boolean): Builder {
+  return (b, arg) => {
+    if (arg === undefined) return undefined;
+    const ev = b.events;
+    const ids = new Int32Array(b.rows).fill(-1);
+    const values = raw ? ev.argRaw : ev.argValue;
+    const index = /^\d+$/.test(arg) ? Number(arg) : -1;
+    const want = index < 0 ? b.ref(arg) : 0;
+    if (index < 0 && want === 0) return dict(ids, []);
+    let start = 0;
+    for (let r = 0; r < b.rows; r++) {
+      const end = ev.argsEnd[r]!;
+      if (index >= 0) {
+        if (start + index < end) ids[r] = pick(values, ev.argValue, start + index);
+      } else {
+        for (let i = start; i < end; i++) {
+          if (ev.argName[i] === want) {
+            ids[r] = pick(values, ev.argValue, i);
+            break;
+          }
+        }
+      }
+      start = end;
+    }
+    return dict(ids, b.strings);
+  };
+}
+
+/** A raw value falls back to the rendered one when the collector sent none. */
+function pick(values: readonly number[], rendered: readonly number[], i: number): number {
+  const v = values[i]! || rendered[i]!;
+  return v - 1;
+}
+
+function openBit(bit: number): Builder {
+  return (b) => {
+    const open = b.events.open;
+    const ids = new Int32Array(b.rows);
+    for (let r = 0; r < b.rows; r++) ids[r] = open[r]! & bit ? 1 : 0;
+    return dict(ids, [false, true]);
+  };
+}
+
+const BUILDERS: Record<string, Builder> = {
+  'evt.type': (b) => dict(b.typeIds, b.strings),
+  'evt.dir': (b) => dict(Int32Array.from(b.events.enter, (e) => (e ? 0 : 1)), ['>', '<']),
+  'evt.num': (b) => num(b, (r) => b.events.num[r]),
+  'evt.cpu': (b) => num(b, (r) => b.events.cpu[r]),
+  'evt.rawres': (b) => num(b, (r) => (b.events.hasRes[r] ? b.events.res[r] : undefined)),
+  'evt.failed': (b) => dict(Int32Array.from(b.events.hasRes, (h, r) => (h && b.events.res[r]! < 0 ? 1 : 0)), [false, true]),
+  'evt.is_open_read': openBit(1),
+  'evt.is_open_write': openBit(2),
+  'evt.is_open_exec': openBit(4),
+  'evt.is_open_create': openBit(8),
+  'evt.arg': eventArg(false),
+  'evt.rawarg': eventArg(true),
+  'thread.tid': (b) => num(b, (r) => b.events.tid[r]),
+  'proc.pid': proc((p) => p.pid),
+  'proc.ppid': proc((p) => p.ppid),
+  'proc.vpid': proc((p) => p.vpid),
+  'proc.sid': proc((p) => p.sid),
+  'proc.vpgid': proc((p) => p.vpgid),
+  'proc.is_vpgid_leader': proc((p) => p.vpid === p.vpgid),
+  'proc.is_sid_leader': proc((p) => p.pid === p.sid),
+  'proc.name': proc(str('name')),
+  'proc.exe': proc(str('exe')),
+  'proc.exepath': proc(str('exepath')),
+  'proc.args': proc(argsText),
+  'proc.cmdline': proc(cmdline),
+  'proc.cwd': proc(str('cwd')),
+  'proc.tty': proc((p) => p.tty),
+  'proc.env': proc((p, b) => p.env.map((e) => b.str(e) ?? '').join(' ')),
+  'proc.is_exe_upper_layer': proc((p) => p.exeUpperLayer),
+  'proc.is_exe_from_memfd': proc((p) => p.exeFromMemfd),
+  'proc.is_exe_writable': proc((p) => p.exeWritable),
+  'proc.exe_ino': proc((p) => p.exeIno),
+  'proc.pname': ancestor(str('name')),
+  'proc.pexe': ancestor(str('exe')),
+  'proc.pexepath': ancestor(str('exepath')),
+  'proc.pcmdline': ancestor(cmdline),
+  'proc.aname': (b, arg) => (arg === undefined ? anyAncestor(str('name'))(b, arg) : ancestor(str('name'))(b, arg)),
+  'proc.apid': (b, arg) => (arg === undefined ? anyAncestor((p) => p.pid)(b, arg) : ancestor((p) => p.pid)(b, arg)),
+  'proc.aexe': (b, arg) => (arg === undefined ? anyAncestor(str('exe'))(b, arg) : ancestor(str('exe'))(b, arg)),
+  'proc.aexepath': (b, arg) => (arg === undefined ? anyAncestor(str('exepath'))(b, arg) : ancestor(str('exepath'))(b, arg)),
+  'proc.acmdline': (b, arg) => (arg === undefined ? anyAncestor(cmdline)(b, arg) : ancestor(cmdline)(b, arg)),
+  'user.uid': user((u) => u.uid),
+  'user.name': user((u, b) => b.str(u.name)),
+  'user.homedir': user((u, b) => b.str(u.homedir)),
+  'user.shell': user((u, b) => b.str(u.shell)),
+  'user.loginuid': proc((p) => p.loginuid),
+  'user.loginname': user((u, b) => b.str(u.name), 'loginuser'),
+  'group.gid': proc((p, b) => b.msg.groups[p.group - 1]?.gid),
+  'group.name': proc((p, b) => {
+    const g = b.msg.groups[p.group - 1];
+    return g ? b.str(g.name) : undefined;
+  }),
+  'container.id': container((c, b) => b.str(c.id), 'host'),
+  'container.name': container((c, b) => b.str(c.name), 'host'),
+  'container.type': container((c, b) => b.str(c.type)),
+  'container.image': container((c, b) => b.str(c.image)),
+  'container.image.repository': container((c, b) => b.str(c.imageRepository)),
+  'container.image.tag': container((c, b) => b.str(c.imageTag)),
+  'container.image.digest': container((c, b) => b.str(c.imageDigest)),
+  'container.image.id': container((c, b) => b.str(c.imageId)),
+  'container.privileged': container((c) => c.privileged),
+  'container.ip': container((c, b) => b.str(c.ip)),
+  'container.label': label('labels'),
+  'k8s.pod.name': container((c, b) => b.str(c.podName)),
+  'k8s.ns.name': container((c, b) => b.str(c.podNamespace)),
+  'k8s.pod.uid': container((c, b) => b.str(c.podUid)),
+  'k8s.pod.label': label('podLabels'),
+  'fd.num': fd((x) => x.num),
+  'fd.type': fd((x, b) => b.str(x.type)),
+  'fd.typechar': fd((x, b) => b.str(x.typechar)),
+  'fd.name': fd((x, b) => b.str(x.name)),
+  'fd.nameraw': fd((x, b) => b.str(x.nameRaw)),
+  'fd.directory': fd((x, b) => b.str(x.directory)),
+  'fd.filename': fd((x, b) => b.str(x.filename)),
+  'fd.cip': fd((x, b) => b.str(x.cip)),
+  'fd.sip': fd((x, b) => b.str(x.sip)),
+  'fd.lip': fd((x, b) => b.str(x.lip)),
+  'fd.rip': fd((x, b) => b.str(x.rip)),
+  'fd.cport': fd((x) => (x.hasPorts ? x.cport : undefined)),
+  'fd.sport': fd((x) => (x.hasPorts ? x.sport : undefined)),
+  'fd.lport': fd((x) => (x.hasPorts ? x.lport : undefined)),
+  'fd.rport': fd((x) => (x.hasPorts ? x.rport : undefined)),
+  'fd.l4proto': fd((x, b) => b.str(x.l4proto)),
+  'fd.sockfamily': fd((x, b) => b.str(x.sockfamily)),
+  'fd.connected': fd((x) => x.connected),
+  'fd.dev': fd((x) => x.dev),
+  'fd.ino': fd((x) => x.inode),
+};
+
+function buildColumn(b: DecodedBatch, ref: FieldRef): FieldColumn | undefined {
+  const f = BUILDERS[ref.name];
+  if (!f || b.rows === 0) return undefined;
+  return f(b, ref.arg);
+}
+
+/** Fields read row by row only: values unique to each event. */
+const ROW_FIELDS: Record<string, (b: DecodedBatch, row: number, arg: string | undefined) => FieldValue | undefined> = {
+  'evt.rawtime': (b, r) => BigInt(b.msg.baseSec) * 1_000_000_000n + BigInt(b.msg.baseNsec) + BigInt(b.events.ts[r]!),
+  'evt.args': (b, r) => {
+    const ev = b.events;
+    const start = r === 0 ? 0 : ev.argsEnd[r - 1]!;
+    const parts: string[] = [];
+    for (let i = start; i < ev.argsEnd[r]!; i++) parts.push(`${b.str(ev.argName[i]!) ?? ''}=${b.str(ev.argValue[i]!) ?? ''}`);
+    return parts.join(' ');
+  },
+};
+
+/** Points at one row of a batch. */
+export class BatchCursor {
+  constructor(
+    public batch: DecodedBatch,
+    public row = 0,
+  ) {}
+}
+
+/** The accessor for every DecodedBatch; readers look up the cursor's batch's column. */
+export function batchAccessor(): BatchAccessor<DecodedBatch, BatchCursor> {
+  const cursor = new BatchCursor(undefined as unknown as DecodedBatch);
+  return {
+    eventType: (c) => (c.batch.typeIds[c.row]! >= 0 ? c.batch.strings[c.batch.typeIds[c.row]!]! : ''),
+    reader(ref: FieldRef): FieldReader<BatchCursor> | undefined {
+      const row = ROW_FIELDS[ref.name];
+      if (row) return (c) => row(c.batch, c.row, ref.arg);
+      if (!BUILDERS[ref.name]) return undefined;
+      return (c) => {
+        const col = c.batch.column(ref);
+        if (col === undefined) return undefined;
+        if (col.kind === 'dict') {
+          const id = col.ids[c.row]!;
+          return id < 0 ? undefined : col.table[id];
+        }
+        return col.present[c.row] === 1 ? col.values[c.row] : undefined;
+      };
+    },
+    rows: (b) => b.rows,
+    types: (b) => ({ ids: b.typeIds, names: b.strings }),
+    at(b, row) {
+      cursor.batch = b;
+      cursor.row = row;
+      return cursor;
+    },
+    column: (b, ref) => b.column(ref),
+  };
+}

@@ -1,0 +1,169 @@
+// Batches end to end: enriched events in, wire bytes, decoded batch, fields out through the
+// accessor, rules evaluated batch-wise and row-wise; malformed batches are refused clearly.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventBatch } from '@harrier/proto';
+import { loadRules, resolveField, Ruleset, type FieldRef, type FieldValue } from '@harrier/rules';
+import { BatchBuilder, BatchError, DecodedBatch, batchAccessor, type EnrichedEvent, type ProcessInfo } from './index.js';
+
+const root = { uid: 0, name: 'root', homedir: '/root', shell: '/bin/bash' };
+const app = { uid: 1000, name: 'app', homedir: '/home/app', shell: '/bin/sh' };
+const web = { id: '3ad7b26ded6d', name: 'web', type: 'podman', image: 'localhost/web:1.2', imageRepository: 'localhost/web', imageTag: '1.2', privileged: true, labels: new Map([['tier', 'front']]), podName: 'web-0', podNamespace: 'shop' };
+const systemd: ProcessInfo = { pid: 1, tid: 1, ppid: 0, name: 'systemd', exepath: '/usr/lib/systemd/systemd', args: ['--system'], user: root };
+const sshd: ProcessInfo = { pid: 700, tid: 700, ppid: 1, name: 'sshd', exepath: '/usr/sbin/sshd', args: ['-D'], user: root, parent: systemd };
+const bash: ProcessInfo = { pid: 900, tid: 900, ppid: 700, name: 'bash', exe: '-bash', exepath: '/usr/bin/bash', args: [], cwd: '/home/app/', tty: 34816, loginuid: 1000, user: app, loginUser: app, group: { gid: 1000, name: 'app' }, parent: sshd };
+const cat: ProcessInfo = { pid: 950, tid: 950, ppid: 900, name: 'cat', exepath: '/usr/bin/cat', args: ['/etc/shadow'], user: root, parent: bash, container: web };
+const shadow = { num: 3, type: 'file', typechar: 'f', name: '/etc/shadow', directory: '/etc', filename: 'shadow' };
+const sock = { num: 4, type: 'ipv4', typechar: '4', name: '10.0.0.5:51234->10.0.0.9:443', cip: '10.0.0.5', sip: '10.0.0.9', cport: 51234, sport: 443, l4proto: 'tcp', sockfamily: 'ip', connected: true };
+
+const T0 = 1_700_000_000_123_456_789n;
+const EVENTS: EnrichedEvent[] = [
+  { num: 1, ts: T0, tid: 950, cpu: 1, type: 'openat', enter: false, res: 3, process: cat, fd: shadow, open: { read: true, write: false, exec: false, create: false }, args: [{ name: 'fd', value: '3(<f>/etc/shadow)', raw: '3' }, { name: 'name', value: '/etc/shadow' }, { name: 'flags', value: 'O_RDONLY', raw: '1' }] },
+  { num: 2, ts: T0 + 5000n, tid: 900, type: 'connect', enter: false, res: 0, process: bash, fd: sock, args: [{ name: 'res', value: '0' }, { name: 'tuple', value: '10.0.0.5:51234->10.0.0.9:443' }] },
+  { num: 3, ts: T0 + 9000n, tid: 900, type: 'execve', enter: true, process: bash },
+  { num: 4, ts: T0 - 10n, tid: 999, type: 'openat', enter: false, res: -2, args: [{ name: 'name', value: '/nope' }] },
+];
+
+function ref(name: string, arg?: string): FieldRef {
+  const dotted = (name === 'evt.arg' || name === 'evt.rawarg') && arg !== undefined && !/^\d+$/.test(arg);
+  const r = dotted ? resolveField(`${name}.${arg}`, undefined) : resolveField(name, arg);
+  if (!r.ok) throw new Error(r.message);
+  return { name: r.info.name, arg: r.arg, info: r.info };
+}
+
+function roundTrip(): DecodedBatch {
+  const b = new BatchBuilder({ collectorId: 'c1', node: 'node-a', source: 'syscall' });
+  for (const e of EVENTS) b.add(e);
+  assert.equal(b.size, 4);
+  const bytes = b.finishEncoded(7);
+  assert.equal(b.size, 0, 'finish starts a new batch');
+  return DecodedBatch.decode(bytes);
+}
+
+test('fields read back from a decoded batch equal the enriched events', () => {
+  const d = roundTrip();
+  assert.equal(d.msg.collectorId, 'c1');
+  assert.equal(d.msg.sequence, 7);
+  assert.equal(d.msg.processes.length, 4, 'cat, bash, sshd, systemd: each once');
+  const acc = batchAccessor();
+  const read = (row: number, name: string, arg?: string): FieldValue | undefined => acc.reader(ref(name, arg))!(acc.at(d, row));
+  const expect: [number, string, string | undefined, FieldValue | undefined][] = [
+    [0, 'evt.type', undefined, 'openat'],
+    [0, 'evt.dir', undefined, '<'],
+    [2, 'evt.dir', undefined, '>'],
+    [0, 'evt.num', undefined, 1],
+    [0, 'evt.rawres', undefined, 3],
+    [2, 'evt.rawres', undefined, undefined],
+    [3, 'evt.failed', undefined, true],
+    [0, 'evt.failed', undefined, false],
+    [0, 'evt.rawtime', undefined, T0],
+    [3, 'evt.rawtime', undefined, T0 - 10n],
+    [0, 'evt.is_open_read', undefined, true],
+    [0, 'evt.is_open_write', undefined, false],
+    [0, 'evt.arg', 'flags', 'O_RDONLY'],
+    [0, 'evt.rawarg', 'flags', '1'],
+    [0, 'evt.arg', 'name', '/etc/shadow'],
+    [0, 'evt.rawarg', 'name', '/etc/shadow'],
+    [0, 'evt.arg', '1', '/etc/shadow'],
+    [1, 'evt.arg', 'flags', undefined],
+    [0, 'evt.args', undefined, 'fd=3(<f>/etc/shadow) name=/etc/shadow flags=O_RDONLY'],
+    [0, 'proc.name', undefined, 'cat'],
+    [0, 'proc.cmdline', undefined, 'cat /etc/shadow'],
+    [2, 'proc.cmdline', undefined, 'bash'],
+    [0, 'proc.pname', undefined, 'bash'],
+    [0, 'proc.pcmdline', undefined, 'bash'],
+    [0, 'proc.aname', '2', 'sshd'],
+    [0, 'proc.aname', '3', 'systemd'],
+    [0, 'proc.aname', '4', undefined],
+    [0, 'proc.aname', '0', 'cat'],
+    [0, 'proc.aname', undefined, ['bash', 'sshd', 'systemd']],
+    [0, 'proc.apid', '2', 700],
+    [1, 'proc.exe', undefined, '-bash'],
+    [1, 'proc.tty', undefined, 34816],
+    [1, 'proc.cwd', undefined, '/home/app/'],
+    [3, 'proc.name', undefined, undefined],
+    [0, 'user.name', undefined, 'root'],
+    [1, 'user.name', undefined, 'app'],
+    [1, 'user.loginname', undefined, 'app'],
+    [1, 'user.loginuid', undefined, 1000],
+    [1, 'group.name', undefined, 'app'],
+    [0, 'container.id', undefined, '3ad7b26ded6d'],
+    [1, 'container.id', undefined, 'host'],
+    [1, 'container.image.repository', undefined, undefined],
+    [0, 'container.image.repository', undefined, 'localhost/web'],
+    [0, 'container.privileged', undefined, true],
+    [0, 'container.label', 'tier', 'front'],
+    [0, 'k8s.ns.name', undefined, 'shop'],
+    [0, 'fd.name', undefined, '/etc/shadow'],
+    [0, 'fd.typechar', undefined, 'f'],
+    [0, 'fd.directory', undefined, '/etc'],
+    [1, 'fd.sip', undefined, '10.0.0.9'],
+    [1, 'fd.sport', undefined, 443],
+    [0, 'fd.sport', undefined, undefined],
+    [1, 'fd.l4proto', undefined, 'tcp'],
+    [2, 'fd.name', undefined, undefined],
+  ];
+  for (const [row, name, arg, want] of expect) assert.deepEqual(read(row, name, arg), want, `${name}${arg === undefined ? '' : `[${arg}]`} of row ${row}`);
+});
+
+test('rules evaluate over decoded batches, batch-wise and row-wise alike', () => {
+  const loaded = loadRules([
+    {
+      name: 't.yaml',
+      content: `
+- rule: shadow read in container
+  desc: x
+  condition: evt.type = openat and evt.is_open_read = true and fd.name = /etc/shadow and container.id != host and proc.aname[2] = sshd
+  output: "%proc.name read %fd.name in %container.id (parent %proc.pname, user %user.name)"
+  priority: WARNING
+- rule: outbound from a login shell
+  desc: x
+  condition: evt.type = connect and fd.snet in (10.0.0.0/8) and proc.aname in (sshd) and not fd.sport in (22)
+  output: "%proc.cmdline to %fd.sip:%fd.sport"
+  priority: NOTICE
+- rule: failed open
+  desc: x
+  condition: evt.type = openat and evt.failed = true
+  output: "%evt.arg.name"
+  priority: INFO
+`,
+    },
+  ]);
+  assert.deepEqual(loaded.errors, []);
+  const d = roundTrip();
+  const acc = batchAccessor();
+  const rs = new Ruleset(loaded, acc, { source: 'syscall', ruleMatching: 'all' });
+  const batchWise: string[] = [];
+  rs.evaluateBatch(d, (r, row) => batchWise.push(`${row} ${r.rule.name}: ${r.output.render(acc.at(d, row)).text}`));
+  const rowWise: string[] = [];
+  for (let row = 0; row < d.rows; row++) rs.evaluate(acc.at(d, row), (r, e) => rowWise.push(`${row} ${r.rule.name}: ${r.output.render(e).text}`));
+  assert.deepEqual(batchWise, [
+    '0 shadow read in container: cat read /etc/shadow in 3ad7b26ded6d (parent bash, user root)',
+    '1 outbound from a login shell: bash to 10.0.0.9:443',
+    '3 failed open: /nope',
+  ]);
+  assert.deepEqual(rowWise, batchWise);
+});
+
+test('malformed batches are refused with what is wrong', () => {
+  const good = (): EventBatch => {
+    const b = new BatchBuilder({ collectorId: 'c1', node: 'n', source: 'syscall' });
+    for (const e of EVENTS) b.add(e);
+    return b.finish(1);
+  };
+  const cases: [string, (m: EventBatch) => void, RegExp][] = [
+    ['a short column', (m) => m.events!.tid.pop(), /events\.tid has 3 entries for 4 events/],
+    ['a dangling process ref', (m) => (m.events!.process[1] = 99), /events\.process\[1\] = 99 refers past the 4 entries/],
+    ['a dangling string ref', (m) => (m.fds[0]!.name = 5000), /fds\[0\]\.name = 5000 refers past the \d+ strings/],
+    ['args out of order', (m) => (m.events!.argsEnd[0] = 50), /events\.args_end\[0\] = 50/],
+    ['a dangling ancestor', (m) => m.processes[0]!.ancestors.push(77), /processes\[0\]\.ancestors\[\d\] = 77/],
+  ];
+  for (const [what, spoil, want] of cases) {
+    const m = good();
+    spoil(m);
+    assert.throws(() => DecodedBatch.decode(EventBatch.encode(m).finish()), (e: unknown) => e instanceof BatchError && want.test(e.message), what);
+  }
+  assert.throws(() => DecodedBatch.decode(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1])), (e: unknown) => e instanceof BatchError && /not a valid EventBatch/.test(e.message));
+  assert.equal(DecodedBatch.decode(new Uint8Array(0)).rows, 0, 'an empty message is an empty batch');
+});

@@ -1,0 +1,266 @@
+// Builds event batches from enriched events: strings interned once per batch, each process, user,
+// group, container and fd object encoded once per batch (by identity), events as columns.
+
+import { EventBatch, type Container, type FileDescriptor, type Process } from '@harrier/proto';
+import type { ContainerInfo, EnrichedEvent, FdInfo, GroupInfo, ProcessInfo, UserInfo } from './model.js';
+
+/** How far up the process tree ancestors are encoded (libsinsp walks further, rules never do). */
+export const MAX_ANCESTORS = 32;
+
+export interface BatchIdentity {
+  readonly collectorId: string;
+  readonly node: string;
+  readonly source: string;
+}
+
+const NS = 1_000_000_000n;
+
+export class BatchBuilder {
+  private strings: string[] = [];
+  private stringIds = new Map<string, number>();
+  private processes: Process[] = [];
+  private processIds = new Map<ProcessInfo, number>();
+  private users: { uid: number; name: number; homedir: number; shell: number }[] = [];
+  private userIds = new Map<UserInfo, number>();
+  private groups: { gid: number; name: number }[] = [];
+  private groupIds = new Map<GroupInfo, number>();
+  private containers: Container[] = [];
+  private containerIds = new Map<ContainerInfo, number>();
+  private fds: FileDescriptor[] = [];
+  private fdIds = new Map<FdInfo, number>();
+  private base: bigint | undefined;
+  private cols = emptyColumns();
+
+  constructor(private readonly identity: BatchIdentity) {}
+
+  /** Events added since the last `finish`. */
+  get size(): number {
+    return this.cols.type.length;
+  }
+
+  add(e: EnrichedEvent): void {
+    const c = this.cols;
+    if (this.base === undefined) this.base = e.ts;
+    c.type.push(this.str(e.type));
+    c.enter.push(e.enter);
+    c.ts.push(Number(e.ts - this.base));
+    c.num.push(e.num);
+    c.tid.push(e.tid);
+    c.process.push(e.process ? this.process(e.process) : 0);
+    c.fd.push(e.fd ? this.fd(e.fd) : 0);
+    c.res.push(e.res ?? 0);
+    c.hasRes.push(e.res !== undefined);
+    c.cpu.push(e.cpu ?? 0);
+    for (const a of e.args ?? []) {
+      c.argName.push(this.str(a.name));
+      c.argValue.push(this.str(a.value));
+      c.argRaw.push(a.raw === undefined ? 0 : this.str(a.raw));
+    }
+    c.argsEnd.push(c.argName.length);
+    c.json.push(e.json === undefined ? 0 : this.str(e.json));
+    const o = e.open;
+    c.open.push(o ? (o.read ? 1 : 0) | (o.write ? 2 : 0) | (o.exec ? 4 : 0) | (o.create ? 8 : 0) : 0);
+  }
+
+  /** The batch of the events added so far; the builder starts over empty. */
+  finish(sequence: number): EventBatch {
+    const base = this.base ?? 0n;
+    const batch: EventBatch = {
+      collectorId: this.identity.collectorId,
+      sequence,
+      node: this.identity.node,
+      source: this.identity.source,
+      strings: this.strings,
+      processes: this.processes,
+      containers: this.containers,
+      fds: this.fds,
+      users: this.users,
+      groups: this.groups,
+      baseSec: Number(base / NS),
+      baseNsec: Number(base % NS),
+      events: this.cols,
+    };
+    this.strings = [];
+    this.stringIds = new Map();
+    this.processes = [];
+    this.processIds = new Map();
+    this.users = [];
+    this.userIds = new Map();
+    this.groups = [];
+    this.groupIds = new Map();
+    this.containers = [];
+    this.containerIds = new Map();
+    this.fds = [];
+    this.fdIds = new Map();
+    this.base = undefined;
+    this.cols = emptyColumns();
+    return batch;
+  }
+
+  /** Encoded form of `finish`. */
+  finishEncoded(sequence: number): Uint8Array {
+    return EventBatch.encode(this.finish(sequence)).finish();
+  }
+
+  private str(s: string | undefined): number {
+    if (s === undefined) return 0;
+    let id = this.stringIds.get(s);
+    if (id === undefined) {
+      this.strings.push(s);
+      id = this.strings.length;
+      this.stringIds.set(s, id);
+    }
+    return id;
+  }
+
+  private process(p: ProcessInfo): number {
+    const known = this.processIds.get(p);
+    if (known !== undefined) return known;
+    // Reserve the row first: ancestors refer to rows of their own.
+    const row: Process = {
+      pid: p.pid,
+      tid: p.tid,
+      ppid: p.ppid,
+      vpid: p.vpid ?? p.pid,
+      vtid: p.vtid ?? p.tid,
+      sid: p.sid ?? 0,
+      vpgid: p.vpgid ?? 0,
+      name: this.str(p.name),
+      exe: this.str(p.exe),
+      exepath: this.str(p.exepath),
+      args: (p.args ?? []).map((a) => this.str(a)),
+      cwd: this.str(p.cwd),
+      env: (p.env ?? []).map((a) => this.str(a)),
+      tty: p.tty ?? 0,
+      loginuid: p.loginuid ?? -1,
+      user: p.user ? this.user(p.user) : 0,
+      loginuser: p.loginUser ? this.user(p.loginUser) : 0,
+      group: p.group ? this.group(p.group) : 0,
+      container: p.container ? this.container(p.container) : 0,
+      ancestors: [],
+      exeUpperLayer: p.exeUpperLayer ?? false,
+      exeFromMemfd: p.exeFromMemfd ?? false,
+      exeWritable: p.exeWritable ?? false,
+      exeIno: p.exeIno ?? 0,
+      capPermitted: Number(p.capPermitted ?? 0n),
+      capEffective: Number(p.capEffective ?? 0n),
+      capInheritable: Number(p.capInheritable ?? 0n),
+      startTs: Number(p.startTs ?? 0n),
+      pidnsInitStartTs: Number(p.pidnsInitStartTs ?? 0n),
+      isThreadLeader: p.pid === p.tid,
+      comm: this.str(p.comm),
+      fdlimit: p.fdlimit ?? 0,
+    };
+    this.processes.push(row);
+    const id = this.processes.length;
+    this.processIds.set(p, id);
+    const seen = new Set<ProcessInfo>([p]);
+    for (let a = p.parent; a !== undefined && row.ancestors.length < MAX_ANCESTORS && !seen.has(a); a = a.parent) {
+      seen.add(a);
+      row.ancestors.push(this.process(a));
+    }
+    return id;
+  }
+
+  private user(u: UserInfo): number {
+    let id = this.userIds.get(u);
+    if (id === undefined) {
+      this.users.push({ uid: u.uid, name: this.str(u.name), homedir: this.str(u.homedir), shell: this.str(u.shell) });
+      id = this.users.length;
+      this.userIds.set(u, id);
+    }
+    return id;
+  }
+
+  private group(g: GroupInfo): number {
+    let id = this.groupIds.get(g);
+    if (id === undefined) {
+      this.groups.push({ gid: g.gid, name: this.str(g.name) });
+      id = this.groups.length;
+      this.groupIds.set(g, id);
+    }
+    return id;
+  }
+
+  private container(c: ContainerInfo): number {
+    let id = this.containerIds.get(c);
+    if (id === undefined) {
+      const labels = (m: ReadonlyMap<string, string> | undefined): { key: number; value: number }[] => [...(m ?? [])].map(([k, v]) => ({ key: this.str(k), value: this.str(v) }));
+      this.containers.push({
+        id: this.str(c.id),
+        name: this.str(c.name),
+        type: this.str(c.type),
+        image: this.str(c.image),
+        imageRepository: this.str(c.imageRepository),
+        imageTag: this.str(c.imageTag),
+        imageDigest: this.str(c.imageDigest),
+        imageId: this.str(c.imageId),
+        privileged: c.privileged ?? false,
+        labels: labels(c.labels),
+        podName: this.str(c.podName),
+        podNamespace: this.str(c.podNamespace),
+        podUid: this.str(c.podUid),
+        podLabels: labels(c.podLabels),
+        ip: this.str(c.ip),
+      });
+      id = this.containers.length;
+      this.containerIds.set(c, id);
+    }
+    return id;
+  }
+
+  private fd(f: FdInfo): number {
+    let id = this.fdIds.get(f);
+    if (id === undefined) {
+      this.fds.push({
+        num: f.num,
+        type: this.str(f.type),
+        typechar: this.str(f.typechar),
+        name: this.str(f.name),
+        nameRaw: this.str(f.nameRaw),
+        directory: this.str(f.directory),
+        filename: this.str(f.filename),
+        cip: this.str(f.cip),
+        sip: this.str(f.sip),
+        lip: this.str(f.lip),
+        rip: this.str(f.rip),
+        cport: f.cport ?? 0,
+        sport: f.sport ?? 0,
+        lport: f.lport ?? 0,
+        rport: f.rport ?? 0,
+        hasPorts: f.cport !== undefined || f.sport !== undefined,
+        l4proto: this.str(f.l4proto),
+        sockfamily: this.str(f.sockfamily),
+        connected: f.connected ?? false,
+        dev: f.dev ?? 0,
+        inode: f.ino ?? 0,
+        openFlags: f.openFlags ?? 0,
+        isServer: f.isServer ?? false,
+      });
+      id = this.fds.length;
+      this.fdIds.set(f, id);
+    }
+    return id;
+  }
+}
+
+function emptyColumns(): {
+  type: number[];
+  enter: boolean[];
+  ts: number[];
+  num: number[];
+  tid: number[];
+  process: number[];
+  fd: number[];
+  res: number[];
+  hasRes: boolean[];
+  cpu: number[];
+  argsEnd: number[];
+  argName: number[];
+  argValue: number[];
+  argRaw: number[];
+  json: number[];
+  open: number[];
+} {
+  return { type: [], enter: [], ts: [], num: [], tid: [], process: [], fd: [], res: [], hasRes: [], cpu: [], argsEnd: [], argName: [], argValue: [], argRaw: [], json: [], open: [] };
+}

@@ -1,0 +1,4 @@
+// Event batches: built by collectors (BatchBuilder), read by engines (batchAccessor).
+export { BatchBuilder, MAX_ANCESTORS, type BatchIdentity } from './builder.js';
+export { BatchCursor, BatchError, DecodedBatch, batchAccessor } from './accessor.js';
+export type { ContainerInfo, EnrichedEvent, EventArg, FdInfo, GroupInfo, ProcessInfo, UserInfo } from './model.js';
