@@ -167,3 +167,17 @@ test('malformed batches are refused with what is wrong', () => {
   assert.throws(() => DecodedBatch.decode(Uint8Array.from([0x0a, 0xff, 0xff, 0xff, 0x0f, 1])), (e: unknown) => e instanceof BatchError && /not a valid EventBatch/.test(e.message));
   assert.equal(DecodedBatch.decode(new Uint8Array(0)).rows, 0, 'an empty message is an empty batch');
 });
+
+test('a process changed mid-batch (version bumped) keeps each event on the values it saw', () => {
+  const p = { version: 0, pid: 10, tid: 10, ppid: 1, name: 'sh', exepath: '/bin/sh', args: ['-c', 'true'] as string[] };
+  const b = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });
+  b.add({ num: 1, ts: T0, tid: 10, type: 'openat', enter: false, process: p });
+  Object.assign(p, { version: 1, name: 'curl', exepath: '/usr/bin/curl', args: ['example.com'] });
+  b.add({ num: 2, ts: T0, tid: 10, type: 'execve', enter: false, process: p });
+  b.add({ num: 3, ts: T0, tid: 10, type: 'connect', enter: false, process: p });
+  const d = DecodedBatch.decode(b.finishEncoded(1));
+  const acc = batchAccessor();
+  const cmd = acc.reader(ref('proc.cmdline'))!;
+  assert.deepEqual([0, 1, 2].map((r) => cmd(acc.at(d, r))), ['sh -c true', 'curl example.com', 'curl example.com']);
+  assert.equal(d.msg.processes.length, 2);
+});

@@ -19,7 +19,7 @@ export class BatchBuilder {
   private strings: string[] = [];
   private stringIds = new Map<string, number>();
   private processes: Process[] = [];
-  private processIds = new Map<ProcessInfo, number>();
+  private processIds = new Map<ProcessInfo, { version: number; id: number }>();
   private users: { uid: number; name: number; homedir: number; shell: number }[] = [];
   private userIds = new Map<UserInfo, number>();
   private groups: { gid: number; name: number }[] = [];
@@ -27,7 +27,7 @@ export class BatchBuilder {
   private containers: Container[] = [];
   private containerIds = new Map<ContainerInfo, number>();
   private fds: FileDescriptor[] = [];
-  private fdIds = new Map<FdInfo, number>();
+  private fdIds = new Map<FdInfo, { version: number; id: number }>();
   private base: bigint | undefined;
   private cols = emptyColumns();
 
@@ -115,7 +115,7 @@ export class BatchBuilder {
 
   private process(p: ProcessInfo): number {
     const known = this.processIds.get(p);
-    if (known !== undefined) return known;
+    if (known !== undefined && known.version === (p.version ?? 0)) return known.id;
     // Reserve the row first: ancestors refer to rows of their own.
     const row: Process = {
       pid: p.pid,
@@ -153,7 +153,7 @@ export class BatchBuilder {
     };
     this.processes.push(row);
     const id = this.processes.length;
-    this.processIds.set(p, id);
+    this.processIds.set(p, { version: p.version ?? 0, id });
     const seen = new Set<ProcessInfo>([p]);
     for (let a = p.parent; a !== undefined && row.ancestors.length < MAX_ANCESTORS && !seen.has(a); a = a.parent) {
       seen.add(a);
@@ -210,7 +210,8 @@ export class BatchBuilder {
   }
 
   private fd(f: FdInfo): number {
-    let id = this.fdIds.get(f);
+    const known = this.fdIds.get(f);
+    let id = known?.version === (f.version ?? 0) ? known.id : undefined;
     if (id === undefined) {
       this.fds.push({
         num: f.num,
@@ -238,7 +239,7 @@ export class BatchBuilder {
         isServer: f.isServer ?? false,
       });
       id = this.fds.length;
-      this.fdIds.set(f, id);
+      this.fdIds.set(f, { version: f.version ?? 0, id });
     }
     return id;
   }

@@ -33,6 +33,11 @@ export interface ContainerInfo {
 }
 
 export interface ProcessInfo {
+  /**
+   * Bumped by the state engine whenever the object changes (exec, chdir, setuid, ...): a batch
+   * encodes the object again when its version moved, so earlier events keep the values they saw.
+   */
+  readonly version?: number | undefined;
   readonly pid: number;
   readonly tid: number;
   readonly ppid: number;
@@ -70,6 +75,8 @@ export interface ProcessInfo {
 }
 
 export interface FdInfo {
+  /** As ProcessInfo.version. */
+  readonly version?: number | undefined;
   readonly num: number;
   /** fd.type: file, directory, ipv4, ipv6, unix, pipe, event, signalfd, eventpoll, inotify, timerfd, netlink, ... */
   readonly type: string;
