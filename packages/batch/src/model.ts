@@ -45,8 +45,8 @@ export interface ProcessInfo {
   readonly vtid?: number | undefined;
   readonly sid?: number | undefined;
   readonly vpgid?: number | undefined;
-  /** proc.name: the executable's base name (or comm when unknown). */
-  readonly name: string;
+  /** proc.name: the thread's command name (comm); undefined for a process known only by its id. */
+  readonly name?: string | undefined;
   /** proc.exe: argv[0]. */
   readonly exe?: string | undefined;
   readonly exepath?: string | undefined;

@@ -1,0 +1,140 @@
+// Unit tests of the state engine's logic over hand-built raw events (parameter bytes laid out as
+// libscap lays them out). Replaying real captures against sysdig is the end-to-end proof.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RawEvent } from './params.js';
+import { StateEngine, resolvePath } from './engine.js';
+import { containerIdFromCgroup } from './tables.js';
+
+type P = number | bigint | string | string[] | Uint8Array | ['i64', number] | ['u32', number] | ['u16', number];
+
+function enc(v: P): Uint8Array {
+  if (v instanceof Uint8Array) return v;
+  if (typeof v === 'string') return new TextEncoder().encode(`${v}\0`);
+  if (Array.isArray(v) && typeof v[0] === 'string' && (v[0] === 'i64' || v[0] === 'u32' || v[0] === 'u16')) {
+    const [kind, n] = v as [string, number];
+    const b = new Uint8Array(kind === 'i64' ? 8 : kind === 'u32' ? 4 : 2);
+    const d = new DataView(b.buffer);
+    if (kind === 'i64') d.setBigInt64(0, BigInt(n), true);
+    else if (kind === 'u32') d.setUint32(0, n, true);
+    else d.setUint16(0, n, true);
+    return b;
+  }
+  if (Array.isArray(v)) return new TextEncoder().encode((v as string[]).map((s) => `${s}\0`).join(''));
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigInt64(0, BigInt(v), true);
+  return b;
+}
+
+let num = 0;
+function ev(type: string, tid: number, enter: boolean, params: Record<string, P>): RawEvent {
+  return { num: ++num, ts: BigInt(num) * 1000n, tid, cpu: 0, type, enter, names: Object.keys(params), params: Object.values(params).map(enc) };
+}
+
+function tuple4(sip: number[], sport: number, dip: number[], dport: number): Uint8Array {
+  const b = new Uint8Array(13);
+  b[0] = 2;
+  b.set(sip, 1);
+  new DataView(b.buffer).setUint16(5, sport, true);
+  b.set(dip, 7);
+  new DataView(b.buffer).setUint16(11, dport, true);
+  return b;
+}
+
+test('fork, exec, open, connect and exit build the process and fd state', () => {
+  const s = new StateEngine();
+  s.seedThread({ tid: 100, pid: 100, ptid: 1, comm: 'bash', exe: '/bin/bash', exepath: '/usr/bin/bash', args: [], cwd: '/home/app', uid: 1000, gid: 1000, tty: 34816 });
+  s.seedFd(100, { num: 0, kind: 'file', name: '/dev/pts/0' });
+  // The parent's clone exit (res = child tid) comes first here.
+  let r = s.process(ev('clone', 100, false, { res: 200, exe: '/bin/bash', args: [], tid: 100, pid: 100, ptid: 1, cwd: '/home/app', flags: ['u32', 0], uid: ['u32', 1000], gid: ['u32', 1000] }));
+  assert.equal(r.thread?.tid, 100);
+  r = s.process(ev('clone', 200, false, { res: 0, exe: '/bin/bash', args: [], tid: 200, pid: 200, ptid: 100, flags: ['u32', 0] }));
+  assert.equal(r.thread?.tid, 200);
+  assert.equal(r.thread?.parent?.name, 'bash');
+  assert.equal(r.thread?.fdTable.fds.get(0)?.name, '/dev/pts/0', 'fork copies the fd table');
+  r = s.process(ev('execve', 200, false, { res: 0, exe: 'cat', args: ['/etc/shadow'], tid: 200, pid: 200, ptid: 100, cwd: '/home/app', comm: 'cat', env: ['HOME=/home/app'], tty: ['u32', 34816], loginuid: ['u32', 1000], flags: ['u32', 2], uid: ['u32', 0], trusted_exepath: '/usr/bin/cat' }));
+  const cat = r.thread!;
+  assert.equal(cat.name, 'cat');
+  assert.equal(cat.exepath, '/usr/bin/cat');
+  assert.deepEqual(cat.args, ['/etc/shadow']);
+  assert.equal(cat.exeUpperLayer, true);
+  assert.equal(cat.uid, 0);
+  assert.ok(cat.version > 0);
+  r = s.process(ev('openat', 200, false, { fd: 3, dirfd: -100, name: '../../etc/./shadow', flags: ['u32', 1 | (1 << 12)], mode: ['u32', 0] }));
+  assert.equal(r.fd?.name, '/etc/shadow');
+  assert.equal(r.fd?.nameRaw, '../../etc/./shadow');
+  assert.equal(r.fd?.directory, '/etc');
+  assert.equal(r.fd?.filename, 'shadow');
+  assert.equal(r.fd?.typechar, 'f');
+  assert.deepEqual(r.open, { read: true, write: false, create: false, exec: false });
+  // dirfd-relative open
+  s.process(ev('openat', 200, false, { fd: 4, dirfd: -100, name: '/var/log', flags: ['u32', 1 << 10], mode: ['u32', 0] }));
+  r = s.process(ev('openat', 200, false, { fd: 5, dirfd: 4, name: 'syslog', flags: ['u32', 2 | 4], mode: ['u32', 0o755] }));
+  assert.equal(r.fd?.name, '/var/log/syslog');
+  assert.equal(r.open?.write, true);
+  // A socket, then connect (enter carries the fd, exit the tuple).
+  s.process(ev('socket', 200, false, { fd: 6, domain: ['u32', 2], type: ['u32', 1], proto: ['u32', 0] }));
+  s.process(ev('connect', 200, true, { fd: 6, addr: new Uint8Array([2, 10, 0, 0, 9, 187, 1]) }));
+  r = s.process(ev('connect', 200, false, { res: 0, tuple: tuple4([10, 0, 0, 5], 51234, [10, 0, 0, 9], 443) }));
+  assert.equal(r.fd?.name, '10.0.0.5:51234->10.0.0.9:443');
+  assert.equal(r.fd?.sip, '10.0.0.9');
+  assert.equal(r.fd?.sport, 443);
+  assert.equal(r.fd?.lport, 51234);
+  assert.equal(r.fd?.rip, '10.0.0.9');
+  assert.equal(r.fd?.typechar, '4');
+  assert.equal(r.fd?.l4proto, 'tcp');
+  // dup2 and close
+  r = s.process(ev('dup2', 200, false, { res: 1, oldfd: 6, newfd: 1 }));
+  assert.equal(cat.fdTable.fds.get(1)?.name, '10.0.0.5:51234->10.0.0.9:443');
+  s.process(ev('close', 200, true, { fd: 6 }));
+  s.process(ev('close', 200, false, { res: 0 }));
+  assert.equal(cat.fdTable.fds.has(6), false);
+  // chdir
+  s.process(ev('chdir', 200, false, { res: 0, path: '/tmp/../srv' }));
+  assert.equal(cat.cwd, '/srv/');
+  // exit: the thread stays for its procexit event, then goes
+  r = s.process(ev('procexit', 200, true, { status: 0 }));
+  assert.equal(r.thread?.name, 'cat');
+  s.process(ev('getpid', 100, false, { res: 100 }));
+  assert.equal(s.tables.threads.has(200), false);
+});
+
+test('threads share fds and cwd; an unknown thread still yields a state', () => {
+  const s = new StateEngine();
+  s.seedThread({ tid: 10, pid: 10, ptid: 1, comm: 'java', cwd: '/app' });
+  s.process(ev('clone', 10, false, { res: 11, exe: 'java', args: [], tid: 10, pid: 10, ptid: 1, flags: ['u32', (1 << 13) | 1 | 2] }));
+  const t11 = s.tables.threads.get(11)!;
+  assert.equal(t11.pid, 10);
+  s.process(ev('openat', 11, false, { fd: 7, dirfd: -100, name: 'x.log', flags: ['u32', 2], mode: ['u32', 0] }));
+  assert.equal(s.tables.threads.get(10)!.fdTable.fds.get(7)?.name, '/app/x.log');
+  const r = s.process(ev('openat', 999, false, { fd: 3, dirfd: -100, name: 'rel', flags: ['u32', 1], mode: ['u32', 0] }));
+  assert.equal(r.thread?.name, undefined);
+  assert.equal(r.fd?.name, 'rel', 'a relative path with no known cwd stays as given');
+  assert.equal(s.stats.eventsWithoutThread, 1);
+});
+
+test('the thread table stays bounded under churn', () => {
+  const s = new StateEngine({ maxThreads: 1000 });
+  s.seedThread({ tid: 1, pid: 1, ptid: 0, comm: 'init' });
+  for (let i = 0; i < 20000; i++) {
+    const tid = 1000 + i;
+    s.process(ev('clone', 1, false, { res: tid, exe: 'sh', args: [], tid: 1, pid: 1, ptid: 0, flags: ['u32', 0] }));
+    if (i % 3 !== 0) {
+      s.process(ev('procexit', tid, true, { status: 0 }));
+    }
+  }
+  assert.ok(s.threadCount <= 1000, `${s.threadCount} threads kept`);
+  assert.ok(s.stats.threadsPurged > 0);
+});
+
+test('paths and container ids', () => {
+  assert.equal(resolvePath('/home/a/', '../b/./c'), '/home/b/c');
+  assert.equal(resolvePath('/', '..'), '/');
+  assert.equal(resolvePath(undefined, '/x//y/'), '/x/y');
+  const id = 'a'.repeat(12) + 'b'.repeat(52);
+  assert.deepEqual(containerIdFromCgroup(`0::/machine.slice/libpod-${id}.scope/container`), { id: 'aaaaaaaaaaaa', type: 'podman' });
+  assert.deepEqual(containerIdFromCgroup(`cpuset=/docker/${id}`), { id: 'aaaaaaaaaaaa', type: 'docker' });
+  assert.deepEqual(containerIdFromCgroup(`0::/system.slice/cri-containerd-${id}.scope`), { id: 'aaaaaaaaaaaa', type: 'containerd' });
+  assert.equal(containerIdFromCgroup('0::/user.slice/user-1000.slice/session-3.scope'), undefined);
+});

@@ -1,0 +1,655 @@
+// The state engine: turns raw syscall events into process, fd, user and container state, the way
+// libsinsp's parsers do, and tells for each event which thread and fd it concerns. Pure: no I/O.
+// Capture replay seeds it from the file's tables; the live collector from /proc.
+
+import { bigUint, int, param, sockAddr, sockTuple, str, strList, uint, type RawEvent, type SockTuple } from './params.js';
+import { DEFAULT_LIMITS, FdEntry, FdTable, StateTables, ThreadInfo, type FdKind, type StateLimits } from './tables.js';
+
+// libscap's encodings (driver/ppm_events_public.h).
+const PPM_O_RDONLY = 1 << 0;
+const PPM_O_WRONLY = 1 << 1;
+const PPM_O_CREAT = 1 << 2;
+const PPM_O_DIRECTORY = 1 << 10;
+const PPM_O_CLOEXEC = 1 << 12;
+const PPM_O_TMPFILE = 1 << 13;
+const PPM_S_IXANY = (1 << 0) | (1 << 3) | (1 << 6);
+const PPM_CL_CLONE_FILES = 1 << 0;
+const PPM_CL_CLONE_FS = 1 << 1;
+const PPM_CL_CLONE_PARENT = 1 << 8;
+const PPM_CL_CLONE_THREAD = 1 << 13;
+const PPM_EXE_WRITABLE = 1 << 0;
+const PPM_EXE_UPPER_LAYER = 1 << 1;
+const PPM_EXE_FROM_MEMFD = 1 << 2;
+const PPM_AT_FDCWD = -100;
+const PPM_FCNTL_F_DUPFD = 1;
+const PPM_FCNTL_F_DUPFD_CLOEXEC = 26;
+const EINPROGRESS = 115;
+const AF_UNIX = 1;
+const AF_INET = 2;
+const AF_INET6 = 10;
+const AF_NETLINK = 16;
+
+/** What the state engine says about one event. */
+export interface EventState {
+  readonly thread: ThreadInfo | undefined;
+  readonly fd: FdEntry | undefined;
+  /** For open events: what the open asked for (evt.is_open_*). */
+  readonly open: { readonly read: boolean; readonly write: boolean; readonly exec: boolean; readonly create: boolean } | undefined;
+}
+
+export interface StateStats {
+  threadsCreated: number;
+  threadsRemoved: number;
+  threadsPurged: number;
+  threadsDropped: number;
+  eventsWithoutThread: number;
+}
+
+/** Seed data for one process (from a capture's process list or /proc). */
+export interface SeedThread {
+  readonly tid: number;
+  readonly pid: number;
+  readonly ptid: number;
+  readonly sid?: number | undefined;
+  readonly vpgid?: number | undefined;
+  readonly vtid?: number | undefined;
+  readonly vpid?: number | undefined;
+  readonly comm?: string | undefined;
+  readonly exe?: string | undefined;
+  readonly exepath?: string | undefined;
+  readonly args?: readonly string[] | undefined;
+  readonly cwd?: string | undefined;
+  readonly env?: readonly string[] | undefined;
+  readonly fdlimit?: number | undefined;
+  readonly uid?: number | undefined;
+  readonly gid?: number | undefined;
+  readonly loginuid?: number | undefined;
+  readonly tty?: number | undefined;
+  readonly cgroups?: readonly string[] | undefined;
+  readonly capPermitted?: bigint | undefined;
+  readonly capEffective?: bigint | undefined;
+  readonly capInheritable?: bigint | undefined;
+  readonly exeIno?: number | undefined;
+  readonly exeWritable?: boolean | undefined;
+  readonly exeUpperLayer?: boolean | undefined;
+  readonly exeFromMemfd?: boolean | undefined;
+  readonly startTs?: bigint | undefined;
+  readonly pidnsInitStartTs?: bigint | undefined;
+}
+
+export interface SeedFd {
+  readonly num: number;
+  readonly kind: FdKind;
+  readonly name?: string | undefined;
+  readonly cip?: string | undefined;
+  readonly sip?: string | undefined;
+  readonly cport?: number | undefined;
+  readonly sport?: number | undefined;
+  readonly l4proto?: string | undefined;
+  readonly isServer?: boolean | undefined;
+  readonly openFlags?: number | undefined;
+  readonly dev?: number | undefined;
+  readonly ino?: number | undefined;
+}
+
+const CLONE_TYPES = new Set(['clone', 'fork', 'vfork', 'clone3']);
+const EXEC_TYPES = new Set(['execve', 'execveat']);
+const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat', 'open_by_handle_at']);
+const DUP_TYPES = new Set(['dup', 'dup2', 'dup3']);
+const SETUID_TYPES = new Set(['setuid', 'setresuid', 'setreuid']);
+const SETGID_TYPES = new Set(['setgid', 'setresgid', 'setregid']);
+
+export class StateEngine {
+  readonly tables = new StateTables();
+  readonly stats: StateStats = { threadsCreated: 0, threadsRemoved: 0, threadsPurged: 0, threadsDropped: 0, eventsWithoutThread: 0 };
+  private readonly limits: StateLimits;
+  private lastPurge = -1n;
+  /** Threads that exited with the previous event: removed before the next one (libsinsp's order). */
+  private exiting: ThreadInfo | undefined;
+
+  constructor(limits: Partial<StateLimits> = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...limits };
+  }
+
+  get threadCount(): number {
+    return this.tables.threads.size;
+  }
+
+  seedThread(s: SeedThread): ThreadInfo {
+    const t = new ThreadInfo(s.tid, this.tables);
+    t.pid = s.pid;
+    t.ppid = s.ptid;
+    t.sid = s.sid;
+    t.vpgid = s.vpgid;
+    t.vtid = s.vtid;
+    t.vpid = s.vpid;
+    t.name = s.comm;
+    t.exe = s.exe;
+    t.exepath = s.exepath;
+    t.args = s.args ? [...s.args] : undefined;
+    t.fs = { cwd: s.cwd === undefined ? undefined : withSlash(s.cwd) };
+    t.env = s.env ? [...s.env] : undefined;
+    t.fdlimit = s.fdlimit;
+    t.uid = s.uid;
+    t.gid = s.gid;
+    t.loginuid = s.loginuid;
+    t.tty = s.tty;
+    t.container = this.tables.containerOf(s.cgroups);
+    t.capPermitted = s.capPermitted;
+    t.capEffective = s.capEffective;
+    t.capInheritable = s.capInheritable;
+    t.exeIno = s.exeIno;
+    t.exeWritable = s.exeWritable;
+    t.exeUpperLayer = s.exeUpperLayer;
+    t.exeFromMemfd = s.exeFromMemfd;
+    t.startTs = s.startTs;
+    t.pidnsInitStartTs = s.pidnsInitStartTs;
+    // Threads of a process share the main thread's fds and working directory.
+    const main = s.pid !== s.tid ? this.tables.threads.get(s.pid) : undefined;
+    if (main) {
+      t.fdTable = main.fdTable;
+      t.fs = main.fs;
+    }
+    this.insert(t);
+    return t;
+  }
+
+  seedFd(tid: number, f: SeedFd): void {
+    const t = this.tables.threads.get(tid);
+    if (!t) return;
+    const e = new FdEntry(f.num, f.kind);
+    e.name = f.name;
+    e.nameRaw = f.name;
+    e.cip = f.cip;
+    e.sip = f.sip;
+    e.cport = f.cport;
+    e.sport = f.sport;
+    e.l4proto = f.l4proto;
+    e.isServer = f.isServer ?? false;
+    e.openFlags = f.openFlags;
+    e.dev = f.dev;
+    e.ino = f.ino;
+    t.fdTable.fds.set(f.num, e);
+  }
+
+  /** Applies one event to the state and tells which thread and fd it concerns. */
+  process(e: RawEvent): EventState {
+    if (this.exiting) {
+      this.remove(this.exiting);
+      this.exiting = undefined;
+    }
+    this.maybePurge(e.ts);
+    let t = this.tables.threads.get(e.tid);
+    if (!t && !(CLONE_TYPES.has(e.type) && !e.enter)) {
+      // Events of threads never seen still evaluate; a placeholder keeps their fds.
+      this.stats.eventsWithoutThread++;
+      t = this.placeholder(e.tid);
+    }
+    if (t) t.lastSeen = e.ts;
+    if (e.enter) return this.enter(e, t);
+    const open = OPEN_TYPES.has(e.type) ? openBits(e, t) : undefined;
+    if (CLONE_TYPES.has(e.type)) t = this.onClone(e, t);
+    else if (t) this.exit(e, t);
+    const fd = t ? this.eventFd(e, t) : undefined;
+    if (t) {
+      t.enterType = undefined;
+      t.enterParams = undefined;
+    }
+    return { thread: t, fd, open };
+  }
+
+  private enter(e: RawEvent, t: ThreadInfo | undefined): EventState {
+    if (!t) return { thread: undefined, fd: undefined, open: undefined };
+    t.enterType = e.type;
+    t.enterParams = { names: e.names, params: e.params };
+    if (e.type === 'procexit') {
+      t.exited = true;
+      this.exiting = t;
+    }
+    const n = int(param(e, 'fd'));
+    const fd = n === undefined ? undefined : t.fdTable.fds.get(n);
+    return { thread: t, fd, open: OPEN_TYPES.has(e.type) ? openBits(e, t) : undefined };
+  }
+
+  /** The parameter from this exit event, or else from its enter event. */
+  private arg(e: RawEvent, t: ThreadInfo, name: string): Uint8Array | undefined {
+    const own = param(e, name);
+    if (own !== undefined) return own;
+    if (t.enterType !== e.type || !t.enterParams) return undefined;
+    return param({ ...e, names: t.enterParams.names, params: t.enterParams.params }, name);
+  }
+
+  private eventFd(e: RawEvent, t: ThreadInfo): FdEntry | undefined {
+    const n = int(this.arg(e, t, 'fd'));
+    return n === undefined || n < 0 ? undefined : t.fdTable.fds.get(n);
+  }
+
+  private exit(e: RawEvent, t: ThreadInfo): void {
+    const res = int(param(e, 'res'));
+    const type = e.type;
+    if (OPEN_TYPES.has(type)) return this.onOpen(e, t);
+    if (EXEC_TYPES.has(type)) return this.onExec(e, t, res);
+    switch (type) {
+      case 'close':
+        if (res === undefined || res >= 0) {
+          const n = int(this.arg(e, t, 'fd'));
+          if (n !== undefined) t.fdTable.fds.delete(n);
+        }
+        return;
+      case 'socket':
+        return this.onSocket(e, t);
+      case 'connect':
+        return this.onConnect(e, t, res);
+      case 'accept':
+      case 'accept4':
+        return this.onAccept(e, t);
+      case 'bind':
+        return this.onBind(e, t, res);
+      case 'listen': {
+        const f = this.eventFd(e, t);
+        if (f && (res === undefined || res >= 0)) {
+          f.isServer = true;
+          f.touch();
+        }
+        return;
+      }
+      case 'pipe':
+      case 'pipe2':
+        return this.onPair(e, t, 'pipe');
+      case 'socketpair':
+        return this.onPair(e, t, 'unix');
+      case 'eventfd':
+      case 'eventfd2':
+        return this.simpleFd(t, res, 'event');
+      case 'signalfd':
+      case 'signalfd4':
+        return this.simpleFd(t, res, 'signalfd');
+      case 'epoll_create':
+      case 'epoll_create1':
+        return this.simpleFd(t, res, 'eventpoll');
+      case 'inotify_init':
+      case 'inotify_init1':
+        return this.simpleFd(t, res, 'inotify');
+      case 'timerfd_create':
+        return this.simpleFd(t, res, 'timerfd');
+      case 'userfaultfd':
+        return this.simpleFd(t, res, 'userfaultfd');
+      case 'memfd_create': {
+        const fd = int(param(e, 'fd')) ?? res;
+        if (fd !== undefined && fd >= 0) {
+          const f = new FdEntry(fd, 'memfd');
+          f.name = `memfd:${str(this.arg(e, t, 'name')) ?? ''}`;
+          t.fdTable.fds.set(fd, f);
+        }
+        return;
+      }
+      case 'chdir':
+        if (res === 0) {
+          const path = str(this.arg(e, t, 'path'));
+          if (path !== undefined) {
+            t.fs.cwd = withSlash(resolvePath(t.fs.cwd, path));
+            t.touch();
+          }
+        }
+        return;
+      case 'fchdir':
+        if (res === 0) {
+          const f = this.eventFd(e, t);
+          if (f?.name !== undefined) {
+            t.fs.cwd = withSlash(f.name);
+            t.touch();
+          }
+        }
+        return;
+      case 'fcntl': {
+        const cmd = uint(this.arg(e, t, 'cmd'));
+        if ((cmd === PPM_FCNTL_F_DUPFD || cmd === PPM_FCNTL_F_DUPFD_CLOEXEC) && res !== undefined && res >= 0) this.dup(t, int(this.arg(e, t, 'fd')), res);
+        return;
+      }
+      default:
+        break;
+    }
+    if (DUP_TYPES.has(type)) {
+      const to = res;
+      const from = int(this.arg(e, t, 'oldfd')) ?? int(this.arg(e, t, 'fd'));
+      if (to !== undefined && to >= 0) this.dup(t, from, to);
+      return;
+    }
+    if (SETUID_TYPES.has(type) && res === 0) {
+      const uid = type === 'setuid' ? uint(this.arg(e, t, 'uid')) : uint(this.arg(e, t, 'euid'));
+      if (uid !== undefined && uid !== 0xffffffff) {
+        t.uid = uid;
+        t.touch();
+      }
+      return;
+    }
+    if (SETGID_TYPES.has(type) && res === 0) {
+      const gid = type === 'setgid' ? uint(this.arg(e, t, 'gid')) : uint(this.arg(e, t, 'egid'));
+      if (gid !== undefined && gid !== 0xffffffff) {
+        t.gid = gid;
+        t.touch();
+      }
+    }
+  }
+
+  private onOpen(e: RawEvent, t: ThreadInfo): void {
+    const fd = int(param(e, 'fd')) ?? int(param(e, 'res'));
+    if (fd === undefined || fd < 0) return;
+    const raw = str(this.arg(e, t, 'name')) ?? str(this.arg(e, t, 'path'));
+    const flags = uint(this.arg(e, t, 'flags')) ?? 0;
+    let base = t.fs.cwd;
+    const dirfd = int(this.arg(e, t, 'dirfd'));
+    if (dirfd !== undefined && dirfd !== PPM_AT_FDCWD) base = withSlash(t.fdTable.fds.get(dirfd)?.name ?? '');
+    const f = new FdEntry(fd, flags & PPM_O_DIRECTORY ? 'directory' : 'file');
+    f.nameRaw = raw;
+    f.name = raw === undefined ? undefined : resolvePath(base, raw);
+    f.openFlags = flags;
+    f.dev = uint(param(e, 'dev'));
+    f.ino = uint(param(e, 'ino'));
+    t.fdTable.fds.set(fd, f);
+  }
+
+  private onExec(e: RawEvent, t: ThreadInfo, res: number | undefined): void {
+    if (res !== undefined && res < 0) return;
+    const exe = str(param(e, 'exe'));
+    const args = strList(param(e, 'args'));
+    const comm = str(param(e, 'comm'));
+    if (exe !== undefined) t.exe = exe;
+    if (args !== undefined) t.args = args;
+    t.name = comm ?? (exe !== undefined ? exe.slice(exe.lastIndexOf('/') + 1) : t.name);
+    const trusted = str(param(e, 'trusted_exepath'));
+    if (trusted !== undefined && trusted !== '') t.exepath = trusted;
+    else if (exe !== undefined) t.exepath = exe.startsWith('/') ? exe : resolvePath(t.fs.cwd, exe);
+    const cwd = str(param(e, 'cwd'));
+    if (cwd !== undefined && cwd !== '') t.fs.cwd = withSlash(cwd);
+    const env = strList(param(e, 'env'));
+    if (env !== undefined) t.env = env;
+    t.tty = uint(param(e, 'tty')) ?? t.tty;
+    t.vpgid = int(param(e, 'pgid')) ?? t.vpgid;
+    t.loginuid = int(param(e, 'loginuid')) ?? t.loginuid;
+    const flags = uint(param(e, 'flags'));
+    if (flags !== undefined) {
+      t.exeWritable = (flags & PPM_EXE_WRITABLE) !== 0;
+      t.exeUpperLayer = (flags & PPM_EXE_UPPER_LAYER) !== 0;
+      t.exeFromMemfd = (flags & PPM_EXE_FROM_MEMFD) !== 0;
+    }
+    t.capInheritable = bigUint(param(e, 'cap_inheritable')) ?? t.capInheritable;
+    t.capPermitted = bigUint(param(e, 'cap_permitted')) ?? t.capPermitted;
+    t.capEffective = bigUint(param(e, 'cap_effective')) ?? t.capEffective;
+    t.exeIno = uint(param(e, 'exe_ino')) ?? t.exeIno;
+    t.uid = uint(param(e, 'uid')) ?? t.uid;
+    t.gid = uint(param(e, 'gid')) ?? t.gid;
+    t.fdlimit = int(param(e, 'fdlimit')) ?? t.fdlimit;
+    const cg = strList(param(e, 'cgroups'));
+    if (cg) t.container = this.tables.containerOf(cg);
+    // exec closes the fds opened with O_CLOEXEC.
+    for (const [n, f] of t.fdTable.fds) if (f.openFlags !== undefined && f.openFlags & PPM_O_CLOEXEC) t.fdTable.fds.delete(n);
+    t.touch();
+  }
+
+  /**
+   * clone/fork exit: in the parent (res > 0, the child's tid) or in the child (res = 0). The
+   * child is created by whichever arrives first, from the parent's state and the event's params.
+   */
+  private onClone(e: RawEvent, caller: ThreadInfo | undefined): ThreadInfo | undefined {
+    const res = int(param(e, 'res'));
+    if (res === undefined || res < 0) return caller ?? this.placeholder(e.tid);
+    const flags = uint(param(e, 'flags')) ?? 0;
+    const childTid = res > 0 ? res : e.tid;
+    // The params describe the thread that returned: the parent when res > 0, else the child.
+    const pPid = int(param(e, 'pid'));
+    const pPtid = int(param(e, 'ptid'));
+    if (res > 0 && !caller) caller = this.placeholder(e.tid);
+    let child = this.tables.threads.get(childTid);
+    if (child && res === 0) return child; // the parent's exit created it already
+    if (child && res > 0) return caller; // created by the child's own exit, which came first
+    const parent = res > 0 ? caller : pPtid !== undefined ? this.tables.threads.get(pPtid) : undefined;
+    child = new ThreadInfo(childTid, this.tables);
+    const thread = (flags & PPM_CL_CLONE_THREAD) !== 0;
+    if (res > 0) {
+      child.pid = thread ? (pPid ?? caller!.pid) : childTid;
+      child.ppid = thread || flags & PPM_CL_CLONE_PARENT ? (pPtid ?? caller!.ppid) : (pPid ?? caller!.pid);
+    } else {
+      child.pid = pPid ?? childTid;
+      child.ppid = pPtid ?? 0;
+    }
+    child.vtid = res > 0 ? undefined : int(param(e, 'vtid'));
+    child.vpid = res > 0 ? undefined : int(param(e, 'vpid'));
+    const src = parent;
+    child.name = str(param(e, 'comm')) ?? src?.name;
+    child.exe = str(param(e, 'exe')) ?? src?.exe;
+    child.args = strList(param(e, 'args')) ?? src?.args;
+    child.exepath = src?.exepath ?? child.exe;
+    child.env = src?.env;
+    child.tty = src?.tty;
+    child.sid = src?.sid;
+    child.vpgid = src?.vpgid;
+    child.loginuid = src?.loginuid;
+    child.uid = uint(param(e, 'uid')) ?? src?.uid;
+    child.gid = uint(param(e, 'gid')) ?? src?.gid;
+    child.fdlimit = int(param(e, 'fdlimit')) ?? src?.fdlimit;
+    child.capPermitted = src?.capPermitted;
+    child.capEffective = src?.capEffective;
+    child.capInheritable = src?.capInheritable;
+    child.exeIno = src?.exeIno;
+    child.exeWritable = src?.exeWritable;
+    child.exeUpperLayer = src?.exeUpperLayer;
+    child.exeFromMemfd = src?.exeFromMemfd;
+    child.startTs = e.ts;
+    const cg = strList(param(e, 'cgroups'));
+    child.container = cg ? this.tables.containerOf(cg) : src?.container;
+    if (src) {
+      child.fdTable = flags & PPM_CL_CLONE_FILES ? src.fdTable : src.fdTable.copy();
+      child.fs = flags & PPM_CL_CLONE_FS ? src.fs : { cwd: src.fs.cwd };
+    } else {
+      child.fdTable = new FdTable();
+      const cwd = str(param(e, 'cwd'));
+      child.fs = { cwd: cwd === undefined ? undefined : withSlash(cwd) };
+    }
+    child.lastSeen = e.ts;
+    if (this.insert(child)) this.stats.threadsCreated++;
+    return res > 0 ? caller : child;
+  }
+
+  private onSocket(e: RawEvent, t: ThreadInfo): void {
+    const fd = int(param(e, 'fd')) ?? int(param(e, 'res'));
+    if (fd === undefined || fd < 0) return;
+    const domain = uint(this.arg(e, t, 'domain'));
+    const type = uint(this.arg(e, t, 'type'));
+    const kind: FdKind = domain === AF_INET ? 'ipv4' : domain === AF_INET6 ? 'ipv6' : domain === AF_UNIX ? 'unix' : domain === AF_NETLINK ? 'netlink' : 'unknown';
+    const f = new FdEntry(fd, kind);
+    if (kind === 'ipv4' || kind === 'ipv6') f.l4proto = l4proto(type, uint(this.arg(e, t, 'proto')));
+    t.fdTable.fds.set(fd, f);
+  }
+
+  private onConnect(e: RawEvent, t: ThreadInfo, res: number | undefined): void {
+    const n = int(this.arg(e, t, 'fd'));
+    if (n === undefined || n < 0) return;
+    if (res !== undefined && res < 0 && res !== -EINPROGRESS) return;
+    const tuple = sockTuple(param(e, 'tuple'));
+    if (!tuple) return;
+    let f = t.fdTable.fds.get(n);
+    if (!f || !sameFamily(f, tuple)) {
+      f = new FdEntry(n, tupleKind(tuple));
+      t.fdTable.fds.set(n, f);
+    }
+    applyTuple(f, tuple, false);
+    f.connected = true;
+    f.touch();
+  }
+
+  private onAccept(e: RawEvent, t: ThreadInfo): void {
+    const fd = int(param(e, 'fd')) ?? int(param(e, 'res'));
+    if (fd === undefined || fd < 0) return;
+    const tuple = sockTuple(param(e, 'tuple'));
+    const f = new FdEntry(fd, tuple ? tupleKind(tuple) : 'unknown');
+    if (tuple) applyTuple(f, tuple, true);
+    f.isServer = true;
+    f.connected = true;
+    t.fdTable.fds.set(fd, f);
+  }
+
+  private onBind(e: RawEvent, t: ThreadInfo, res: number | undefined): void {
+    if (res !== undefined && res < 0) return;
+    const f = this.eventFd(e, t);
+    const addr = sockAddr(param(e, 'addr'));
+    if (!f || !addr) return;
+    if (addr.family === 'unix') f.name = addr.path;
+    else {
+      f.sip = addr.ip;
+      f.sport = addr.port;
+      f.isServer = true;
+      f.name = `${addr.ip}:${addr.port}`;
+    }
+    f.touch();
+  }
+
+  private onPair(e: RawEvent, t: ThreadInfo, kind: FdKind): void {
+    const a = int(param(e, 'fd1'));
+    const b = int(param(e, 'fd2'));
+    for (const n of [a, b]) {
+      if (n === undefined || n < 0) continue;
+      const f = new FdEntry(n, kind);
+      const ino = uint(param(e, 'ino'));
+      if (kind === 'pipe' && ino !== undefined) f.name = `pipe:[${ino}]`;
+      t.fdTable.fds.set(n, f);
+    }
+  }
+
+  private simpleFd(t: ThreadInfo, res: number | undefined, kind: FdKind): void {
+    if (res === undefined || res < 0) return;
+    t.fdTable.fds.set(res, new FdEntry(res, kind));
+  }
+
+  private dup(t: ThreadInfo, from: number | undefined, to: number): void {
+    if (from === undefined || from === to) return;
+    const src = t.fdTable.fds.get(from);
+    if (src) t.fdTable.fds.set(to, src.copy(to));
+    else t.fdTable.fds.delete(to);
+  }
+
+  private placeholder(tid: number): ThreadInfo {
+    const t = new ThreadInfo(tid, this.tables);
+    this.insert(t);
+    return t;
+  }
+
+  private insert(t: ThreadInfo): boolean {
+    const threads = this.tables.threads;
+    if (threads.size >= this.limits.maxThreads && !threads.has(t.tid)) {
+      this.purge(t.lastSeen, true);
+      if (threads.size >= this.limits.maxThreads) {
+        this.stats.threadsDropped++;
+        return false;
+      }
+    }
+    threads.set(t.tid, t);
+    return true;
+  }
+
+  private remove(t: ThreadInfo): void {
+    if (this.tables.threads.get(t.tid) === t) {
+      this.tables.threads.delete(t.tid);
+      this.stats.threadsRemoved++;
+    }
+  }
+
+  private maybePurge(now: bigint): void {
+    if (this.lastPurge < 0n) this.lastPurge = now;
+    if (now - this.lastPurge < this.limits.purgeIntervalNs) return;
+    this.lastPurge = now;
+    this.purge(now, false);
+  }
+
+  /**
+   * Drops threads idle past the timeout. When the table is full, also the least recently seen
+   * tenth, so new processes keep being tracked.
+   */
+  private purge(now: bigint, full: boolean): void {
+    const threads = this.tables.threads;
+    for (const [tid, t] of threads) {
+      if (t.exited || now - t.lastSeen > this.limits.threadTimeoutNs) {
+        threads.delete(tid);
+        this.stats.threadsPurged++;
+      }
+    }
+    if (full && threads.size >= this.limits.maxThreads) {
+      const oldest = [...threads.values()].sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
+      for (const t of oldest.slice(0, Math.max(1, Math.floor(oldest.length / 10)))) {
+        threads.delete(t.tid);
+        this.stats.threadsPurged++;
+      }
+    }
+  }
+}
+
+function openBits(e: RawEvent, t: ThreadInfo | undefined): EventState['open'] {
+  const get = (name: string): Uint8Array | undefined => {
+    const own = param(e, name);
+    if (own !== undefined || !t?.enterParams || t.enterType !== e.type) return own;
+    return param({ ...e, names: t.enterParams.names, params: t.enterParams.params }, name);
+  };
+  const flags = e.type === 'creat' ? PPM_O_CREAT | PPM_O_WRONLY : uint(get('flags'));
+  if (flags === undefined) return undefined;
+  const mode = uint(get('mode')) ?? 0;
+  return {
+    read: (flags & PPM_O_RDONLY) !== 0,
+    write: (flags & PPM_O_WRONLY) !== 0,
+    create: (flags & PPM_O_CREAT) !== 0,
+    exec: (flags & (PPM_O_CREAT | PPM_O_TMPFILE)) !== 0 && (mode & PPM_S_IXANY) !== 0,
+  };
+}
+
+function l4proto(type: number | undefined, proto: number | undefined): string | undefined {
+  if (proto === 1 || proto === 58) return 'icmp';
+  switch (type) {
+    case 1:
+      return 'tcp';
+    case 2:
+      return 'udp';
+    case 3:
+      return 'raw';
+    default:
+      return undefined;
+  }
+}
+
+function tupleKind(t: SockTuple): FdKind {
+  return t.family === 'inet' ? 'ipv4' : t.family === 'inet6' ? 'ipv6' : 'unix';
+}
+
+function sameFamily(f: FdEntry, t: SockTuple): boolean {
+  return f.kind === tupleKind(t);
+}
+
+/** Socket tuples read client -> server for connect and accept alike (the driver orders them). */
+function applyTuple(f: FdEntry, t: SockTuple, server: boolean): void {
+  if (t.family === 'unix') {
+    f.name = t.path;
+    return;
+  }
+  f.cip = t.sip;
+  f.cport = t.sport;
+  f.sip = t.dip;
+  f.sport = t.dport;
+  if (!f.l4proto) f.l4proto = 'tcp';
+  f.isServer = server;
+  f.name = `${t.sip}:${t.sport}->${t.dip}:${t.dport}`;
+}
+
+function withSlash(p: string): string {
+  return p.endsWith('/') ? p : `${p}/`;
+}
+
+/** Resolves a path against a directory and removes `.`, `..` and repeated slashes, as libsinsp does. */
+export function resolvePath(base: string | undefined, path: string): string {
+  const full = path.startsWith('/') || base === undefined ? path : `${withSlash(base)}${path}`;
+  if (!full.startsWith('/')) return full;
+  const out: string[] = [];
+  for (const part of full.split('/')) {
+    if (part === '' || part === '.') continue;
+    if (part === '..') out.pop();
+    else out.push(part);
+  }
+  return `/${out.join('/')}`;
+}
