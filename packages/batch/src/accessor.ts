@@ -22,6 +22,7 @@ export class DecodedBatch {
   private refs: Map<string, number> | undefined;
   private procRows: Int32Array | undefined;
   private fdCache: Int32Array | undefined;
+  private raws: FieldValue[] | undefined;
 
   constructor(readonly msg: EventBatch) {
     const ev = msg.events;
@@ -47,7 +48,7 @@ export class DecodedBatch {
       ['open', ev.open.length],
     ];
     for (const [name, len] of per) if (len !== n) throw new BatchError(`events.${name} has ${len} entries for ${n} events: the batch is malformed`);
-    if (ev.argValue.length !== ev.argName.length || ev.argRaw.length !== ev.argName.length) throw new BatchError('the argument columns differ in length: the batch is malformed');
+    if (ev.argText.length !== ev.argName.length || ev.argRaw.length !== ev.argName.length || ev.argResolved.length !== ev.argName.length) throw new BatchError('the argument columns differ in length: the batch is malformed');
     let prev = 0;
     for (let i = 0; i < n; i++) {
       const end = ev.argsEnd[i]!;
@@ -60,7 +61,8 @@ export class DecodedBatch {
     };
     checkRefs('events.type', ev.type, ns);
     checkRefs('events.arg_name', ev.argName, ns);
-    checkRefs('events.arg_value', ev.argValue, ns);
+    checkRefs('events.arg_text', ev.argText, ns);
+    checkRefs('events.arg_resolved', ev.argResolved, ns);
     checkRefs('events.arg_raw', ev.argRaw, ns);
     checkRefs('events.json', ev.json, ns);
     checkRefs('events.process', ev.process, msg.processes.length);
@@ -122,6 +124,11 @@ export class DecodedBatch {
       this.strings.forEach((x, i) => this.refs!.set(x, i + 1));
     }
     return this.refs.get(s) ?? 0;
+  }
+
+  /** The string table with integers as numbers: the values of evt.rawarg. */
+  rawTable(): readonly FieldValue[] {
+    return (this.raws ??= this.strings.map((x) => (/^-?\d{1,15}$/.test(x) ? Number(x) : x)));
   }
 
   /** Each row's process as a 0-based table row, -1 when unknown. */
@@ -277,39 +284,34 @@ function label(list: 'labels' | 'podLabels'): Builder {
   };
 }
 
-/** evt.arg.NAME / evt.arg[N] and their raw forms, from each event's argument list. */
+/** evt.arg.NAME / evt.arg[N] (the resolved form, else the text) and evt.rawarg (numbers as numbers). */
 function eventArg(raw: boolean): Builder {
   return (b, arg) => {
     if (arg === undefined) return undefined;
     const ev = b.events;
     const ids = new Int32Array(b.rows).fill(-1);
-    const values = raw ? ev.argRaw : ev.argValue;
     const index = /^\d+$/.test(arg) ? Number(arg) : -1;
     const want = index < 0 ? b.ref(arg) : 0;
+    const table = raw ? b.rawTable() : b.strings;
     if (index < 0 && want === 0) return dict(ids, []);
+    const pick = (i: number): number => (raw ? ev.argRaw[i]! || ev.argText[i]! : ev.argResolved[i]! || ev.argText[i]!) - 1;
     let start = 0;
     for (let r = 0; r < b.rows; r++) {
       const end = ev.argsEnd[r]!;
       if (index >= 0) {
-        if (start + index < end) ids[r] = pick(values, ev.argValue, start + index);
+        if (start + index < end) ids[r] = pick(start + index);
       } else {
         for (let i = start; i < end; i++) {
           if (ev.argName[i] === want) {
-            ids[r] = pick(values, ev.argValue, i);
+            ids[r] = pick(i);
             break;
           }
         }
       }
       start = end;
     }
-    return dict(ids, b.strings);
+    return dict(ids, table);
   };
-}
-
-/** A raw value falls back to the rendered one when the collector sent none. */
-function pick(values: readonly number[], rendered: readonly number[], i: number): number {
-  const v = values[i]! || rendered[i]!;
-  return v - 1;
 }
 
 function openBit(bit: number): Builder {
@@ -424,8 +426,12 @@ const ROW_FIELDS: Record<string, (b: DecodedBatch, row: number, arg: string | un
     const ev = b.events;
     const start = r === 0 ? 0 : ev.argsEnd[r - 1]!;
     const parts: string[] = [];
-    for (let i = start; i < ev.argsEnd[r]!; i++) parts.push(`${b.str(ev.argName[i]!) ?? ''}=${b.str(ev.argValue[i]!) ?? ''}`);
-    return parts.join(' ');
+    for (let i = start; i < ev.argsEnd[r]!; i++) {
+      const text = b.str(ev.argText[i]!) ?? '';
+      const resolved = b.str(ev.argResolved[i]!);
+      parts.push(`${b.str(ev.argName[i]!) ?? ''}=${resolved === undefined ? text : `${text}(${resolved})`} `);
+    }
+    return parts.join('');
   },
 };
 

@@ -19,10 +19,10 @@ const sock = { num: 4, type: 'ipv4', typechar: '4', name: '10.0.0.5:51234->10.0.
 
 const T0 = 1_700_000_000_123_456_789n;
 const EVENTS: EnrichedEvent[] = [
-  { num: 1, ts: T0, tid: 950, cpu: 1, type: 'openat', enter: false, res: 3, process: cat, fd: shadow, open: { read: true, write: false, exec: false, create: false }, args: [{ name: 'fd', value: '3(<f>/etc/shadow)', raw: '3' }, { name: 'name', value: '/etc/shadow' }, { name: 'flags', value: 'O_RDONLY', raw: '1' }] },
-  { num: 2, ts: T0 + 5000n, tid: 900, type: 'connect', enter: false, res: 0, process: bash, fd: sock, args: [{ name: 'res', value: '0' }, { name: 'tuple', value: '10.0.0.5:51234->10.0.0.9:443' }] },
+  { num: 1, ts: T0, tid: 950, cpu: 1, type: 'openat', enter: false, res: 3, process: cat, fd: shadow, open: { read: true, write: false, exec: false, create: false }, args: [{ name: 'fd', text: '3', resolved: '<f>/etc/shadow' }, { name: 'name', text: '/etc/shadow' }, { name: 'flags', text: '1', resolved: 'O_RDONLY' }] },
+  { num: 2, ts: T0 + 5000n, tid: 900, type: 'connect', enter: false, res: 0, process: bash, fd: sock, args: [{ name: 'res', text: '0' }, { name: 'tuple', text: '10.0.0.5:51234->10.0.0.9:443' }] },
   { num: 3, ts: T0 + 9000n, tid: 900, type: 'execve', enter: true, process: bash },
-  { num: 4, ts: T0 - 10n, tid: 999, type: 'openat', enter: false, res: -2, args: [{ name: 'name', value: '/nope' }] },
+  { num: 4, ts: T0 - 10n, tid: 999, type: 'openat', enter: false, res: -2, args: [{ name: 'name', text: '/nope' }] },
 ];
 
 function ref(name: string, arg?: string): FieldRef {
@@ -62,12 +62,14 @@ test('fields read back from a decoded batch equal the enriched events', () => {
     [0, 'evt.is_open_read', undefined, true],
     [0, 'evt.is_open_write', undefined, false],
     [0, 'evt.arg', 'flags', 'O_RDONLY'],
-    [0, 'evt.rawarg', 'flags', '1'],
+    [0, 'evt.rawarg', 'flags', 1],
+    [0, 'evt.rawarg', 'fd', 3],
+    [0, 'evt.arg', 'fd', '<f>/etc/shadow'],
     [0, 'evt.arg', 'name', '/etc/shadow'],
     [0, 'evt.rawarg', 'name', '/etc/shadow'],
     [0, 'evt.arg', '1', '/etc/shadow'],
     [1, 'evt.arg', 'flags', undefined],
-    [0, 'evt.args', undefined, 'fd=3(<f>/etc/shadow) name=/etc/shadow flags=O_RDONLY'],
+    [0, 'evt.args', undefined, 'fd=3(<f>/etc/shadow) name=/etc/shadow flags=1(O_RDONLY) '],
     [0, 'proc.name', undefined, 'cat'],
     [0, 'proc.cmdline', undefined, 'cat /etc/shadow'],
     [2, 'proc.cmdline', undefined, 'bash'],

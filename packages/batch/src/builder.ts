@@ -53,7 +53,8 @@ export class BatchBuilder {
     c.cpu.push(e.cpu ?? 0);
     for (const a of e.args ?? []) {
       c.argName.push(this.str(a.name));
-      c.argValue.push(this.str(a.value));
+      c.argText.push(this.str(a.text));
+      c.argResolved.push(a.resolved === undefined || a.resolved === '' ? 0 : this.str(a.resolved));
       c.argRaw.push(a.raw === undefined ? 0 : this.str(a.raw));
     }
     c.argsEnd.push(c.argName.length);
@@ -258,10 +259,11 @@ function emptyColumns(): {
   cpu: number[];
   argsEnd: number[];
   argName: number[];
-  argValue: number[];
+  argText: number[];
+  argResolved: number[];
   argRaw: number[];
   json: number[];
   open: number[];
 } {
-  return { type: [], enter: [], ts: [], num: [], tid: [], process: [], fd: [], res: [], hasRes: [], cpu: [], argsEnd: [], argName: [], argValue: [], argRaw: [], json: [], open: [] };
+  return { type: [], enter: [], ts: [], num: [], tid: [], process: [], fd: [], res: [], hasRes: [], cpu: [], argsEnd: [], argName: [], argText: [], argResolved: [], argRaw: [], json: [], open: [] };
 }

@@ -105,9 +105,11 @@ export interface FdInfo {
 
 export interface EventArg {
   readonly name: string;
-  /** Rendered as libsinsp renders it (evt.arg.NAME). */
-  readonly value: string;
-  /** The raw value as text (evt.rawarg.NAME); defaults to `value`. */
+  /** libsinsp's text of the value (`3`, `4097`, `-2`). */
+  readonly text: string;
+  /** libsinsp's resolved form, when it has one (`<f>/etc/passwd`, `O_RDONLY|O_CLOEXEC`, `ENOENT`). */
+  readonly resolved?: string | undefined;
+  /** The raw value as text (evt.rawarg.NAME); defaults to `text`. */
   readonly raw?: string | undefined;
 }
 

@@ -63,10 +63,16 @@ export interface Events {
   argsEnd: number[];
   /** string ref */
   argName: number[];
-  /** string ref: the rendered value (evt.arg.NAME) */
-  argValue: number[];
-  /** string ref: the raw value as text (evt.rawarg.NAME) */
+  /**
+   * As libsinsp renders an argument: its text (`3`, `4097`) and, when it has one, its resolved
+   * form (`<f>/etc/passwd`, `O_RDONLY|O_CLOEXEC`). evt.arg.NAME shows the resolved form when there
+   * is one, evt.args shows `text(resolved)`.
+   */
+  argText: number[];
+  /** string ref: the raw value as text (evt.rawarg.NAME); 0 = the text */
   argRaw: number[];
+  /** string ref; 0 = none */
+  argResolved: number[];
   /** string ref: the event's JSON payload (k8s_audit events) */
   json: number[];
   /** Open events: bit 0 evt.is_open_read, 1 evt.is_open_write, 2 evt.is_open_exec, 3 evt.is_open_create. */
@@ -393,8 +399,9 @@ function createBaseEvents(): Events {
     cpu: [],
     argsEnd: [],
     argName: [],
-    argValue: [],
+    argText: [],
     argRaw: [],
+    argResolved: [],
     json: [],
     open: [],
   };
@@ -486,9 +493,9 @@ export const Events: MessageFns<Events> = {
       }
       writer.join();
     }
-    if (message.argValue.length !== 0) {
+    if (message.argText.length !== 0) {
       writer.uint32(106).fork();
-      for (const v of message.argValue) {
+      for (const v of message.argText) {
         writer.uint32(v);
       }
       writer.join();
@@ -496,6 +503,13 @@ export const Events: MessageFns<Events> = {
     if (message.argRaw.length !== 0) {
       writer.uint32(114).fork();
       for (const v of message.argRaw) {
+        writer.uint32(v);
+      }
+      writer.join();
+    }
+    if (message.argResolved.length !== 0) {
+      writer.uint32(138).fork();
+      for (const v of message.argResolved) {
         writer.uint32(v);
       }
       writer.join();
@@ -748,7 +762,7 @@ export const Events: MessageFns<Events> = {
           }
           case 13: {
             if (tag === 104) {
-              message.argValue.push(reader.uint32());
+              message.argText.push(reader.uint32());
 
               continue;
             }
@@ -756,7 +770,7 @@ export const Events: MessageFns<Events> = {
             if (tag === 106) {
               const end2 = reader.uint32() + reader.pos;
               while (reader.pos < end2) {
-                message.argValue.push(reader.uint32());
+                message.argText.push(reader.uint32());
               }
 
               continue;
@@ -775,6 +789,24 @@ export const Events: MessageFns<Events> = {
               const end2 = reader.uint32() + reader.pos;
               while (reader.pos < end2) {
                 message.argRaw.push(reader.uint32());
+              }
+
+              continue;
+            }
+
+            break;
+          }
+          case 17: {
+            if (tag === 136) {
+              message.argResolved.push(reader.uint32());
+
+              continue;
+            }
+
+            if (tag === 138) {
+              const end2 = reader.uint32() + reader.pos;
+              while (reader.pos < end2) {
+                message.argResolved.push(reader.uint32());
               }
 
               continue;
