@@ -3,6 +3,8 @@
 // tuples), by name through the event table's parameter list. Rendering for output is the event
 // model's job; this is only what keeps the state right.
 
+import { formatIpv6, type ParamDesc } from '@harrier/events';
+
 /** One syscall event as the state engine sees it. */
 export interface RawEvent {
   readonly num: number;
@@ -15,6 +17,8 @@ export interface RawEvent {
   readonly enter: boolean;
   /** Parameter names of this event code, from the event table. */
   readonly names: readonly string[];
+  /** Parameter types and formats of this event code, for rendering (same order as `names`). */
+  readonly descs?: readonly ParamDesc[] | undefined;
   /** Raw bytes of each parameter present (older captures may carry fewer than `names`). */
   readonly params: readonly Uint8Array[];
 }
@@ -134,31 +138,9 @@ export function ipv4(b: Uint8Array, at: number): string {
   return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
 }
 
-/** IPv6 text as libsinsp prints it; IPv4-mapped addresses print as IPv4. */
+/** IPv6 text as libsinsp prints it (inet_ntop's form). */
 export function ipv6(b: Uint8Array, at: number): string {
-  const mapped = b.subarray(at, at + 10).every((x) => x === 0) && b[at + 10] === 0xff && b[at + 11] === 0xff;
-  if (mapped) return ipv4(b, at + 12);
-  const groups: number[] = [];
-  for (let i = 0; i < 8; i++) groups.push((b[at + 2 * i]! << 8) | b[at + 2 * i + 1]!);
-  // Longest run of two or more zero groups becomes "::".
-  let best = -1;
-  let bestLen = 1;
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++;
-      continue;
-    }
-    let j = i;
-    while (j < 8 && groups[j] === 0) j++;
-    if (j - i > bestLen) {
-      best = i;
-      bestLen = j - i;
-    }
-    i = j;
-  }
-  const hex = groups.map((g) => g.toString(16));
-  if (best < 0) return hex.join(':');
-  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`;
+  return formatIpv6(b, at);
 }
 
 /** A socket tuple (connect, accept, sendto ... results). */

@@ -1,0 +1,138 @@
+// Capture replay in one process: raw events -> state engine -> enriched events -> batches (the
+// same tables and columns the pipeline publishes) -> the ruleset, batch by batch -> matches.
+// `harrier replay FILE.scap` and the replay tests and benchmark run through it.
+
+import { BatchBuilder, DecodedBatch, batchAccessor, type BatchCursor } from '@harrier/batch';
+import { eventTypeInfo, type CompiledRule, type LoadResult, type LoadedRule, Ruleset, type RulesetOptions } from '@harrier/rules';
+import { StateEngine, type SeedFd, type SeedThread } from '../state/engine.js';
+import type { RawEvent } from '../state/params.js';
+import type { UserInfo, GroupInfo } from '@harrier/batch';
+import { Enricher, type ArgSelection } from './enrich.js';
+
+export interface ReplayOptions {
+  /** Events per batch (default 1024). */
+  readonly batchSize?: number;
+  /** Falco's -A: also evaluate the high-volume events it leaves out by default. */
+  readonly allEvents?: boolean;
+  /** Which event arguments to render (default: those the rules name, or all when they use evt.args). */
+  readonly args?: ArgSelection;
+  readonly ruleset?: RulesetOptions;
+  readonly node?: string;
+  /**
+   * Called with every batch before its rules run. With it, every event goes into the batches
+   * (not only the types the rules can match), as `--print` needs.
+   */
+  readonly onBatch?: (batch: DecodedBatch) => void;
+}
+
+export interface ReplayMatch {
+  readonly rule: CompiledRule<BatchCursor>;
+  /** The event, readable through the ruleset's accessor until the next batch is evaluated. */
+  readonly cursor: BatchCursor;
+  readonly batch: DecodedBatch;
+  readonly row: number;
+}
+
+export interface ReplayCounts {
+  events: number;
+  evaluated: number;
+  skipped: number;
+  matches: number;
+}
+
+export class ReplayPipeline {
+  readonly state = new StateEngine();
+  readonly ruleset: Ruleset<BatchCursor>;
+  readonly counts: ReplayCounts = { events: 0, evaluated: 0, skipped: 0, matches: 0 };
+  private readonly accessor = batchAccessor();
+  private readonly builder: BatchBuilder;
+  private readonly enricher: Enricher;
+  private readonly batchSize: number;
+  private readonly all: boolean;
+  private readonly wanted: ReadonlySet<string> | 'all';
+  private readonly onBatch: ((batch: DecodedBatch) => void) | undefined;
+  private seq = 0;
+
+  constructor(
+    rules: LoadResult | readonly LoadedRule[],
+    private readonly onMatch: (m: ReplayMatch) => void,
+    opts: ReplayOptions = {},
+  ) {
+    this.ruleset = new Ruleset(rules, this.accessor, { ...opts.ruleset, source: 'syscall' });
+    this.builder = new BatchBuilder({ collectorId: 'replay', node: opts.node ?? 'replay', source: 'syscall' });
+    this.enricher = new Enricher(this.state.tables, opts.args ?? argsNamedBy(this.ruleset));
+    this.batchSize = opts.batchSize ?? 1024;
+    this.all = opts.allEvents ?? false;
+    this.onBatch = opts.onBatch;
+    const types = this.ruleset.eventTypes();
+    this.wanted = types === 'all' || opts.onBatch ? 'all' : types;
+  }
+
+  seedThread(s: SeedThread): void {
+    this.state.seedThread(s);
+  }
+
+  seedFd(tid: number, f: SeedFd): void {
+    this.state.seedFd(tid, f);
+  }
+
+  seedUsers(users: Iterable<UserInfo>, groups: Iterable<GroupInfo>): void {
+    for (const u of users) this.state.tables.users.set(u.uid, u);
+    for (const g of groups) this.state.tables.groups.set(g.gid, g);
+  }
+
+  /** Feeds one event; matches are reported when its batch is evaluated. */
+  push(e: RawEvent): void {
+    this.counts.events++;
+    const st = this.state.process(e);
+    if (!this.evaluates(e.type)) {
+      this.counts.skipped++;
+      return;
+    }
+    this.counts.evaluated++;
+    this.builder.add(this.enricher.enrich(e, st));
+    if (this.builder.size >= this.batchSize) this.flush();
+  }
+
+  /** Evaluates the events buffered so far. */
+  flush(): void {
+    if (this.builder.size === 0) return;
+    const batch = new DecodedBatch(this.builder.finish(++this.seq));
+    this.onBatch?.(batch);
+    this.counts.matches += this.ruleset.evaluateBatch(batch, (rule, row) => {
+      this.onMatch({ rule, cursor: this.accessor.at(batch, row), batch, row });
+    });
+  }
+
+  private evaluates(type: string): boolean {
+    if (this.wanted !== 'all' && !this.wanted.has(type)) return false;
+    if (this.all || this.onBatch) return true;
+    return !(eventTypeInfo(type)?.dropSimpleCons ?? false);
+  }
+}
+
+/** The event arguments a ruleset reads (evt.arg.X, evt.rawarg.X), or all when it reads evt.args or evt.arg[N]. */
+function argsNamedBy(rs: Ruleset<BatchCursor>): ArgSelection {
+  const names = new Set<string>();
+  let all = false;
+  const field = (name: string, arg: string | undefined): void => {
+    if (name === 'evt.args' || name === 'evt.info') all = true;
+    else if (name === 'evt.arg' || name === 'evt.rawarg') {
+      if (arg === undefined || /^\d+$/.test(arg)) all = true;
+      else names.add(arg);
+    } else if (name.startsWith('evt.arg.') || name.startsWith('evt.rawarg.')) names.add(name.slice(name.indexOf('arg.') + 4));
+  };
+  const seen = new Set<object>();
+  const walk = (x: unknown): void => {
+    if (typeof x !== 'object' || x === null || seen.has(x)) return;
+    seen.add(x);
+    const o = x as { kind?: string; name?: string; arg?: string };
+    if (o.kind === 'field' && typeof o.name === 'string') field(o.name, o.arg);
+    for (const v of Object.values(x)) if (typeof v === 'object') walk(v);
+  };
+  for (const r of rs.rules) {
+    walk(r.rule.ast);
+    for (const m of r.outputFormat.matchAll(/%(evt\.(?:raw)?args?|evt\.info)(?:\.([A-Za-z0-9_]+)|\[([^\]]*)\])?/g)) field(m[2] !== undefined ? `${m[1]}.${m[2]}` : m[1]!, m[3]);
+  }
+  return all ? 'all' : names;
+}
