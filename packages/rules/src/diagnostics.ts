@@ -30,7 +30,7 @@ export type WarningCode =
   | 'LOAD_UNKNOWN_KEY';
 
 export interface ItemRef {
-  readonly type: 'rule' | 'macro' | 'list' | 'required_engine_version' | 'required_plugin_versions' | 'file';
+  readonly type: 'rule' | 'macro' | 'list' | 'exception' | 'required_engine_version' | 'required_plugin_versions' | 'file';
   readonly name: string;
 }
 

@@ -190,7 +190,11 @@ export class Collector {
     }
     const itemsNode = m.get('items', true) as Node | undefined;
     let items: string[] = [];
-    if (itemsNode === undefined || (isScalar(itemsNode) && itemsNode.value === null)) items = [];
+    if (itemsNode === undefined) {
+      // Falco requires the key (an empty list is fine).
+      this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'items': give the list's items, e.g. items: [a, b] (or items: [])", pos, item);
+      return;
+    } else if (isScalar(itemsNode) && itemsNode.value === null) items = [];
     else if (!isSeq(itemsNode)) {
       this.err('LOAD_ERR_YAML_VALIDATE', "'items' must be a list of strings", P.of(itemsNode), item);
       return;
@@ -314,7 +318,7 @@ export class Collector {
       return { name: typeof e['name'] === 'string' ? e['name'] : '', fields: e['fields'] as ExceptionDef['fields'], comps: e['comps'] as ExceptionDef['comps'], values: Array.isArray(e['values']) ? (e['values'] as unknown[]) : [], pos: P.of(node) };
     });
     for (const e of exceptions) {
-      if (!e.name) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'name'", e.pos, item);
+      if (!e.name) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'name': every exception needs a name", e.pos, { type: 'exception', name: '' });
     }
 
     const append = this.legacyAppend(m, P, item);
@@ -333,6 +337,7 @@ export class Collector {
 
     if (append) {
       this.warn('LOAD_DEPRECATED_ITEM', "'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under 'override' instead.", pos, item);
+      if (condition === undefined && exceptions.length === 0) return this.err('LOAD_ERR_VALIDATE', 'Appended rule must have exceptions or condition property: give the condition text or the exceptions to append', pos, item);
       if (!prev) return this.err('LOAD_ERR_VALIDATE', "Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists", pos, item);
       if (srcGiven && srcName !== prev.source) return this.err('LOAD_ERR_VALIDATE', 'Rule has been re-defined with a different source', pos, item);
       for (const k of present.keys()) {
@@ -362,7 +367,7 @@ export class Collector {
         if (!ov.has(k)) return this.err('LOAD_ERR_VALIDATE', `Unexpected key '${k}': an override item may only contain the keys listed under 'override'`, P.of(present.get(k)), item);
       }
       if (ov.get('exceptions')?.mode === 'replace') {
-        for (const e of exceptions) if (e.fields === undefined) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'fields'", e.pos, item);
+        for (const e of exceptions) if (e.fields === undefined) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'fields'", e.pos, { type: 'exception', name: e.name });
       }
       for (const [k, { mode }] of ov) {
         if (mode === 'append') {
@@ -406,7 +411,7 @@ export class Collector {
     for (const k of ['condition', 'output', 'desc', 'priority'] as const) {
       if (!present.has(k)) return this.err('LOAD_ERR_YAML_VALIDATE', `Item has no mapping for key '${k}'`, pos, item);
     }
-    for (const e of exceptions) if (e.fields === undefined) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'fields'", e.pos, item);
+    for (const e of exceptions) if (e.fields === undefined) return this.err('LOAD_ERR_YAML_VALIDATE', "Item has no mapping for key 'fields'", e.pos, { type: 'exception', name: e.name });
     if (prev && prev.source !== srcName) return this.err('LOAD_ERR_VALIDATE', 'Rule has been re-defined with a different source', pos, item);
     if (prev) this.out.rules.delete(name);
     this.out.rules.set(name, {

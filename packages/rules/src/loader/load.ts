@@ -4,7 +4,7 @@
 
 import type { Expr, Operand, ValueExpr } from '../ast.js';
 import type { FieldAccessor } from '../accessor.js';
-import type { Diagnostic, SourcePos } from '../diagnostics.js';
+import type { Diagnostic, ItemRef, SourcePos } from '../diagnostics.js';
 import { parseCondition } from '../filter/parser.js';
 import { conditionToString } from '../filter/serialize.js';
 import { escapeString, unescapeString } from '../filter/escape.js';
@@ -160,9 +160,9 @@ export function loadRules(sources: readonly RulesSource[], opts: LoadOptions = {
     let norm: string | undefined;
     if (/^\d+$/.test(v)) norm = `0.${v}.0`;
     else if (/^\d+\.\d+\.\d+$/.test(v)) norm = v;
-    if (!norm) diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: `Unable to parse engine version '${v}': write it as MAJOR.MINOR.PATCH, e.g. 0.26.0`, pos: r.pos, item: { type: 'required_engine_version', name: v } });
+    if (!norm) diags.push({ severity: 'error', code: 'LOAD_ERR_YAML_VALIDATE', message: `Unable to parse engine version '${v}': write it as MAJOR.MINOR.PATCH, e.g. 0.26.0`, pos: r.pos, item: { type: 'required_engine_version', name: '' } });
     else if (compareVersions(norm, ENGINE_VERSION) > 0)
-      diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: `Rules require engine version ${v}, but Harrier's engine version is ${ENGINE_VERSION}: use rules written for an older Falco, or upgrade Harrier`, pos: r.pos, item: { type: 'required_engine_version', name: v } });
+      diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: `Rules require engine version ${v}, but engine version is ${ENGINE_VERSION}: use rules written for an older Falco, or upgrade Harrier`, pos: r.pos, item: { type: 'required_engine_version', name: '' } });
   }
   const missingPlugins = new Set<string>();
   const loadedPlugins = opts.plugins ?? PROVIDED_PLUGINS;
@@ -184,6 +184,18 @@ export function loadRules(sources: readonly RulesSource[], opts: LoadOptions = {
   const usedLists = new Set<string>();
   const macroAsts = new Map<string, Expr | null>();
   const expander = new Expander(c.lists, c.macros, macroAsts, usedMacros, usedLists, diags);
+
+  // Every macro is parsed and its references checked, used or not, as Falco does; problems are
+  // reported at the macro. A separate expander keeps the usage counts to rules.
+  const checker = new Expander(c.lists, c.macros, macroAsts, new Set(), new Set(), diags);
+  for (const m of c.macros.values()) {
+    try {
+      checker.macroAst(m.name, []);
+    } catch (err) {
+      if (!(err instanceof ExpandError)) throw err;
+      if (!err.alreadyReported) diags.push({ severity: 'error', code: err.code, message: err.message, pos: m.condPos, item: { type: 'macro', name: m.name } });
+    }
+  }
 
   const rules: LoadedRule[] = [];
   const skippedSources = new Map<string, number>();
@@ -295,7 +307,7 @@ class Expander {
       case 'not':
         return { ...e, child: this.expand(e.child, stack) };
       case 'identifier': {
-        if (!this.macros.has(e.name)) throw new ExpandError(`Undefined macro '${e.name}' used in filter: define it with '- macro: ${e.name}' or check the spelling`);
+        if (!this.macros.has(e.name)) throw new ExpandError(`Undefined macro '${e.name}' used in filter: define it with '- macro: ${e.name}' or check the spelling`, false, 'LOAD_ERR_VALIDATE');
         this.usedMacros.add(e.name);
         return this.macroAst(e.name, stack);
       }
@@ -347,6 +359,8 @@ class ExpandError extends Error {
   constructor(
     message: string,
     readonly alreadyReported = false,
+    readonly code: 'LOAD_ERR_COMPILE_CONDITION' | 'LOAD_ERR_VALIDATE' = 'LOAD_ERR_COMPILE_CONDITION',
+    readonly item?: ItemRef,
   ) {
     super(message);
   }
@@ -379,13 +393,17 @@ function exceptionText(e: ExceptionDef, rule: string, warnings: string[], lists:
   let comps: string[];
   if (e.comps === undefined) comps = fields.map(() => (single ? 'in' : '='));
   else comps = (Array.isArray(e.comps) ? e.comps : [e.comps]).map(String);
-  if (comps.length !== fields.length) throw new ExpandError(`Exception '${e.name}' of rule '${rule}': fields and comps lists must have equal length`);
+  const fail = (msg: string): never => {
+    throw new ExpandError(msg, false, 'LOAD_ERR_VALIDATE', { type: 'exception', name: e.name });
+  };
+  if (comps.length !== fields.length) fail(`Exception '${e.name}' of rule '${rule}': fields and comps lists must have equal length`);
   for (const c of comps) {
-    if (!validComp(c)) throw new ExpandError(`'${c}' is not a supported comparison operator: comps must be one of ${[...COMPS].join(', ')} (optionally followed by oneof, anyof or allof)`);
+    if (!validComp(c)) fail(`'${c}' is not a supported comparison operator: comps must be one of ${[...COMPS].join(', ')} (optionally followed by oneof, anyof or allof)`);
   }
   for (const f of fields) {
     const probe = parseCondition(`${f} exists`);
-    if (!probe.ok || probe.ast.kind !== 'unary') throw new ExpandError(`Exception '${e.name}': '${f}' is not a valid field`);
+    if (!probe.ok || probe.ast.kind !== 'unary') fail(`Exception '${e.name}': '${f}' is not a valid field`);
+    else if (probe.ast.left.kind === 'field' && !resolveField(probe.ast.left.name, probe.ast.left.arg).ok) fail(`'${f}' is not a supported filter field (exception '${e.name}'): check the field name with harrier --list`);
   }
   if (e.values.length === 0) return undefined;
   const renderValue = (v: unknown, comp: string): string => {
@@ -406,8 +424,8 @@ function exceptionText(e: ExceptionDef, rule: string, warnings: string[], lists:
     return e.values.map((v) => `${fields[0]} ${comp} ${renderValue(v, comp)}`).join(' or ');
   }
   const tuples = e.values.map((tuple) => {
-    if (!Array.isArray(tuple)) throw new ExpandError(`Exception '${e.name}': each value must be a list with one entry per field (${fields.join(', ')})`);
-    if (tuple.length !== fields.length) throw new ExpandError(`Exception '${e.name}': value ${JSON.stringify(tuple)} has ${tuple.length} entries but there are ${fields.length} fields`);
+    if (!Array.isArray(tuple)) return fail(`Exception '${e.name}': each value must be a list with one entry per field (${fields.join(', ')})`);
+    if (tuple.length !== fields.length) fail(`Fields and values lists must have equal length: exception '${e.name}' value ${JSON.stringify(tuple)} has ${tuple.length} entries but there are ${fields.length} fields`);
     const parts = fields.map((f, i) => `${f} ${comps[i]} ${renderValue(tuple[i], comps[i]!)}`);
     return parts.length === 1 ? parts[0]! : `(${parts.join(' and ')})`;
   });
@@ -448,7 +466,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[], missingPlu
     }
   } catch (err) {
     if (!(err instanceof ExpandError)) throw err;
-    diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: err.message, pos: def.pos, item });
+    diags.push({ severity: 'error', code: 'LOAD_ERR_VALIDATE', message: err.message, pos: def.pos, item: err.item ?? item });
     return undefined;
   }
   for (const w of excWarnings) diags.push({ severity: 'warning', code: 'LOAD_COMPILE_CONDITION', message: w, pos: def.pos, item });
@@ -467,7 +485,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[], missingPlu
     ast = ex.expand(parsed.ast, []);
   } catch (err) {
     if (!(err instanceof ExpandError)) throw err;
-    if (!err.alreadyReported) diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: err.message, pos: def.condPos, item });
+    if (!err.alreadyReported) diags.push({ severity: 'error', code: err.code, message: err.message, pos: def.condPos, item });
     else diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: `rule uses ${err.message}`, pos: def.condPos, item });
     return undefined;
   }

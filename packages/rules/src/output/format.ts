@@ -70,6 +70,10 @@ export function compileOutput<E>(format: string, accessor: FieldAccessor<E>, res
     }
     const m = FIELD_AT.exec(fmt.slice(i + 1, i + 1 + 512));
     if (!m) {
+      // A name after % that is not a field (`%not_a_field`) is an error, as in Falco; a % before
+      // anything else (`100% sure`) is text.
+      const bare = /^[a-zA-Z][a-zA-Z0-9_]*/.exec(fmt.slice(i + 1, i + 65));
+      if (bare) return { ok: false, message: `invalid formatting token ${bare[0]}: '%${bare[0]}' is not a field (fields are written class.name, e.g. %proc.name)`, offset: i };
       lit += c;
       continue;
     }
