@@ -5,6 +5,8 @@
 
 import type { BatchAccessor, FieldColumn, FieldReader, FieldRef, FieldValue } from '@harrier/rules';
 import { EventBatch, type Container, type FileDescriptor, type Process } from '@harrier/proto';
+import { ERRNO_NAMES, capabilitiesText } from '@harrier/events';
+import { eventTypeInfo } from '@harrier/rules';
 
 /** A batch that is not what its encoding promises: which part, and what is wrong with it. */
 export class BatchError extends Error {
@@ -329,6 +331,27 @@ const BUILDERS: Record<string, Builder> = {
   'evt.num': (b) => num(b, (r) => b.events.num[r]),
   'evt.cpu': (b) => num(b, (r) => b.events.cpu[r]),
   'evt.rawres': (b) => num(b, (r) => (b.events.hasRes[r] ? b.events.res[r] : undefined)),
+  'evt.res': (b) => {
+    const ev = b.events;
+    const names: string[] = [];
+    const index = new Map<string, number>();
+    const ids = new Int32Array(b.rows).fill(-1);
+    for (let r = 0; r < b.rows; r++) {
+      if (!ev.hasRes[r]) continue;
+      const res = ev.res[r]!;
+      const text = res >= 0 ? 'SUCCESS' : (ERRNO_NAMES[-res] ?? String(res));
+      let id = index.get(text);
+      if (id === undefined) {
+        id = names.length;
+        names.push(text);
+        index.set(text, id);
+      }
+      ids[r] = id;
+    }
+    return dict(ids, names);
+  },
+  'evt.category': (b) => dict(b.typeIds, b.strings.map((t) => eventTypeInfo(t)?.category)),
+  'evt.hostname': (b) => dict(new Int32Array(b.rows), [b.msg.node]),
   'evt.failed': (b) => dict(Int32Array.from(b.events.hasRes, (h, r) => (h && b.events.res[r]! < 0 ? 1 : 0)), [false, true]),
   'evt.is_open_read': openBit(1),
   'evt.is_open_write': openBit(2),
@@ -356,6 +379,10 @@ const BUILDERS: Record<string, Builder> = {
   'proc.is_exe_from_memfd': proc((p) => p.exeFromMemfd),
   'proc.is_exe_writable': proc((p) => p.exeWritable),
   'proc.exe_ino': proc((p) => p.exeIno),
+  'thread.cap_permitted': proc((p) => capabilitiesText(p.capPermitted)),
+  'thread.cap_effective': proc((p) => capabilitiesText(p.capEffective)),
+  'thread.cap_inheritable': proc((p) => capabilitiesText(p.capInheritable)),
+  'thread.vtid': proc((p) => p.vtid),
   'proc.pname': ancestor(str('name')),
   'proc.pexe': ancestor(str('exe')),
   'proc.pexepath': ancestor(str('exepath')),
@@ -421,7 +448,14 @@ function buildColumn(b: DecodedBatch, ref: FieldRef): FieldColumn | undefined {
 
 /** Fields read row by row only: values unique to each event. */
 const ROW_FIELDS: Record<string, (b: DecodedBatch, row: number, arg: string | undefined) => FieldValue | undefined> = {
-  'evt.rawtime': (b, r) => BigInt(b.msg.baseSec) * 1_000_000_000n + BigInt(b.msg.baseNsec) + BigInt(b.events.ts[r]!),
+  'evt.rawtime': (b, r) => rawtime(b, r),
+  'evt.rawtime.s': (b, r) => Number(rawtime(b, r) / NS),
+  'evt.rawtime.ns': (b, r) => Number(rawtime(b, r) % NS),
+  'evt.time': (b, r) => timeText(rawtime(b, r), 'time', true),
+  'evt.time.s': (b, r) => timeText(rawtime(b, r), 'time', false),
+  'evt.time.iso8601': (b, r) => timeText(rawtime(b, r), 'iso', true),
+  'evt.datetime': (b, r) => timeText(rawtime(b, r), 'datetime', true),
+  'evt.datetime.s': (b, r) => timeText(rawtime(b, r), 'datetime', false),
   'evt.args': (b, r) => {
     const ev = b.events;
     const start = r === 0 ? 0 : ev.argsEnd[r - 1]!;
@@ -434,6 +468,28 @@ const ROW_FIELDS: Record<string, (b: DecodedBatch, row: number, arg: string | un
     return parts.join('');
   },
 };
+
+const NS = 1_000_000_000n;
+
+function rawtime(b: DecodedBatch, r: number): bigint {
+  return BigInt(b.msg.baseSec) * NS + BigInt(b.msg.baseNsec) + BigInt(b.events.ts[r]!);
+}
+
+/** Event times as libsinsp prints them, in UTC (hosts run Harrier in UTC; sysdig prints local time). */
+function timeText(ns: bigint, form: 'time' | 'iso' | 'datetime', withNs: boolean): string {
+  const d = new Date(Number(ns / 1_000_000n));
+  const frac = (ns % NS).toString().padStart(9, '0');
+  const hms = d.toISOString().slice(11, 19);
+  const day = d.toISOString().slice(0, 10);
+  switch (form) {
+    case 'time':
+      return withNs ? `${hms}.${frac}` : hms;
+    case 'iso':
+      return `${day}T${hms}.${frac}Z`;
+    default:
+      return withNs ? `${day} ${hms}.${frac}` : `${day} ${hms}`;
+  }
+}
 
 /** Points at one row of a batch. */
 export class BatchCursor {

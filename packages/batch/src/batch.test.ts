@@ -12,7 +12,7 @@ const app = { uid: 1000, name: 'app', homedir: '/home/app', shell: '/bin/sh' };
 const web = { id: '3ad7b26ded6d', name: 'web', type: 'podman', image: 'localhost/web:1.2', imageRepository: 'localhost/web', imageTag: '1.2', privileged: true, labels: new Map([['tier', 'front']]), podName: 'web-0', podNamespace: 'shop' };
 const systemd: ProcessInfo = { pid: 1, tid: 1, ppid: 0, name: 'systemd', exepath: '/usr/lib/systemd/systemd', args: ['--system'], user: root };
 const sshd: ProcessInfo = { pid: 700, tid: 700, ppid: 1, name: 'sshd', exepath: '/usr/sbin/sshd', args: ['-D'], user: root, parent: systemd };
-const bash: ProcessInfo = { pid: 900, tid: 900, ppid: 700, name: 'bash', exe: '-bash', exepath: '/usr/bin/bash', args: [], cwd: '/home/app/', tty: 34816, loginuid: 1000, user: app, loginUser: app, group: { gid: 1000, name: 'app' }, parent: sshd };
+const bash: ProcessInfo = { capPermitted: (1n << 21n) | 1n, pid: 900, tid: 900, ppid: 700, name: 'bash', exe: '-bash', exepath: '/usr/bin/bash', args: [], cwd: '/home/app/', tty: 34816, loginuid: 1000, user: app, loginUser: app, group: { gid: 1000, name: 'app' }, parent: sshd };
 const cat: ProcessInfo = { pid: 950, tid: 950, ppid: 900, name: 'cat', exepath: '/usr/bin/cat', args: ['/etc/shadow'], user: root, parent: bash, container: web };
 const shadow = { num: 3, type: 'file', typechar: 'f', name: '/etc/shadow', directory: '/etc', filename: 'shadow' };
 const sock = { num: 4, type: 'ipv4', typechar: '4', name: '10.0.0.5:51234->10.0.0.9:443', cip: '10.0.0.5', sip: '10.0.0.9', cport: 51234, sport: 443, l4proto: 'tcp', sockfamily: 'ip', connected: true };
@@ -58,6 +58,15 @@ test('fields read back from a decoded batch equal the enriched events', () => {
     [3, 'evt.failed', undefined, true],
     [0, 'evt.failed', undefined, false],
     [0, 'evt.rawtime', undefined, T0],
+    [0, 'evt.time', undefined, '22:13:20.123456789'],
+    [0, 'evt.time.iso8601', undefined, '2023-11-14T22:13:20.123456789Z'],
+    [0, 'evt.rawtime.s', undefined, 1_700_000_000],
+    [0, 'evt.res', undefined, 'SUCCESS'],
+    [3, 'evt.res', undefined, 'ENOENT'],
+    [2, 'evt.res', undefined, undefined],
+    [0, 'evt.category', undefined, 'file'],
+    [0, 'evt.hostname', undefined, 'node-a'],
+    [1, 'thread.cap_permitted', undefined, 'CAP_CHOWN CAP_SYS_ADMIN'],
     [3, 'evt.rawtime', undefined, T0 - 10n],
     [0, 'evt.is_open_read', undefined, true],
     [0, 'evt.is_open_write', undefined, false],

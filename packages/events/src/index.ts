@@ -43,3 +43,5 @@ export type {
   RenderContext,
   RenderedParam,
 } from './render.js';
+// Capability sets.
+export { CAPABILITY_NAMES, capabilitiesText } from './caps.js';
