@@ -165,8 +165,11 @@ function gunzip(buf: Uint8Array, mode: 'throw' | 'stop'): { data: Uint8Array; er
     );
     if (mode === 'throw' || !short) throw error;
     // Keep what decompresses: the block walk then stops at the cut with its own error.
-    const data = gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH });
-    return { data, error };
+    try {
+      return { data: gunzipSync(buf, { finishFlush: zlibConstants.Z_SYNC_FLUSH }), error };
+    } catch {
+      throw error;
+    }
   }
 }
 
@@ -245,11 +248,13 @@ export function readScap(input: Uint8Array, opts: ScapReadOptions = {}): ScapCap
       off += total;
     }
   } catch (err) {
-    if (!(err instanceof ScapError) || err.code !== 'TRUNCATED' || mode === 'throw' || header === undefined) throw err;
-    truncated = err;
+    if (!(err instanceof ScapError) || err.code !== 'TRUNCATED' || mode === 'throw') throw err;
+    // A short gzip stream is the cause of whatever the walk then met.
+    if (header === undefined) throw truncated ?? err;
+    truncated ??= err;
   }
   if (header === undefined) {
-    throw new ScapError('the capture is empty', { code: 'TRUNCATED', block: 'section header', blockOffset: 0, offset: 0 });
+    throw truncated ?? new ScapError('the capture is empty', { code: 'TRUNCATED', block: 'section header', blockOffset: 0, offset: 0 });
   }
 
   const unknownMode = opts.unknownEvents ?? 'skip';
