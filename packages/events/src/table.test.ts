@@ -132,3 +132,10 @@ test('every flag/enum/mode/dyn info names a table that exists', () => {
     }
   }
 });
+
+test('EF_DROP_SIMPLE_CONS as the last libs table that had it set it', () => {
+  const drops = (code: number) => (info(code).flags & EVENT_FLAGS.DROP_SIMPLE_CONS) !== 0;
+  for (const code of [4, 5, 6, 7, 8, 9, 64, 65, 160, 161, 234, 350, 351]) assert.ok(drops(code), `code ${code}`);
+  for (const code of [2, 3, 12, 13, 90, 91, 306, 307, 293, 235, 352]) assert.ok(!drops(code), `code ${code}`);
+  assert.equal(EVENT_TABLE.filter((e) => e.flags & EVENT_FLAGS.DROP_SIMPLE_CONS).length, 127);
+});

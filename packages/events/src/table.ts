@@ -19,7 +19,7 @@ export const EVENT_FLAGS = Object.freeze({
   WAITS: 1 << 7,
   SKIPPARSERESET: 1 << 8,
   OLD_VERSION: 1 << 9,
-  // Current libs no longer set this on any event (support was dropped); kept so old consumers can ask.
+  // Current libs dropped this flag; it is set from the last libs table that had it (see DROP_SIMPLE_CONS_CODES).
   DROP_SIMPLE_CONS: 1 << 10,
   // Params of these events have 32-bit lengths in the event's length array (16-bit otherwise).
   LARGE_PAYLOAD: 1 << 11,
@@ -342,6 +342,23 @@ const PAIRS: readonly PairSpec[] = [
   ['delete_module', 'other', '', '', 'res:errno, name:charbuf, flags:flags32:hex:delete_module_flags'],
 ];
 
+/**
+ * Codes that carried EF_DROP_SIMPLE_CONS before libs removed the flag (the table sysdig 0.29.3 and
+ * Falco's "simple consumer" mode used): high-volume events a low-overhead consumer may skip.
+ */
+const DROP_SIMPLE_CONS_CODES =
+  '4-9 28-29 32-33 36-41 46-47 50-51 54-55 62-89 92-93 112-123 134-137 140-143 146 150-152 158-167 ' +
+  '188-189 202-213 232 234 236-239 250-255 262-265 290 328-329 344-351';
+
+function codeSet(spec: string): ReadonlySet<number> {
+  const out = new Set<number>();
+  for (const part of spec.split(' ')) {
+    const [from = '', to] = part.split('-');
+    for (let c = Number(from); c <= Number(to ?? from); c++) out.add(c);
+  }
+  return out;
+}
+
 const PARAM_TYPES: ReadonlySet<string> = new Set<ParamType>([
   'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'charbuf', 'bytebuf',
   'errno', 'sockaddr', 'socktuple', 'fd', 'pid', 'fdlist', 'fspath', 'syscallid', 'sigtype',
@@ -408,7 +425,8 @@ function buildTable(): readonly EventInfo[] {
     }
   }
   if (out.length !== PPM_EVENT_MAX) throw new Error(`event table has ${out.length} codes, expected ${PPM_EVENT_MAX}`);
-  return Object.freeze(out);
+  const drop = codeSet(DROP_SIMPLE_CONS_CODES);
+  return Object.freeze(out.map((e) => (drop.has(e.code) ? Object.freeze({ ...e, flags: e.flags | EVENT_FLAGS.DROP_SIMPLE_CONS }) : e)));
 }
 
 /** Every event code's info, indexed by code. */
