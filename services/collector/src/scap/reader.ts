@@ -330,7 +330,7 @@ function readEvent(buf: Uint8Array, view: DataView, at: number, num: number): Sc
   const info = type < PPM_EVENT_MAX ? eventInfo(type) : undefined;
   const lenSize = hasLargePayload(type) ? 4 : 2;
   const lensAt = c.pos;
-  if (nparams < 0) nparams = inferParamCount(view, lensAt, evtEnd, info?.params.length ?? 0, c);
+  if (nparams < 0) nparams = inferParamCount(view, lensAt, evtEnd, info?.params.length ?? 0, lenSize, c);
   if (nparams * lenSize > evtEnd - lensAt) {
     c.fail(`${nparams} params need ${nparams * lenSize} bytes of lengths but the event has ${evtEnd - lensAt} left`, 'CORRUPT', lensAt);
   }
@@ -348,14 +348,14 @@ function readEvent(buf: Uint8Array, view: DataView, at: number, num: number): Sc
 }
 
 /**
- * V1 event headers have no param count: take the largest count, up to the table's, whose 16-bit
- * lengths add up exactly to the event's length (libscap's rule).
+ * V1 event headers have no param count: take the largest count, up to the table's, whose lengths
+ * add up exactly to the event's length (libscap's rule).
  */
-function inferParamCount(view: DataView, lensAt: number, evtEnd: number, max: number, c: Cursor): number {
+function inferParamCount(view: DataView, lensAt: number, evtEnd: number, max: number, lenSize: number, c: Cursor): number {
   for (let n = max; n >= 0; n--) {
-    let p = lensAt + 2 * n;
+    let p = lensAt + lenSize * n;
     if (p > evtEnd) continue;
-    for (let i = 0; i < n; i++) p += view.getUint16(lensAt + 2 * i, true);
+    for (let i = 0; i < n; i++) p += lenSize === 2 ? view.getUint16(lensAt + 2 * i, true) : view.getUint32(lensAt + 4 * i, true);
     if (p === evtEnd) return n;
     if (p < evtEnd) break;
   }
