@@ -320,6 +320,14 @@ class Expander {
 
   private expandOperand(op: string, right: Operand): Operand {
     const listy = /^(in|intersects|pmatch)$/.test(op) || op.includes(' ');
+    // Falco substitutes list names in the condition text wherever they stand alone, so a list
+    // also works as the value of = or startswith when it has exactly one item.
+    if (right.kind === 'value' && !listy && this.lists.has(right.value)) {
+      const items = this.listItems(right.value);
+      this.usedLists.add(right.value);
+      if (items.length !== 1) throw new ExpandError(`List '${right.value}' has ${items.length} items and cannot be the value of '${op}': use 'in (${right.value})' instead`);
+      return { kind: 'value', value: items[0]!, pos: right.pos };
+    }
     if (right.kind === 'list') {
       const values: ValueExpr[] = [];
       let changed = false;
@@ -387,7 +395,7 @@ function isListComp(c: string): boolean {
 }
 
 /** Builds the condition text of one exception, or throws ExpandError with Falco's wording. */
-function exceptionText(e: ExceptionDef, rule: string, warnings: string[], lists: ReadonlyMap<string, unknown>): string | undefined {
+function exceptionText(e: ExceptionDef, rule: string, warnings: string[]): string | undefined {
   const single = typeof e.fields === 'string';
   const fields = single ? [e.fields as string] : Array.isArray(e.fields) ? e.fields.map(String) : [];
   let comps: string[];
@@ -406,28 +414,38 @@ function exceptionText(e: ExceptionDef, rule: string, warnings: string[], lists:
     else if (probe.ast.left.kind === 'field' && !resolveField(probe.ast.left.name, probe.ast.left.arg).ok) fail(`'${f}' is not a supported filter field (exception '${e.name}'): check the field name with harrier --list`);
   }
   if (e.values.length === 0) return undefined;
-  const renderValue = (v: unknown, comp: string): string => {
-    if (Array.isArray(v)) return `(${v.map((x) => escapeString(String(x))).join(', ')})`;
-    const s = String(v);
-    if (isListComp(comp) && lists.has(s)) return `(${s})`;
+  // Values are pasted into the condition text the way Falco does: an item with a blank gets
+  // double quotes unless it is quoted already, and the value of a list operator gets parentheses
+  // unless it has them (so `(my_list)` names a list); nothing else is escaped.
+  const quote = (v: string): string => (v.includes(' ') && v[0] !== '"' && v[0] !== "'" ? `"${v}"` : v);
+  const paren = (v: string): string => (v[0] === '(' ? v : `(${v})`);
+  const misuse = (s: string): void => {
     const trimmed = s.trim();
     if (/^[a-zA-Z][a-zA-Z0-9_]*(\.[a-zA-Z][a-zA-Z0-9_]*)+(\[[^\]]*\])?$/.test(trimmed) && resolveField(trimmed.replace(/\[.*$/, ''), undefined).ok !== false) {
       warnings.push(`'${s}' may be a valid field misused as a const string value: compare fields with val(), e.g. '= val(${trimmed})'`);
     } else if (/^[a-z0-9]+\(/.test(trimmed)) {
       warnings.push(`'${s}' may be a valid field transformer misused as a const string value`);
     }
-    return isListComp(comp) ? `(${escapeString(s)})` : escapeString(s);
   };
   if (single) {
-    const comp = comps[0]!;
-    if (isListComp(comp)) return `${fields[0]} ${comp} (${e.values.map((v) => (lists.has(String(v)) ? String(v) : escapeString(String(v)))).join(', ')})`;
-    return e.values.map((v) => `${fields[0]} ${comp} ${renderValue(v, comp)}`).join(' or ');
+    for (const v of e.values) if (Array.isArray(v)) fail(`Expected values array to contain a list of strings (exception '${e.name}')`);
+    return `(${fields[0]} ${comps[0]} (${e.values.map((v) => quote(String(v))).join(', ')}))`;
   }
   const tuples = e.values.map((tuple) => {
     if (!Array.isArray(tuple)) return fail(`Exception '${e.name}': each value must be a list with one entry per field (${fields.join(', ')})`);
     if (tuple.length !== fields.length) fail(`Fields and values lists must have equal length: exception '${e.name}' value ${JSON.stringify(tuple)} has ${tuple.length} entries but there are ${fields.length} fields`);
-    const parts = fields.map((f, i) => `${f} ${comps[i]} ${renderValue(tuple[i], comps[i]!)}`);
-    return parts.length === 1 ? parts[0]! : `(${parts.join(' and ')})`;
+    const parts = fields.map((f, i) => {
+      const v: unknown = tuple[i];
+      const comp = comps[i]!;
+      let text: string;
+      if (Array.isArray(v)) text = `(${v.map((x) => quote(String(x))).join(', ')})`;
+      else {
+        misuse(String(v));
+        text = isListComp(comp) ? paren(String(v)) : quote(String(v));
+      }
+      return `${f} ${comp} ${text}`;
+    });
+    return `(${parts.join(' and ')})`;
   });
   return tuples.length === 1 ? tuples[0]! : `(${tuples.join(' or ')})`;
 }
@@ -457,7 +475,7 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[], missingPlu
     for (const e of def.exceptions) {
       if (names.has(e.name)) diags.push({ severity: 'warning', code: 'LOAD_EXCEPTION_NAME_NOT_UNIQUE', message: `Multiple definitions of exception '${e.name}' in the same rule`, pos: e.pos, item });
       names.add(e.name);
-      const t = exceptionText(e, def.name, excWarnings, ex['lists']);
+      const t = exceptionText(e, def.name, excWarnings);
       if (t !== undefined) parts.push(t);
     }
     if (parts.length) {
@@ -517,6 +535,10 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[], missingPlu
     output = output.replaceAll('%container.info', 'container_id=%container.id container_name=%container.name');
   }
   const out = compileOutput(output, nullAccessor);
+  if (!out.ok && def.skipIfUnknownFilter && /unknown field|invalid formatting token/.test(out.message)) {
+    diags.push({ severity: 'warning', code: 'LOAD_UNKNOWN_FILTER', message: `Rule skipped: ${out.message} (the rule sets skip-if-unknown-filter)`, pos: def.outputPos, item });
+    return undefined;
+  }
   if (!out.ok) {
     diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_OUTPUT', message: out.message, pos: def.outputPos, item });
     return undefined;
@@ -527,6 +549,10 @@ function compileRule(def: RuleDef, ex: Expander, diags: Diagnostic[], missingPlu
     eventTypes = eventTypesOf(ast);
   } catch (err) {
     if (!(err instanceof EventTypeError)) throw err;
+    if (def.skipIfUnknownFilter) {
+      diags.push({ severity: 'warning', code: 'LOAD_UNKNOWN_FILTER', message: `Rule skipped: ${err.message} (the rule sets skip-if-unknown-filter)`, pos: def.condPos, item });
+      return undefined;
+    }
     diags.push({ severity: 'error', code: 'LOAD_ERR_COMPILE_CONDITION', message: err.message, pos: def.condPos, item });
     return undefined;
   }

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadRules, readRulesPaths, substringSelector, type RulesetOptions } from '@harrier/rules';
+import { loadRules, parsePriority, readRulesPaths, substringSelector, type RulesetOptions } from '@harrier/rules';
 import { readScap, type ScapCapture } from '../scap/reader.js';
 import { replayCapture } from './capture.js';
 import { casesFrom, replayKey, type AlertSummary, type ReplayCase } from './expectations.js';
@@ -52,8 +52,7 @@ function run(c: ReplayCase): AlertSummary[] {
   }
   const alerts: AlertSummary[] = [];
   const p = new ReplayPipeline(loaded, (m) => alerts.push({ rule: m.rule.rule.name, priority: PRIORITY_TEXT[m.rule.rule.priority] ?? m.rule.rule.priority }), {
-    allEvents: c.allEvents,
-    ruleset: { selections, minPriority: c.minPriority?.toLowerCase() as RulesetOptions['minPriority'] },
+    ruleset: { selections, minPriority: c.minPriority === undefined ? undefined : parsePriority(c.minPriority) },
   });
   replayCapture(p, cap);
   replays.set(key, alerts);

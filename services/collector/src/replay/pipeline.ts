@@ -3,7 +3,7 @@
 // `harrier replay FILE.scap` and the replay tests and benchmark run through it.
 
 import { BatchBuilder, DecodedBatch, batchAccessor, type BatchCursor } from '@harrier/batch';
-import { eventTypeInfo, type CompiledRule, type LoadResult, type LoadedRule, Ruleset, type RulesetOptions } from '@harrier/rules';
+import { type CompiledRule, type LoadResult, type LoadedRule, Ruleset, type RulesetOptions } from '@harrier/rules';
 import { StateEngine, type SeedFd, type SeedThread } from '../state/engine.js';
 import type { RawEvent } from '../state/params.js';
 import type { UserInfo, GroupInfo } from '@harrier/batch';
@@ -12,8 +12,6 @@ import { Enricher, type ArgSelection } from './enrich.js';
 export interface ReplayOptions {
   /** Events per batch (default 1024). */
   readonly batchSize?: number;
-  /** Falco's -A: also evaluate the high-volume events it leaves out by default. */
-  readonly allEvents?: boolean;
   /** Which event arguments to render (default: those the rules name, or all when they use evt.args). */
   readonly args?: ArgSelection;
   readonly ruleset?: RulesetOptions;
@@ -48,7 +46,6 @@ export class ReplayPipeline {
   private readonly builder: BatchBuilder;
   private readonly enricher: Enricher;
   private readonly batchSize: number;
-  private readonly all: boolean;
   private readonly wanted: ReadonlySet<string> | 'all';
   private readonly onBatch: ((batch: DecodedBatch) => void) | undefined;
   private seq = 0;
@@ -62,7 +59,6 @@ export class ReplayPipeline {
     this.builder = new BatchBuilder({ collectorId: 'replay', node: opts.node ?? 'replay', source: 'syscall' });
     this.enricher = new Enricher(this.state.tables, opts.args ?? argsNamedBy(this.ruleset));
     this.batchSize = opts.batchSize ?? 1024;
-    this.all = opts.allEvents ?? false;
     this.onBatch = opts.onBatch;
     const types = this.ruleset.eventTypes();
     this.wanted = types === 'all' || opts.onBatch ? 'all' : types;
@@ -104,10 +100,12 @@ export class ReplayPipeline {
     });
   }
 
+  /**
+   * Every event of a type some rule can match is evaluated: as in Falco, -A (include the events
+   * left out by default) concerns the syscalls a live capture asks the kernel for, not replay.
+   */
   private evaluates(type: string): boolean {
-    if (this.wanted !== 'all' && !this.wanted.has(type)) return false;
-    if (this.all || this.onBatch) return true;
-    return !(eventTypeInfo(type)?.dropSimpleCons ?? false);
+    return this.wanted === 'all' || this.wanted.has(type);
   }
 }
 

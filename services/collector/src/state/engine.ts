@@ -188,9 +188,11 @@ export class StateEngine {
     if (t) t.lastSeen = e.ts;
     if (e.enter) return this.enter(e, t);
     const open = OPEN_TYPES.has(e.type) ? openBits(e, t) : undefined;
+    // The fd as it was before the call (close removes it, yet its exit event shows it).
+    const before = t ? this.eventFd(e, t) : undefined;
     if (CLONE_TYPES.has(e.type)) t = this.onClone(e, t);
     else if (t) this.exit(e, t);
-    const fd = t ? this.eventFd(e, t) : undefined;
+    const fd = (t ? this.eventFd(e, t) : undefined) ?? before;
     if (t) {
       t.enterType = undefined;
       t.enterParams = undefined;
@@ -351,6 +353,12 @@ export class StateEngine {
 
   private onExec(e: RawEvent, t: ThreadInfo, res: number | undefined): void {
     if (res !== undefined && res < 0) return;
+    // The exit carries the thread's ids too: a thread first seen here (started before the
+    // capture) learns its process and parent.
+    t.pid = int(param(e, 'pid')) ?? t.pid;
+    t.ppid = int(param(e, 'ptid')) ?? t.ppid;
+    t.vtid = int(param(e, 'vtid')) ?? t.vtid;
+    t.vpid = int(param(e, 'vpid')) ?? t.vpid;
     const exe = str(param(e, 'exe'));
     const args = strList(param(e, 'args'));
     const comm = str(param(e, 'comm'));
