@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,13 +110,16 @@ test('usage errors exit 2 with a message; unsupported keys are refused', async (
   const o = await harrier(['run', '-o', 'base_syscalls.custom_set=[open]']);
   assert.equal(o.code, 2);
   assert.match(o.stderr, /base_syscalls.custom_set is not supported/);
-  const e = await harrier(['-e', 'capture.scap']);
-  assert.equal(e.code, 2);
-  assert.match(e.stderr, /capture files is not available/);
+  const e = await harrier(['-e', join(tmp, 'no-such.scap')]);
+  assert.equal(e.code, 1);
+  assert.match(e.stderr, /cannot read capture file .*no-such\.scap: ENOENT/);
+  const p = await harrier(['replay', '--fields', 'examples/events.ndjson', '--print', '%proc.name']);
+  assert.equal(p.code, 2);
+  assert.match(p.stderr, /--print works on capture files/);
 });
 
 test('run evaluates the example events with the default rules', async () => {
-  const r = await harrier(['run']);
+  const r = await harrier(['run', '--fields', 'examples/events.ndjson']);
   assert.equal(r.code, 0, r.stderr);
   const rules = r.stdout.trim().split('\n').map((l) => /: \w+ (.*?) \(/.exec(l)?.[1]);
   assert.deepEqual(rules, ['Sensitive file opened for reading', 'Shell started in a container', 'Symlink to a sensitive file', 'Outbound connection from a shell', 'Fileless program run from memory']);
@@ -125,7 +128,7 @@ test('run evaluates the example events with the default rules', async () => {
 test('-c reads a falco.yaml-style config; its errors point at file:line:col', async () => {
   const good = join(tmp, 'falco.yaml');
   writeFileSync(good, 'rules_files:\n  - rules/\njson_output: true\nengine:\n  kind: modern_ebpf\n');
-  const r = await harrier(['run', '-c', good]);
+  const r = await harrier(['run', '--fields', 'examples/events.ndjson', '-c', good]);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout.trim().split('\n').length, 5);
   assert.ok(r.stdout.trim().split('\n').every((l) => (JSON.parse(l) as { rule?: string }).rule !== undefined));
@@ -134,4 +137,58 @@ test('-c reads a falco.yaml-style config; its errors point at file:line:col', as
   const b = await harrier(['run', '-c', bad]);
   assert.equal(b.code, 2);
   assert.match(b.stderr, new RegExp(`${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:2:1: unknown key 'prioirty' \\(did you mean 'priority'\\?\\)`));
+});
+
+const legacy = join(corpus, 'falco', 'legacy_python_tests@2583ea9b', 'test');
+const catWrite = join(corpus, 'scap', 'falco', 'cat_write.scap');
+const noCorpus = existsSync(catWrite) ? false : `conformance corpus not found at ${corpus}`;
+
+test('replay of a capture prints exactly the alert lines Falco printed', { skip: noCorpus }, async () => {
+  const r = await harrier(['replay', catWrite, '-r', join(legacy, 'rules', 'single_rule.yaml'), '-o', 'time_format_iso_8601=true']);
+  assert.equal(r.code, 0, r.stderr);
+  // The reference file has no newline after its last line.
+  assert.equal(r.stdout, readFileSync(join(legacy, 'output_files', 'single_rule_with_cat_write.txt'), 'utf8').trimEnd() + '\n');
+  assert.match(r.stderr, /Events processed: 345, evaluated: 8, alerts: 8, rules enabled: 1/);
+  // Falco's -e form, with JSON alerts carrying the alert contract.
+  const j = await harrier(['-e', catWrite, '-r', join(legacy, 'rules', 'single_rule.yaml'), '--json']);
+  assert.equal(j.code, 0, j.stderr);
+  const alerts = j.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(alerts.length, 8);
+  assert.equal(alerts[0]!['rule'], 'open_from_cat');
+  assert.equal(alerts[0]!['time'], '2016-08-04T16:17:57.881781397Z');
+  assert.deepEqual(alerts[0]!['output_fields'], { 'proc.cmdline': 'cat /dev/null' });
+  assert.match(String(alerts[0]!['event_id']), /^replay-\d+-\d+$/);
+  assert.equal(new Set(alerts.map((a) => a['uuid'])).size, 8);
+});
+
+test('replay --print shows field values per event, as sysdig -p does', { skip: noCorpus }, async () => {
+  const r = await harrier(['replay', catWrite, '--print', '%evt.num %evt.dir %evt.type %proc.name %fd.name']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.ok(lines.includes('197 < open cat /dev/null'), lines.slice(130, 140).join('\n'));
+  assert.ok(lines.includes('209 < close cat /dev/null'));
+  assert.ok(lines.includes('131 < execve cat <NA>'));
+});
+
+test('a truncated or corrupt capture: a clear error naming the block and offset, exit 1', { skip: noCorpus }, async () => {
+  const whole = readFileSync(catWrite);
+  const cut = join(tmp, 'cut.scap');
+  writeFileSync(cut, whole.subarray(0, Math.floor(whole.length * 0.6)));
+  const r = await harrier(['replay', cut, '-r', join(legacy, 'rules', 'single_rule.yaml')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /block|offset/i);
+  assert.match(r.stderr, /the events before it were replayed|truncated/i);
+  const junk = join(tmp, 'junk.scap');
+  writeFileSync(junk, Buffer.from('this is not a capture file at all'));
+  const j = await harrier(['replay', junk]);
+  assert.equal(j.code, 1);
+  assert.match(j.stderr, /junk\.scap: .*(magic|section header)/i);
+});
+
+test('run replays a capture with the upstream Falco rules', { skip: existsSync(upstream) ? noCorpus : `conformance corpus not found at ${corpus}` }, async () => {
+  const r = await harrier(['run']);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.trim().split('\n');
+  assert.equal(lines.length, 2, r.stdout);
+  for (const l of lines) assert.match(l, /Notice Unexpected UDP Traffic Seen \| connection=::1:38255->/);
 });

@@ -1,21 +1,29 @@
 // `harrier replay --fields FILE`: evaluates rules over events given as JSON lines of field values
 // and prints alerts as Falco would (text lines, or JSON lines with --json / json_output=true).
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { batchAccessor, type BatchCursor, type DecodedBatch } from '@harrier/batch';
+import { readScap, replayCapture, ReplayPipeline, ScapError, type ScapCapture } from '@harrier/collector';
 import {
   ENGINE_VERSION,
+  compileOutput,
   fieldMapAccessor,
+  loadRules,
+  resolveField,
   formatDiagnostic,
   parseFieldMapLines,
   Ruleset,
   toAlertJson,
   toAlertText,
   type AlertInput,
+  type CompiledOutput,
   type FieldMapEvent,
+  type FieldRef,
+  type LoadResult,
 } from '@harrier/rules';
 import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
@@ -37,11 +45,16 @@ function eventTimeNs(e: FieldMapEvent): bigint {
 }
 
 export async function runReplay(args: CliArgs): Promise<number> {
-  if (args.eventsFile !== undefined) {
-    throw new UsageError(`-e ${args.eventsFile}: reading .scap capture files is not available in this version; give events as JSON lines of field values with --fields FILE`);
+  const capture = args.eventsFile ?? (args.fieldsFile === undefined ? args.positionals[0] : undefined);
+  if (capture !== undefined) return runCaptureReplay(args, capture);
+  if (args.command[0] === 'run' && args.fieldsFile === undefined) {
+    const demo = runDemo();
+    // The demo's own rules unless the user named rules (-r) or a configuration (-c).
+    if (demo) return runCaptureReplay(args.rules.length > 0 || args.config !== undefined ? args : { ...args, rules: demo.rules }, demo.capture);
   }
-  const file = args.fieldsFile ?? args.positionals[0] ?? (args.command[0] === 'run' ? EXAMPLE_EVENTS : undefined);
-  if (file === undefined) throw new UsageError('replay needs events: harrier replay --fields EVENTS.ndjson');
+  const file = args.fieldsFile ?? (args.command[0] === 'run' ? EXAMPLE_EVENTS : undefined);
+  if (file === undefined) throw new UsageError('replay needs events: harrier replay CAPTURE.scap, or harrier replay --fields EVENTS.ndjson');
+  if (args.print !== undefined) throw new UsageError('--print works on capture files: harrier replay CAPTURE.scap --print FORMAT');
   const settings = readSettings(args.overrides, args.config);
   const json = args.json || settings.jsonOutput;
   const { result, readErrors } = loadRulesFor(rulePaths(args, settings));
@@ -61,7 +74,7 @@ export async function runReplay(args: CliArgs): Promise<number> {
   const { events, errors: lineErrors } = parseFieldMapLines(text);
   for (const e of lineErrors) process.stderr.write(`${file}:${e.line}: skipped: ${e.message}\n`);
   const ruleset = new Ruleset(result.rules, fieldMapAccessor, { ...rulesetOptions(args, settings), source: 'syscall' });
-  const host = hostname();
+  const host = process.env['FALCO_HOSTNAME'] ?? process.env['HARRIER_HOSTNAME'] ?? hostname();
   let alerts = 0;
   events.forEach((ev, i) => {
     ruleset.evaluate(ev, (r) => {
@@ -83,7 +96,7 @@ export async function runReplay(args: CliArgs): Promise<number> {
         process.stdout.write(toAlertText(input, settings.timeFormatIso8601) + '\n');
         return;
       }
-      const obj: Record<string, unknown> = { ...toAlertJson(input) };
+      const obj: Record<string, unknown> = { ...toAlertJson(input, settings.timeFormatIso8601) };
       if (!settings.jsonIncludeOutputProperty) delete obj['output'];
       if (!settings.jsonIncludeTagsProperty) delete obj['tags'];
       process.stdout.write(JSON.stringify(obj) + '\n');
@@ -92,3 +105,126 @@ export async function runReplay(args: CliArgs): Promise<number> {
   process.stderr.write(`Events processed: ${events.length}, skipped: ${lineErrors.length}, alerts: ${alerts}, rules enabled: ${ruleset.enabledCount()}\n`);
   return lineErrors.length > 0 && events.length === 0 ? 1 : 0;
 }
+
+/**
+ * `harrier run` before the live pipeline exists: the richest capture of the conformance corpus
+ * with the upstream Falco rules, when the corpus is beside the repository.
+ */
+function runDemo(): { capture: string; rules: string[] } | undefined {
+  const corpus = process.env['HARRIER_CORPUS'] ?? resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', '..', 'shared', 'corpus');
+  const capture = join(corpus, 'scap', 'libs', 'test_ipv6_client.scap');
+  const rules = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => join(corpus, 'rules', 'falcosecurity-rules@main', f));
+  if (![capture, ...rules].every((f) => existsSync(f))) return undefined;
+  process.stderr.write(`harrier run: replaying ${capture} with the upstream Falco rules (the live pipeline comes with the probe)\n`);
+  return { capture, rules };
+}
+
+/** `harrier replay FILE.scap` / `harrier -e FILE`: Falco's capture replay, or `--print` like `sysdig -p`. */
+async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
+  const settings = readSettings(args.overrides, args.config);
+  const json = args.json || settings.jsonOutput;
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(file);
+  } catch (err) {
+    process.stderr.write(`harrier: cannot read capture file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
+    return 1;
+  }
+  let capture: ScapCapture;
+  try {
+    capture = readScap(bytes, { truncated: 'stop' });
+  } catch (err) {
+    if (err instanceof ScapError) {
+      process.stderr.write(`harrier: ${file}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  const printing = args.print !== undefined;
+  let result: LoadResult | undefined;
+  if (!printing || args.rules.length > 0) {
+    const loaded = loadRulesFor(rulePaths(args, settings));
+    const errors = [...loaded.readErrors, ...loaded.result.errors];
+    for (const d of errors) process.stderr.write(formatDiagnostic(d) + '\n');
+    if (errors.length > 0) {
+      process.stderr.write(`harrier: the rules have ${errors.length} error(s); fix them first (see harrier rules validate)\n`);
+      return 1;
+    }
+    result = loaded.result;
+  }
+  const accessor = batchAccessor();
+  let print: CompiledOutput<BatchCursor> | undefined;
+  if (printing) {
+    const fmt = args.print.startsWith('*') ? args.print.slice(1) : args.print;
+    const c = compileOutput(fmt, accessor);
+    if (!c.ok) throw new UsageError(`--print ${JSON.stringify(args.print)}: ${c.message}`);
+    print = c.output;
+  }
+  const host = process.env['FALCO_HOSTNAME'] ?? process.env['HARRIER_HOSTNAME'] ?? hostname();
+  const out: string[] = [];
+  const flushOut = (): void => {
+    if (out.length > 0) process.stdout.write(out.join(''));
+    out.length = 0;
+  };
+  let alerts = 0;
+  const pipeline = new ReplayPipeline(
+    result ?? loadRules([]),
+    (m) => {
+      if (printing) return;
+      alerts++;
+      const raw = accessor.reader(RAWTIME)?.(m.cursor);
+      const input: AlertInput = {
+        rule: m.rule.rule.name,
+        priority: m.rule.rule.priority,
+        source: m.rule.rule.source,
+        tags: m.rule.rule.tags,
+        output: m.rule.output.render(m.cursor),
+        timeNs: typeof raw === 'bigint' ? raw : 0n,
+        hostname: host,
+        uuid: randomUUID(),
+        node: host,
+        eventId: `${m.batch.msg.collectorId}-${m.batch.msg.sequence}-${m.row}`,
+        engineVersion: ENGINE_VERSION,
+      };
+      if (!json) out.push(toAlertText(input, settings.timeFormatIso8601) + '\n');
+      else {
+        const obj: Record<string, unknown> = { ...toAlertJson(input, settings.timeFormatIso8601) };
+        if (!settings.jsonIncludeOutputProperty) delete obj['output'];
+        if (!settings.jsonIncludeTagsProperty) delete obj['tags'];
+        out.push(JSON.stringify(obj) + '\n');
+      }
+    },
+    {
+      ruleset: rulesetOptions(args, settings),
+      node: host,
+      ...(print
+        ? {
+            onBatch: (batch: DecodedBatch) => {
+              for (let row = 0; row < batch.rows; row++) out.push(print.render(accessor.at(batch, row)).text + '\n');
+            },
+          }
+        : {}),
+    },
+  );
+  try {
+    replayCapture(pipeline, capture);
+  } catch (err) {
+    flushOut();
+    if (err instanceof ScapError) {
+      process.stderr.write(`harrier: ${file}: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  flushOut();
+  if (capture.truncated) process.stderr.write(`harrier: ${file}: ${capture.truncated.message}; the events before it were replayed\n`);
+  const c = pipeline.counts;
+  if (!printing) process.stderr.write(`Events processed: ${c.events}, evaluated: ${c.evaluated}, alerts: ${alerts}, rules enabled: ${pipeline.ruleset.enabledCount()}\n`);
+  return capture.truncated ? 1 : 0;
+}
+
+const RAWTIME = ((): FieldRef => {
+  const r = resolveField('evt.rawtime', undefined);
+  if (!r.ok) throw new Error('evt.rawtime is not in the field registry');
+  return { name: r.info.name, arg: undefined, info: r.info };
+})();

@@ -20,6 +20,7 @@ export {
   type AlertJson,
   type AlertInput,
   type RenderedOutput,
+  type CompiledOutput,
 } from './output/index.js';
 export { loadRules, readRulesPaths, describeRule, ENGINE_VERSION, PROVIDED_PLUGINS, PROVIDED_SOURCES, type RulesSource, type LoadedRule, type LoadResult } from './loader/index.js';
 export { Ruleset, substringSelector, type CompiledRule, type RuleSelector, type RulesetOptions } from './ruleset/index.js';

@@ -1,4 +1,4 @@
-// Harrier's collector. (Exports are added here as the modules land.)
+// Harrier's collector: capture reading, the state engine, capture replay.
 // .scap capture reading (scap/).
 export { readScap, readScapFile, blockTypeName } from './scap/reader.js';
 export type { ScapCapture, ScapEvent, ScapHeader, ScapOption, ScapReadOptions, ScapStats } from './scap/reader.js';
@@ -16,3 +16,10 @@ export type {
   ScapProcess,
   ScapUser,
 } from './scap/tables.js';
+// The state engine (state/).
+export { StateEngine, resolvePath, type EventState, type SeedFd, type SeedThread, type StateStats } from './state/engine.js';
+export { DEFAULT_LIMITS, FdEntry, ThreadInfo, containerIdFromCgroup, type FdKind, type StateLimits } from './state/tables.js';
+export type { RawEvent } from './state/params.js';
+// Capture replay (replay/).
+export { ReplayPipeline, type ReplayCounts, type ReplayMatch, type ReplayOptions } from './replay/pipeline.js';
+export { replayCapture, seedFromCapture, toRawEvent } from './replay/capture.js';

@@ -165,10 +165,15 @@ export interface AlertJson {
   engine_version: string;
 }
 
-export function toAlertJson(a: AlertInput): AlertJson {
+/**
+ * Falco's JSON alert; `output` starts with the time as the text line does (`iso`: ISO 8601).
+ * Falco also lists that time in output_fields as ns since the epoch, a number JSON readers in
+ * JavaScript cannot hold exactly; Harrier leaves it out (`time` has it).
+ */
+export function toAlertJson(a: AlertInput, iso = false): AlertJson {
   return {
     hostname: a.hostname,
-    output: `${formatTextTime(a.timeNs, false)}: ${a.priority} ${a.output.text}`,
+    output: `${formatTextTime(a.timeNs, iso)}: ${a.priority} ${a.output.text}`,
     output_fields: a.output.fields,
     priority: a.priority,
     rule: a.rule,
