@@ -601,6 +601,8 @@ function asValue(desc: ParamDesc, input: Uint8Array | ParamValue, alternatives?:
   return input;
 }
 
+const EMPTY_AS_BLANK: ReadonlySet<ParamType> = new Set(['bytebuf', 'charbuf', 'charbufarray', 'charbuf_pair_array', 'fspath', 'fsrelpath']);
+
 function parts(text: string, resolved = ''): RenderedParam {
   return { text, resolved };
 }
@@ -617,7 +619,8 @@ export function renderParamParts(
   alternatives?: DynAlternatives,
 ): RenderedParam {
   const v = asValue(desc, input, alternatives);
-  if (v === null) return parts('NULL');
+  // An empty buffer or string shows as nothing (sysdig: `data= `, `cwd= `); other empty params as NULL.
+  if (v === null) return parts(EMPTY_AS_BLANK.has(desc.type) ? '' : 'NULL');
   return renderValue(desc, desc.format, v, ctx);
 }
 

@@ -32,8 +32,11 @@ export function toRawEvent(e: ScapEvent): RawEvent | undefined {
   const { names, descs } = shapeOf(info);
   // Generic events stand for syscalls without an event of their own: they show the syscall's name.
   let type = info.name;
-  if (info.code <= 1) type = syscallName(uint(e.params[0]) ?? -1) ?? 'syscall';
-  return { num: e.num, ts: e.ts, tid: e.tid, cpu: e.cpu, type, enter: info.dir === '>', names, descs, params: e.params };
+  if (info.code <= 1) {
+    const id = uint(e.params[0]) ?? 0;
+    type = id === 0 ? '<unknown>' : (syscallName(id) ?? '<unknown>');
+  }
+  return { num: e.num, ts: e.ts, tid: e.tid, cpu: e.cpu, type, enter: info.dir === '>', names, descs, params: e.params, flags: info.flags };
 }
 
 export function seedThread(p: ScapProcess): SeedThread {
@@ -97,6 +100,10 @@ export function seedFd(f: ScapFd): SeedFd {
   const kind = FD_KIND[f.kind] ?? 'unknown';
   const l4proto = f.l4proto === undefined ? undefined : L4[f.l4proto];
   if (f.kind === 'ipv4' || f.kind === 'ipv6') {
+    // The table gives local then remote; an accepted connection (local port a well-known one,
+    // remote an ephemeral one) reads client -> server like the events' tuples.
+    const accepted = (f.sport ?? 0) < 1024 && (f.dport ?? 0) >= 1024;
+    if (accepted) return { num: f.fd, kind, cip: f.dip, cport: f.dport, sip: f.sip, sport: f.sport, l4proto, isServer: true, name: `${f.dip}:${f.dport}->${f.sip}:${f.sport}` };
     return { num: f.fd, kind, cip: f.sip, cport: f.sport, sip: f.dip, sport: f.dport, l4proto, name: `${f.sip}:${f.sport}->${f.dip}:${f.dport}` };
   }
   if (f.kind === 'ipv4_server' || f.kind === 'ipv6_server') {

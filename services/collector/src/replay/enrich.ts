@@ -27,9 +27,9 @@ export class Enricher {
     this.ctx = {
       fdName: (fd) => {
         const f = fdOf(fd);
-        if (!f || f.name === undefined) return undefined;
+        if (!f) return undefined;
         const l4 = f.l4proto === 'tcp' ? 't' : f.l4proto === 'udp' ? 'u' : f.l4proto === 'raw' ? 'r' : f.l4proto === 'icmp' ? 'i' : '';
-        return `<${f.typechar}${f.kind === 'ipv4' || f.kind === 'ipv6' ? l4 : ''}>${f.name}`;
+        return `<${f.typechar}${f.kind === 'ipv4' || f.kind === 'ipv6' ? l4 : ''}>${f.name ?? ''}`;
       },
       fdTypeChar: (fd) => fdOf(fd)?.typechar,
       comm: (tid) => this.tables.threads.get(Number(tid))?.name,
@@ -60,6 +60,8 @@ export class Enricher {
   private renderArgs(e: RawEvent): EventArg[] | undefined {
     const descs = e.descs;
     if (!descs || (this.args !== 'all' && this.args.size === 0)) return undefined;
+    // Generic events (syscalls without an event of their own) show no arguments, as in libsinsp.
+    if (e.names[0] === 'ID' && e.descs?.[0]?.type === 'syscallid') return undefined;
     const out: EventArg[] = [];
     for (let i = 0; i < e.params.length && i < descs.length; i++) {
       const name = e.names[i]!;

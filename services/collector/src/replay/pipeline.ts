@@ -12,7 +12,7 @@ import { Enricher, type ArgSelection } from './enrich.js';
 export interface ReplayOptions {
   /** Events per batch (default 1024). */
   readonly batchSize?: number;
-  /** Which event arguments to render (default: those the rules name, or all when they use evt.args). */
+  /** Which event arguments to render (default: those the rules name, all when they use evt.args or with onBatch). */
   readonly args?: ArgSelection;
   readonly ruleset?: RulesetOptions;
   readonly node?: string;
@@ -57,7 +57,7 @@ export class ReplayPipeline {
   ) {
     this.ruleset = new Ruleset(rules, this.accessor, { ...opts.ruleset, source: 'syscall' });
     this.builder = new BatchBuilder({ collectorId: 'replay', node: opts.node ?? 'replay', source: 'syscall' });
-    this.enricher = new Enricher(this.state.tables, opts.args ?? argsNamedBy(this.ruleset));
+    this.enricher = new Enricher(this.state.tables, opts.args ?? (opts.onBatch ? 'all' : argsNamedBy(this.ruleset)));
     this.batchSize = opts.batchSize ?? 1024;
     this.onBatch = opts.onBatch;
     const types = this.ruleset.eventTypes();

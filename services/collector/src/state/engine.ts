@@ -4,6 +4,18 @@
 
 import { bigUint, int, param, sockAddr, sockTuple, str, strList, uint, type RawEvent, type SockTuple } from './params.js';
 import { DEFAULT_LIMITS, FdEntry, FdTable, StateTables, ThreadInfo, type FdKind, type StateLimits } from './tables.js';
+import { EVENT_FLAGS } from '@harrier/events';
+
+const FD_FLAGS = EVENT_FLAGS.USES_FD | EVENT_FLAGS.CREATES_FD | EVENT_FLAGS.DESTROYS_FD;
+
+/**
+ * What fd.* shows on the enter event of an open: the fd does not exist yet, so libsinsp reports
+ * fd.num -1 and a file.
+ */
+const OPENING = new FdEntry(-1, 'file');
+/** The same for socket() (libsinsp shows an IPv4 socket whatever the domain) and pipe(). */
+const SOCKETING = new FdEntry(-1, 'ipv4');
+const PIPING = new FdEntry(-1, 'pipe');
 
 // libscap's encodings (driver/ppm_events_public.h).
 const PPM_O_RDONLY = 1 << 0;
@@ -92,6 +104,8 @@ export interface SeedFd {
   readonly ino?: number | undefined;
 }
 
+/** Events of the kernel or of libscap itself, not syscalls: they never pair with an exit. */
+const NOT_SYSCALLS = new Set(['switch', 'procinfo', 'drop', 'container', 'signaldeliver', 'page_fault', 'notification', 'infra', 'cpu_hotplug']);
 const CLONE_TYPES = new Set(['clone', 'fork', 'vfork', 'clone3']);
 const EXEC_TYPES = new Set(['execve', 'execveat']);
 const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat', 'open_by_handle_at']);
@@ -125,7 +139,8 @@ export class StateEngine {
     t.vpid = s.vpid;
     t.name = s.comm;
     t.exe = s.exe;
-    t.exepath = s.exepath;
+    // Older process tables have no exepath: libsinsp shows it empty, not missing.
+    t.exepath = s.exepath ?? '';
     t.args = s.args ? [...s.args] : undefined;
     t.fs = { cwd: s.cwd === undefined ? undefined : withSlash(s.cwd) };
     t.env = s.env ? [...s.env] : undefined;
@@ -180,19 +195,20 @@ export class StateEngine {
     }
     this.maybePurge(e.ts);
     let t = this.tables.threads.get(e.tid);
-    if (!t && !(CLONE_TYPES.has(e.type) && !e.enter)) {
+    if (!t && !NOT_SYSCALLS.has(e.type) && !(CLONE_TYPES.has(e.type) && !e.enter)) {
       // Events of threads never seen still evaluate; a placeholder keeps their fds.
       this.stats.eventsWithoutThread++;
       t = this.placeholder(e.tid);
     }
-    if (t) t.lastSeen = e.ts;
+    if (t && e.ts > t.lastSeen) t.lastSeen = e.ts;
     if (e.enter) return this.enter(e, t);
     const open = OPEN_TYPES.has(e.type) ? openBits(e, t) : undefined;
     // The fd as it was before the call (close removes it, yet its exit event shows it).
     const before = t ? this.eventFd(e, t) : undefined;
     if (CLONE_TYPES.has(e.type)) t = this.onClone(e, t);
     else if (t) this.exit(e, t);
-    const fd = (t ? this.eventFd(e, t) : undefined) ?? before;
+    let fd = (t ? this.eventFd(e, t) : undefined) ?? before;
+    if (!fd && t && OPEN_TYPES.has(e.type)) fd = this.failedOpen(e, t);
     if (t) {
       t.enterType = undefined;
       t.enterParams = undefined;
@@ -202,15 +218,22 @@ export class StateEngine {
 
   private enter(e: RawEvent, t: ThreadInfo | undefined): EventState {
     if (!t) return { thread: undefined, fd: undefined, open: undefined };
-    t.enterType = e.type;
-    t.enterParams = { names: e.names, params: e.params };
+    // Scheduler switches and the like come between a syscall's enter and exit: they must not
+    // replace the enter event the exit will look at.
+    if (!NOT_SYSCALLS.has(e.type) && (e.flags === undefined || (e.flags & EVENT_FLAGS.SKIPPARSERESET) === 0)) {
+      t.enterType = e.type;
+      t.enterParams = { names: e.names, params: e.params };
+    }
     if (e.type === 'procexit') {
       t.exited = true;
       this.exiting = t;
     }
+    const open = OPEN_TYPES.has(e.type);
+    const opening = open ? OPENING : e.type === 'socket' ? SOCKETING : e.type === 'pipe' || e.type === 'pipe2' ? PIPING : undefined;
+    if (!usesFd(e)) return { thread: t, fd: opening, open: open ? openBits(e, t) : undefined };
     const n = int(param(e, 'fd'));
     const fd = n === undefined ? undefined : t.fdTable.fds.get(n);
-    return { thread: t, fd, open: OPEN_TYPES.has(e.type) ? openBits(e, t) : undefined };
+    return { thread: t, fd: fd ?? opening, open: open ? openBits(e, t) : undefined };
   }
 
   /** The parameter from this exit event, or else from its enter event. */
@@ -221,7 +244,29 @@ export class StateEngine {
     return param({ ...e, names: t.enterParams.names, params: t.enterParams.params }, name);
   }
 
+  /**
+   * A failed open has no fd, yet libsinsp shows the file it was about: fd.name from the path,
+   * fd.num the (negative) result.
+   */
+  private failedOpen(e: RawEvent, t: ThreadInfo): FdEntry | undefined {
+    const res = int(param(e, 'fd')) ?? int(param(e, 'res'));
+    const raw = str(this.arg(e, t, 'name')) ?? str(this.arg(e, t, 'path'));
+    if (res === undefined || res >= 0 || raw === undefined) return undefined;
+    const f = new FdEntry(res, 'file');
+    let base = t.fs.cwd;
+    const dirfd = int(this.arg(e, t, 'dirfd'));
+    if (dirfd !== undefined && dirfd !== PPM_AT_FDCWD) base = withSlash(t.fdTable.fds.get(dirfd)?.name ?? '');
+    f.nameRaw = raw;
+    f.name = resolvePath(base, raw);
+    return f;
+  }
+
   private eventFd(e: RawEvent, t: ThreadInfo): FdEntry | undefined {
+    if (!usesFd(e)) return undefined;
+    if (e.type === 'pipe' || e.type === 'pipe2' || e.type === 'socketpair') {
+      const first = int(param(e, 'fd1'));
+      return first === undefined || first < 0 ? undefined : t.fdTable.fds.get(first);
+    }
     const n = int(this.arg(e, t, 'fd'));
     return n === undefined || n < 0 ? undefined : t.fdTable.fds.get(n);
   }
@@ -365,11 +410,14 @@ export class StateEngine {
     if (exe !== undefined) t.exe = exe;
     if (args !== undefined) t.args = args;
     t.name = comm ?? (exe !== undefined ? exe.slice(exe.lastIndexOf('/') + 1) : t.name);
-    const trusted = str(param(e, 'trusted_exepath'));
-    if (trusted !== undefined && trusted !== '') t.exepath = trusted;
-    else if (exe !== undefined) t.exepath = exe.startsWith('/') ? exe : resolvePath(t.fs.cwd, exe);
     const cwd = str(param(e, 'cwd'));
     if (cwd !== undefined && cwd !== '') t.fs.cwd = withSlash(cwd);
+    // The kernel's path of the executable when the driver sends it; older captures only have the
+    // path given to execve (its enter event's filename), resolved as libsinsp does; else none.
+    const trusted = str(param(e, 'trusted_exepath'));
+    const filename = str(this.arg(e, t, 'filename'));
+    if (trusted !== undefined && trusted !== '') t.exepath = trusted;
+    else t.exepath = filename === undefined ? '' : resolvePath(t.fs.cwd, filename);
     const env = strList(param(e, 'env'));
     if (env !== undefined) t.env = env;
     t.tty = uint(param(e, 'tty')) ?? t.tty;
@@ -414,12 +462,14 @@ export class StateEngine {
     const parent = res > 0 ? caller : pPtid !== undefined ? this.tables.threads.get(pPtid) : undefined;
     child = new ThreadInfo(childTid, this.tables);
     const thread = (flags & PPM_CL_CLONE_THREAD) !== 0;
+    // A new thread's parent is the thread that created it (libsinsp: proc.pname of a thread is
+    // its process's name); a new process's is the caller (or the caller's parent with CLONE_PARENT).
     if (res > 0) {
       child.pid = thread ? (pPid ?? caller!.pid) : childTid;
-      child.ppid = thread || flags & PPM_CL_CLONE_PARENT ? (pPtid ?? caller!.ppid) : (pPid ?? caller!.pid);
+      child.ppid = thread ? e.tid : flags & PPM_CL_CLONE_PARENT ? (pPtid ?? caller!.ppid) : (pPid ?? caller!.pid);
     } else {
       child.pid = pPid ?? childTid;
-      child.ppid = pPtid ?? 0;
+      child.ppid = thread ? child.pid : (pPtid ?? 0);
     }
     child.vtid = res > 0 ? undefined : int(param(e, 'vtid'));
     child.vpid = res > 0 ? undefined : int(param(e, 'vpid'));
@@ -466,7 +516,8 @@ export class StateEngine {
     const type = uint(this.arg(e, t, 'type'));
     const kind: FdKind = domain === AF_INET ? 'ipv4' : domain === AF_INET6 ? 'ipv6' : domain === AF_UNIX ? 'unix' : domain === AF_NETLINK ? 'netlink' : 'unknown';
     const f = new FdEntry(fd, kind);
-    if (kind === 'ipv4' || kind === 'ipv6') f.l4proto = l4proto(type, uint(this.arg(e, t, 'proto')));
+    // libsinsp shows the protocol once the socket is connected or accepted.
+    if (kind === 'ipv4' || kind === 'ipv6') f.pendingL4 = l4proto(type, uint(this.arg(e, t, 'proto')));
     t.fdTable.fds.set(fd, f);
   }
 
@@ -519,7 +570,9 @@ export class StateEngine {
       if (n === undefined || n < 0) continue;
       const f = new FdEntry(n, kind);
       const ino = uint(param(e, 'ino'));
-      if (kind === 'pipe' && ino !== undefined) f.name = `pipe:[${ino}]`;
+      // libsinsp gives pipes an empty name (their inode is in fd.ino).
+      if (kind === 'pipe') f.name = '';
+      f.ino = ino;
       t.fdTable.fds.set(n, f);
     }
   }
@@ -538,6 +591,7 @@ export class StateEngine {
 
   private placeholder(tid: number): ThreadInfo {
     const t = new ThreadInfo(tid, this.tables);
+    t.exepath = '';
     this.insert(t);
     return t;
   }
@@ -563,7 +617,13 @@ export class StateEngine {
   }
 
   private maybePurge(now: bigint): void {
-    if (this.lastPurge < 0n) this.lastPurge = now;
+    // Captures start with metadata events stamped 0: they say nothing about time.
+    if (now === 0n) return;
+    if (this.lastPurge < 0n) {
+      // The first event: seeded threads count as seen now, not at time zero.
+      this.lastPurge = now;
+      for (const t of this.tables.threads.values()) if (t.lastSeen === 0n) t.lastSeen = now;
+    }
     if (now - this.lastPurge < this.limits.purgeIntervalNs) return;
     this.lastPurge = now;
     this.purge(now, false);
@@ -591,6 +651,11 @@ export class StateEngine {
   }
 }
 
+/** Whether fd.* fields apply to the event (the table's fd flags; any fd param for hand-built events). */
+function usesFd(e: RawEvent): boolean {
+  return e.flags === undefined ? true : (e.flags & FD_FLAGS) !== 0;
+}
+
 function openBits(e: RawEvent, t: ThreadInfo | undefined): EventState['open'] {
   const get = (name: string): Uint8Array | undefined => {
     const own = param(e, name);
@@ -610,7 +675,8 @@ function openBits(e: RawEvent, t: ThreadInfo | undefined): EventState['open'] {
 
 function l4proto(type: number | undefined, proto: number | undefined): string | undefined {
   if (proto === 1 || proto === 58) return 'icmp';
-  switch (type) {
+  // The low bits are the socket type; SOCK_NONBLOCK and SOCK_CLOEXEC ride above them.
+  switch (type === undefined ? undefined : type & 0xf) {
     case 1:
       return 'tcp';
     case 2:
@@ -640,7 +706,7 @@ function applyTuple(f: FdEntry, t: SockTuple, server: boolean): void {
   f.cport = t.sport;
   f.sip = t.dip;
   f.sport = t.dport;
-  if (!f.l4proto) f.l4proto = 'tcp';
+  f.l4proto ??= f.pendingL4 ?? 'tcp';
   f.isServer = server;
   f.name = `${t.sip}:${t.sport}->${t.dip}:${t.dport}`;
 }

@@ -19,6 +19,8 @@ export interface RawEvent {
   readonly names: readonly string[];
   /** Parameter types and formats of this event code, for rendering (same order as `names`). */
   readonly descs?: readonly ParamDesc[] | undefined;
+  /** The event table's flags for this code (EVENT_FLAGS); undefined for hand-built events. */
+  readonly flags?: number | undefined;
   /** Raw bytes of each parameter present (older captures may carry fewer than `names`). */
   readonly params: readonly Uint8Array[];
 }

@@ -37,6 +37,8 @@ export class FdEntry implements FdInfo {
   cport: number | undefined;
   sport: number | undefined;
   l4proto: string | undefined;
+  /** From socket(): shown as l4proto once the socket has a tuple. */
+  pendingL4: string | undefined;
   connected = false;
   /** The socket accepted connections (accept, listen, bind): local end is the server end. */
   isServer = false;
@@ -221,8 +223,8 @@ export class StateTables {
   private readonly unknownGroups = new Map<number, GroupInfo>();
 
   user(uid: number, container: ContainerInfo | undefined): UserInfo {
-    const table = container ? this.containerUsers.get(container.id) : this.users;
-    const u = table?.get(uid);
+    // A container's own users when known, else the host's (a capture has only those).
+    const u = (container ? this.containerUsers.get(container.id)?.get(uid) : undefined) ?? this.users.get(uid);
     if (u) return u;
     let x = this.unknownUsers.get(uid);
     if (!x) {
@@ -233,8 +235,7 @@ export class StateTables {
   }
 
   group(gid: number, container: ContainerInfo | undefined): GroupInfo {
-    const table = container ? this.containerGroups.get(container.id) : this.groups;
-    const g = table?.get(gid);
+    const g = (container ? this.containerGroups.get(container.id)?.get(gid) : undefined) ?? this.groups.get(gid);
     if (g) return g;
     let x = this.unknownGroups.get(gid);
     if (!x) {
