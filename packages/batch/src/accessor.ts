@@ -83,6 +83,7 @@ export class DecodedBatch {
         ['loginuser', p.loginuser, msg.users.length],
         ['group', p.group, msg.groups.length],
         ['container', p.container, msg.containers.length],
+        ['parent', p.parent, msg.processes.length],
       ] as const) {
         if (v > lim) throw new BatchError(`processes[${i}].${k} = ${v} refers past the ${lim} entries of its table`);
       }
@@ -222,6 +223,14 @@ function ancestor(f: (p: Process, b: DecodedBatch) => FieldValue | undefined): B
         return a === undefined || a === 0 ? undefined : f(ps[a - 1]!, b);
       }),
     );
+  };
+}
+
+/** A field of the thread's parent (proc.pname, proc.pcmdline, ...). */
+function parent(f: (p: Process, b: DecodedBatch) => FieldValue | undefined): Builder {
+  return (b) => {
+    const ps = b.msg.processes;
+    return dict(b.processRows(), ps.map((p) => (p.parent === 0 ? undefined : f(ps[p.parent - 1]!, b))));
   };
 }
 
@@ -383,10 +392,10 @@ const BUILDERS: Record<string, Builder> = {
   'thread.cap_effective': proc((p) => capabilitiesText(p.capEffective)),
   'thread.cap_inheritable': proc((p) => capabilitiesText(p.capInheritable)),
   'thread.vtid': proc((p) => p.vtid),
-  'proc.pname': ancestor(str('name')),
-  'proc.pexe': ancestor(str('exe')),
-  'proc.pexepath': ancestor(str('exepath')),
-  'proc.pcmdline': ancestor(cmdline),
+  'proc.pname': parent(str('name')),
+  'proc.pexe': parent(str('exe')),
+  'proc.pexepath': parent(str('exepath')),
+  'proc.pcmdline': parent(cmdline),
   'proc.aname': (b, arg) => (arg === undefined ? anyAncestor(str('name'))(b, arg) : ancestor(str('name'))(b, arg)),
   'proc.apid': (b, arg) => (arg === undefined ? anyAncestor((p) => p.pid)(b, arg) : ancestor((p) => p.pid)(b, arg)),
   'proc.aexe': (b, arg) => (arg === undefined ? anyAncestor(str('exe'))(b, arg) : ancestor(str('exe'))(b, arg)),

@@ -103,6 +103,12 @@ export class BatchBuilder {
     return EventBatch.encode(this.finish(sequence)).finish();
   }
 
+  /** A text of the process or fd tables, without control characters (libsinsp drops them from field values). */
+  private clean(s: string | undefined): number {
+    // eslint-disable-next-line no-control-regex
+    return this.str(s === undefined || !/[\x00-\x1f\x7f]/.test(s) ? s : s.replace(/[\x00-\x1f\x7f]/g, ''));
+  }
+
   private str(s: string | undefined): number {
     if (s === undefined) return 0;
     let id = this.stringIds.get(s);
@@ -126,11 +132,11 @@ export class BatchBuilder {
       vtid: p.vtid ?? p.tid,
       sid: p.sid ?? 0,
       vpgid: p.vpgid ?? 0,
-      name: this.str(p.name),
-      exe: this.str(p.exe),
-      exepath: this.str(p.exepath),
-      args: (p.args ?? []).map((a) => this.str(a)),
-      cwd: this.str(p.cwd),
+      name: this.clean(p.name),
+      exe: this.clean(p.exe),
+      exepath: this.clean(p.exepath),
+      args: (p.args ?? []).map((a) => this.clean(a)),
+      cwd: this.clean(p.cwd),
       env: (p.env ?? []).map((a) => this.str(a)),
       tty: p.tty ?? 0,
       loginuid: p.loginuid ?? -1,
@@ -139,6 +145,7 @@ export class BatchBuilder {
       group: p.group ? this.group(p.group) : 0,
       container: p.container ? this.container(p.container) : 0,
       ancestors: [],
+      parent: 0,
       exeUpperLayer: p.exeUpperLayer ?? false,
       exeFromMemfd: p.exeFromMemfd ?? false,
       exeWritable: p.exeWritable ?? false,
@@ -149,17 +156,19 @@ export class BatchBuilder {
       startTs: Number(p.startTs ?? 0n),
       pidnsInitStartTs: Number(p.pidnsInitStartTs ?? 0n),
       isThreadLeader: p.pid === p.tid,
-      comm: this.str(p.comm),
+      comm: this.clean(p.comm),
       fdlimit: p.fdlimit ?? 0,
     };
     this.processes.push(row);
     const id = this.processes.length;
     this.processIds.set(p, { version: p.version ?? 0, id });
-    const seen = new Set<ProcessInfo>([p]);
-    for (let a = p.parent; a !== undefined && row.ancestors.length < MAX_ANCESTORS && !seen.has(a); a = a.parent) {
+    const head = p.main ?? p;
+    const seen = new Set<ProcessInfo>([p, head]);
+    for (let a = head.parent; a !== undefined && row.ancestors.length < MAX_ANCESTORS && !seen.has(a); a = a.parent) {
       seen.add(a);
       row.ancestors.push(this.process(a));
     }
+    row.parent = p.parent === undefined ? 0 : p.parent === head.parent ? (row.ancestors[0] ?? 0) : this.process(p.parent);
     return id;
   }
 
@@ -218,10 +227,10 @@ export class BatchBuilder {
         num: f.num,
         type: this.str(f.type),
         typechar: this.str(f.typechar),
-        name: this.str(f.name),
-        nameRaw: this.str(f.nameRaw),
-        directory: this.str(f.directory),
-        filename: this.str(f.filename),
+        name: this.clean(f.name),
+        nameRaw: this.clean(f.nameRaw),
+        directory: this.clean(f.directory),
+        filename: this.clean(f.filename),
         cip: this.str(f.cip),
         sip: this.str(f.sip),
         lip: this.str(f.lip),

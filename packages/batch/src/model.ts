@@ -59,8 +59,10 @@ export interface ProcessInfo {
   readonly loginUser?: UserInfo | undefined;
   readonly group?: GroupInfo | undefined;
   readonly container?: ContainerInfo | undefined;
-  /** The parent, when known; ancestors are reached through it. */
+  /** The parent, when known (for a thread: the thread that created it). */
   readonly parent?: ProcessInfo | undefined;
+  /** For a thread that is not its group's leader: the leader, whose parents are the ancestors. */
+  readonly main?: ProcessInfo | undefined;
   readonly exeUpperLayer?: boolean | undefined;
   readonly exeFromMemfd?: boolean | undefined;
   readonly exeWritable?: boolean | undefined;

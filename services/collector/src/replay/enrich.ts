@@ -29,7 +29,8 @@ export class Enricher {
         const f = fdOf(fd);
         if (!f) return undefined;
         const l4 = f.l4proto === 'tcp' ? 't' : f.l4proto === 'udp' ? 'u' : f.l4proto === 'raw' ? 'r' : f.l4proto === 'icmp' ? 'i' : '';
-        return `<${f.typechar}${f.kind === 'ipv4' || f.kind === 'ipv6' ? l4 : ''}>${f.name ?? ''}`;
+        // eslint-disable-next-line no-control-regex
+        return `<${f.typechar}${f.kind === 'ipv4' || f.kind === 'ipv6' ? l4 : ''}>${(f.name ?? '').replace(/[\x00-\x1f\x7f]/g, '')}`;
       },
       fdTypeChar: (fd) => fdOf(fd)?.typechar,
       comm: (tid) => this.tables.threads.get(Number(tid))?.name,

@@ -29,6 +29,7 @@ const PPM_CL_CLONE_FILES = 1 << 0;
 const PPM_CL_CLONE_FS = 1 << 1;
 const PPM_CL_CLONE_PARENT = 1 << 8;
 const PPM_CL_CLONE_THREAD = 1 << 13;
+const PPM_CL_CHILD_IN_PIDNS = 1 << 29;
 const PPM_EXE_WRITABLE = 1 << 0;
 const PPM_EXE_UPPER_LAYER = 1 << 1;
 const PPM_EXE_FROM_MEMFD = 1 << 2;
@@ -229,7 +230,7 @@ export class StateEngine {
       this.exiting = t;
     }
     const open = OPEN_TYPES.has(e.type);
-    const opening = open ? OPENING : e.type === 'socket' ? SOCKETING : e.type === 'pipe' || e.type === 'pipe2' ? PIPING : undefined;
+    const opening = open ? OPENING : e.type === 'socket' || e.type === 'accept' || e.type === 'accept4' ? SOCKETING : e.type === 'pipe' || e.type === 'pipe2' ? PIPING : undefined;
     if (!usesFd(e)) return { thread: t, fd: opening, open: open ? openBits(e, t) : undefined };
     const n = int(param(e, 'fd'));
     const fd = n === undefined ? undefined : t.fdTable.fds.get(n);
@@ -456,6 +457,9 @@ export class StateEngine {
     const pPid = int(param(e, 'pid'));
     const pPtid = int(param(e, 'ptid'));
     if (res > 0 && !caller) caller = this.placeholder(e.tid);
+    // In a pid namespace the parent sees the child's namespace pid, not its tid: the child's own
+    // exit event creates it.
+    if (res > 0 && (flags & PPM_CL_CHILD_IN_PIDNS || (caller!.vpid !== undefined && caller!.vpid !== caller!.pid))) return caller;
     let child = this.tables.threads.get(childTid);
     if (child && res === 0) return child; // the parent's exit created it already
     if (child && res > 0) return caller; // created by the child's own exit, which came first
@@ -516,6 +520,7 @@ export class StateEngine {
     const type = uint(this.arg(e, t, 'type'));
     const kind: FdKind = domain === AF_INET ? 'ipv4' : domain === AF_INET6 ? 'ipv6' : domain === AF_UNIX ? 'unix' : domain === AF_NETLINK ? 'netlink' : 'unknown';
     const f = new FdEntry(fd, kind);
+    f.name = '';
     // libsinsp shows the protocol once the socket is connected or accepted.
     if (kind === 'ipv4' || kind === 'ipv6') f.pendingL4 = l4proto(type, uint(this.arg(e, t, 'proto')));
     t.fdTable.fds.set(fd, f);
@@ -558,6 +563,7 @@ export class StateEngine {
       f.sip = addr.ip;
       f.sport = addr.port;
       f.isServer = true;
+      f.l4proto ??= f.pendingL4;
       f.name = `${addr.ip}:${addr.port}`;
     }
     f.touch();
@@ -699,7 +705,8 @@ function sameFamily(f: FdEntry, t: SockTuple): boolean {
 /** Socket tuples read client -> server for connect and accept alike (the driver orders them). */
 function applyTuple(f: FdEntry, t: SockTuple, server: boolean): void {
   if (t.family === 'unix') {
-    f.name = t.path;
+    // libsinsp: both ends' kernel addresses in hex, then the path.
+    f.name = `${t.source.toString(16)}->${t.dest.toString(16)} ${t.path}`;
     return;
   }
   f.cip = t.sip;

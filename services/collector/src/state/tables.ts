@@ -168,6 +168,13 @@ export class ThreadInfo implements ProcessInfo {
     return this.fs.cwd;
   }
 
+  /** The thread group's leader, for a thread that is not it. */
+  get main(): ThreadInfo | undefined {
+    if (this.pid === this.tid) return undefined;
+    const m = this.state.threads.get(this.pid);
+    return m === this ? undefined : m;
+  }
+
   get parent(): ThreadInfo | undefined {
     if (this.ppid <= 0) return undefined;
     const p = this.state.threads.get(this.ppid);

@@ -104,7 +104,10 @@ export interface Process {
   group: number;
   /** container ref; 0 = host */
   container: number;
-  /** Ancestors, nearest first: process refs of the parent, grandparent, ... as far as known. */
+  /**
+   * Ancestors of the process (of its thread group leader, for a thread), nearest first: process
+   * refs of the parent, grandparent, ... as far as known (proc.aname[N], proc.apid[N]).
+   */
   ancestors: number[];
   exeUpperLayer: boolean;
   exeFromMemfd: boolean;
@@ -119,6 +122,11 @@ export interface Process {
   isThreadLeader: boolean;
   comm: number;
   fdlimit: number;
+  /**
+   * The thread's parent (proc.pname, proc.pcmdline ...): for a thread that is not its group's
+   * leader, the thread that created it, which need not be ancestors[0].
+   */
+  parent: number;
 }
 
 export interface User {
@@ -897,6 +905,7 @@ function createBaseProcess(): Process {
     isThreadLeader: false,
     comm: 0,
     fdlimit: 0,
+    parent: 0,
   };
 }
 
@@ -1009,6 +1018,9 @@ export const Process: MessageFns<Process> = {
     }
     if (message.fdlimit !== 0) {
       writer.uint32(256).int64(message.fdlimit);
+    }
+    if (message.parent !== 0) {
+      writer.uint32(264).uint32(message.parent);
     }
     return writer;
   },
@@ -1310,6 +1322,14 @@ export const Process: MessageFns<Process> = {
             }
 
             message.fdlimit = longToNumber(reader.int64());
+            continue;
+          }
+          case 33: {
+            if (tag !== 264) {
+              break;
+            }
+
+            message.parent = reader.uint32();
             continue;
           }
         }
