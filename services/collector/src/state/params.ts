@@ -42,19 +42,22 @@ function view(b: Uint8Array): DataView {
   return new DataView(b.buffer, b.byteOffset, b.byteLength);
 }
 
-/** A signed integer parameter of any width (1, 2, 4 or 8 bytes). */
+/** A signed integer parameter of any width (1, 2, 4 or 8 bytes), read without allocating. */
 export function int(b: Uint8Array | undefined): number | undefined {
   if (!b) return undefined;
-  const v = view(b);
   switch (b.length) {
     case 1:
-      return v.getInt8(0);
+      return (b[0]! << 24) >> 24;
     case 2:
-      return v.getInt16(0, true);
+      return ((b[0]! | (b[1]! << 8)) << 16) >> 16;
     case 4:
-      return v.getInt32(0, true);
-    case 8:
-      return Number(v.getBigInt64(0, true));
+      return b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24);
+    case 8: {
+      const lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+      const hi = b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24);
+      // Exact within ±2^53, which covers every tid, fd and result.
+      return hi * 4294967296 + lo;
+    }
     default:
       return undefined;
   }
@@ -63,16 +66,18 @@ export function int(b: Uint8Array | undefined): number | undefined {
 /** An unsigned integer parameter of any width. */
 export function uint(b: Uint8Array | undefined): number | undefined {
   if (!b) return undefined;
-  const v = view(b);
   switch (b.length) {
     case 1:
-      return v.getUint8(0);
+      return b[0]!;
     case 2:
-      return v.getUint16(0, true);
+      return b[0]! | (b[1]! << 8);
     case 4:
-      return v.getUint32(0, true);
-    case 8:
-      return Number(v.getBigUint64(0, true));
+      return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    case 8: {
+      const lo = (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+      const hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
+      return hi * 4294967296 + lo;
+    }
     default:
       return undefined;
   }
