@@ -185,6 +185,14 @@ test('a truncated or corrupt capture: a clear error naming the block and offset,
   assert.match(j.stderr, /junk\.scap: .*(magic|section header)/i);
 });
 
+test('-t with -T or -D is refused as Falco refuses it (exit 1)', { skip: noCorpus }, async () => {
+  for (const extra of [['-T', 'a'], ['-D', 'open.*']]) {
+    const r = await harrier(['-e', catWrite, '-r', join(legacy, 'rules', 'single_rule.yaml'), '-t', 'a', ...extra]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /You can not specify both disabled \(-D\/-T\) and enabled \(-t\) rules/);
+  }
+});
+
 test('run replays a capture with the upstream Falco rules', { skip: existsSync(upstream) ? noCorpus : `conformance corpus not found at ${corpus}` }, async () => {
   const r = await harrier(['run']);
   assert.equal(r.code, 0, r.stderr);

@@ -5,6 +5,14 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+
+  /** `exitCode`: 2 for a malformed command line; 1 where Falco exits 1 (conflicting options). */
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
 }
 
 /** Options every command understands (Falco's names where Falco has them). */
@@ -128,7 +136,8 @@ Options (Falco's spelling):
   --list           list the fields conditions and outputs can use
   -M SECONDS       stop after this many seconds
   -e FILE          read events from a capture file instead of the live system
-  -A               include events Falco drops as uninteresting
+  -A               include events Falco leaves out by default (live capture;
+                   replay always evaluates every event, as Falco does)
   -T TAG           disable rules with this tag; -t TAG enables only rules with this tag
   -D PATTERN       disable rules whose name matches (substring, or * wildcards)
   --json           machine-readable output

@@ -51,7 +51,7 @@ async function main(argv: readonly string[]): Promise<number> {
   } catch (err) {
     if (err instanceof UsageError) {
       process.stderr.write(`harrier: ${err.message}\n`);
-      return 2;
+      return err.exitCode;
     }
     process.stderr.write(`harrier ${HARRIER_VERSION}: internal error: ${(err as Error).stack ?? String(err)}\n`);
     return 1;

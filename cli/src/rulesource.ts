@@ -30,6 +30,9 @@ export function rulePaths(args: CliArgs, settings: Settings): string[] {
 }
 
 export function rulesetOptions(args: CliArgs, settings: Settings): RulesetOptions {
+  if (args.onlyTags.length > 0 && (args.disableTags.length > 0 || args.disableRules.length > 0)) {
+    throw new UsageError('Error: You can not specify both disabled (-D/-T) and enabled (-t) rules: keep either the -t options or the -D/-T ones', 1);
+  }
   const selections: { enable: boolean; selector: { rule?: string; tag?: string } }[] = [...settings.selections];
   for (const d of args.disableRules) selections.push({ enable: false, selector: substringSelector(d) });
   for (const t of args.disableTags) selections.push({ enable: false, selector: { tag: t } });
