@@ -93,6 +93,12 @@ test('fork, exec, open, connect and exit build the process and fd state', () => 
   // chdir
   s.process(ev('chdir', 200, false, { res: 0, path: '/tmp/../srv' }));
   assert.equal(cat.cwd, '/srv/');
+  // prctl(PR_SET_NAME) renames the thread
+  const before = cat.version;
+  s.process(ev('prctl', 200, false, { res: 0, option: ['u32', 15], arg2_str: 'kworker/0:1-evil', arg2_int: 0 }));
+  assert.equal(cat.name, 'kworker/0:1-evi', 'comm is cut at 15 characters');
+  assert.ok(cat.version > before);
+  s.process(ev('prctl', 200, false, { res: 0, option: ['u32', 15], arg2_str: 'cat', arg2_int: 0 }));
   // exit: the thread stays for its procexit event, then goes
   r = s.process(ev('procexit', 200, true, { status: 0 }));
   assert.equal(r.thread?.name, 'cat');

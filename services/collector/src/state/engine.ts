@@ -35,6 +35,7 @@ const PPM_EXE_UPPER_LAYER = 1 << 1;
 const PPM_EXE_FROM_MEMFD = 1 << 2;
 const PPM_AT_FDCWD = -100;
 const PPM_FCNTL_F_DUPFD = 1;
+const PPM_PR_SET_NAME = 15;
 const PPM_FCNTL_F_DUPFD_CLOEXEC = 26;
 const EINPROGRESS = 115;
 const AF_UNIX = 1;
@@ -349,6 +350,15 @@ export class StateEngine {
           }
         }
         return;
+      case 'prctl': {
+        // PR_SET_NAME renames the thread (its comm, which is proc.name).
+        const name = str(param(e, 'arg2_str'));
+        if (res === 0 && uint(param(e, 'option')) === PPM_PR_SET_NAME && name !== undefined) {
+          t.name = name.slice(0, 15);
+          t.touch();
+        }
+        return;
+      }
       case 'fcntl': {
         const cmd = uint(this.arg(e, t, 'cmd'));
         if ((cmd === PPM_FCNTL_F_DUPFD || cmd === PPM_FCNTL_F_DUPFD_CLOEXEC) && res !== undefined && res >= 0) this.dup(t, int(this.arg(e, t, 'fd')), res);
