@@ -569,12 +569,12 @@ export class StateEngine {
     const addr = sockAddr(param(e, 'addr'));
     if (!f || !addr) return;
     if (addr.family === 'unix') f.name = addr.path;
-    else {
-      f.sip = addr.ip;
+    else if (addr.family === 'ipv4' || addr.family === 'ipv6') {
+      f.sip = addr.addr;
       f.sport = addr.port;
       f.isServer = true;
       f.l4proto ??= f.pendingL4;
-      f.name = `${addr.ip}:${addr.port}`;
+      f.name = `${addr.addr}:${addr.port}`;
     }
     f.touch();
   }
@@ -705,7 +705,7 @@ function l4proto(type: number | undefined, proto: number | undefined): string | 
 }
 
 function tupleKind(t: SockTuple): FdKind {
-  return t.family === 'inet' ? 'ipv4' : t.family === 'inet6' ? 'ipv6' : 'unix';
+  return t.family === 'ipv4' ? 'ipv4' : t.family === 'ipv6' ? 'ipv6' : 'unix';
 }
 
 function sameFamily(f: FdEntry, t: SockTuple): boolean {
@@ -716,16 +716,17 @@ function sameFamily(f: FdEntry, t: SockTuple): boolean {
 function applyTuple(f: FdEntry, t: SockTuple, server: boolean): void {
   if (t.family === 'unix') {
     // libsinsp: both ends' kernel addresses in hex, then the path.
-    f.name = `${t.source.toString(16)}->${t.dest.toString(16)} ${t.path}`;
+    f.name = `${t.src.toString(16)}->${t.dst.toString(16)} ${t.path}`;
     return;
   }
-  f.cip = t.sip;
+  if (t.family !== 'ipv4' && t.family !== 'ipv6') return;
+  f.cip = t.src;
   f.cport = t.sport;
-  f.sip = t.dip;
+  f.sip = t.dst;
   f.sport = t.dport;
   f.l4proto ??= f.pendingL4 ?? 'tcp';
   f.isServer = server;
-  f.name = `${t.sip}:${t.sport}->${t.dip}:${t.dport}`;
+  f.name = `${t.src}:${t.sport}->${t.dst}:${t.dport}`;
 }
 
 function withSlash(p: string): string {

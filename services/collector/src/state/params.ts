@@ -3,7 +3,9 @@
 // tuples), by name through the event table's parameter list. Rendering for output is the event
 // model's job; this is only what keeps the state right.
 
-import { formatIpv6, type ParamDesc } from '@harrier/events';
+import { decodeParam, type ParamDesc, type SockAddr, type SockTuple } from '@harrier/events';
+
+export type { SockAddr, SockTuple };
 
 /** One syscall event as the state engine sees it. */
 export interface RawEvent {
@@ -119,75 +121,27 @@ export function strList(b: Uint8Array | undefined): string[] | undefined {
   return out;
 }
 
-export interface InetTuple {
-  readonly family: 'inet' | 'inet6';
-  readonly sip: string;
-  readonly sport: number;
-  readonly dip: string;
-  readonly dport: number;
-}
+const SOCKTUPLE: ParamDesc = { type: 'socktuple', format: 'na' };
+const SOCKADDR: ParamDesc = { type: 'sockaddr', format: 'na' };
 
-export interface UnixTuple {
-  readonly family: 'unix';
-  readonly source: bigint;
-  readonly dest: bigint;
-  readonly path: string;
-}
-
-export type SockTuple = InetTuple | UnixTuple;
-
-/** libscap's address families. */
-const AF_UNIX = 1;
-const AF_INET = 2;
-const AF_INET6 = 10;
-
-export function ipv4(b: Uint8Array, at: number): string {
-  return `${b[at]}.${b[at + 1]}.${b[at + 2]}.${b[at + 3]}`;
-}
-
-/** IPv6 text as libsinsp prints it (inet_ntop's form). */
-export function ipv6(b: Uint8Array, at: number): string {
-  return formatIpv6(b, at);
-}
-
-/** A socket tuple (connect, accept, sendto ... results). */
+/** A socket tuple (connect, accept, sendto ... results); undefined when absent or malformed. */
 export function sockTuple(b: Uint8Array | undefined): SockTuple | undefined {
-  if (!b || b.length < 1) return undefined;
-  const v = view(b);
-  switch (b[0]) {
-    case AF_INET:
-      if (b.length < 13) return undefined;
-      return { family: 'inet', sip: ipv4(b, 1), sport: v.getUint16(5, true), dip: ipv4(b, 7), dport: v.getUint16(11, true) };
-    case AF_INET6:
-      if (b.length < 37) return undefined;
-      return { family: 'inet6', sip: ipv6(b, 1), sport: v.getUint16(17, true), dip: ipv6(b, 19), dport: v.getUint16(35, true) };
-    case AF_UNIX:
-      if (b.length < 17) return undefined;
-      return { family: 'unix', source: v.getBigUint64(1, true), dest: v.getBigUint64(9, true), path: str(b.subarray(17)) ?? '' };
-    default:
-      return undefined;
+  if (!b || b.length === 0) return undefined;
+  try {
+    const v = decodeParam(SOCKTUPLE, b) as SockTuple;
+    return v.family === 'ipv4' || v.family === 'ipv6' || v.family === 'unix' ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
 
-export interface SockAddr {
-  readonly family: 'inet' | 'inet6' | 'unix';
-  readonly ip?: string;
-  readonly port?: number;
-  readonly path?: string;
-}
-
-/** A socket address (bind, connect's enter). */
+/** A socket address (bind, connect's enter); undefined when absent or malformed. */
 export function sockAddr(b: Uint8Array | undefined): SockAddr | undefined {
-  if (!b || b.length < 1) return undefined;
-  const v = view(b);
-  switch (b[0]) {
-    case AF_INET:
-      return b.length < 7 ? undefined : { family: 'inet', ip: ipv4(b, 1), port: v.getUint16(5, true) };
-    case AF_INET6:
-      return b.length < 19 ? undefined : { family: 'inet6', ip: ipv6(b, 1), port: v.getUint16(17, true) };
-    case AF_UNIX:
-      return { family: 'unix', path: str(b.subarray(1)) ?? '' };
-    default:
-      return undefined;
+  if (!b || b.length === 0) return undefined;
+  try {
+    const v = decodeParam(SOCKADDR, b) as SockAddr;
+    return v.family === 'ipv4' || v.family === 'ipv6' || v.family === 'unix' ? v : undefined;
+  } catch {
+    return undefined;
   }
 }
