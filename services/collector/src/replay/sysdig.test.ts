@@ -66,12 +66,12 @@ const KNOWN: readonly Known[] = [
   },
   {
     field: 'evt.args',
-    reason: "sysdig 0.29.3 names the flags of futex's op (FUTEX_PRIVATE_FLAG|FUTEX_WAKE); libs 0.25's op table has no entry for these combined values",
+    reason: "GAP: sysdig names a futex op combined with flags (129 as FUTEX_PRIVATE_FLAG|FUTEX_WAKE); Harrier's rendering prints the number alone",
     applies: (s, h) => /op=\d+\(FUTEX_/.test(s) && h === s.replace(/op=(\d+)\([^)]*\)/, 'op=$1'),
   },
   {
     field: /^fd\.(name|typechar|directory)$/,
-    reason: "an fd the capture never showed being opened: sysdig invents an entry of unknown type ('o', empty name); Harrier leaves fd.* unset",
+    reason: "an fd the capture never showed being opened: sysdig creates an entry of unknown type ('o', empty name) for it; Harrier leaves fd.* unset (<NA>)",
     applies: (s, h, row) => h === '<NA>' && row.sysdig[at('fd.typechar')] === 'o',
   },
   // Harrier's own gaps, to close: datagram and IPv6 sockets whose address changes after connect.
