@@ -23,3 +23,5 @@ export type { RawEvent } from './state/params.js';
 // Capture replay (replay/).
 export { ReplayPipeline, type ReplayCounts, type ReplayMatch, type ReplayOptions } from './replay/pipeline.js';
 export { replayCapture, seedFromCapture, toRawEvent } from './replay/capture.js';
+// Live seeding from /proc (live/).
+export { readGroup, readPasswd, readSockets, scanProc, type PasswdEntry, type ProcScan, type SocketInfo } from './live/procfs.js';

@@ -1,0 +1,61 @@
+// /proc scanning against real processes of this machine: a child with a known command line,
+// working directory, environment and open file, and this process's own TCP sockets.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, connect, type AddressInfo } from 'node:net';
+import { StateEngine } from '../state/engine.js';
+import { readGroup, readPasswd, scanProc } from './procfs.js';
+
+test('scanProc sees a real child process and this process\'s sockets', async () => {
+  const child = spawn('sh', ['-c', 'exec 3</etc/hostname; cd /tmp && exec sleep 30'], { env: { ...process.env, HARRIER_PROBE_MARK: 'yes' }, stdio: 'ignore' });
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as AddressInfo).port;
+  const client = connect(port, '127.0.0.1');
+  await once(client, 'connect');
+  try {
+    // Wait for the exec to sleep.
+    let scan = scanProc();
+    for (let i = 0; i < 50 && !scan.threads.some((t) => t.pid === child.pid && t.comm === 'sleep'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      scan = scanProc();
+    }
+    const t = scan.threads.find((x) => x.pid === child.pid)!;
+    assert.ok(t, 'the child is seen');
+    assert.equal(t.comm, 'sleep');
+    assert.deepEqual(t.args, ['30']);
+    assert.equal(t.cwd, '/tmp');
+    assert.equal(t.ptid, process.pid);
+    assert.match(t.exepath ?? '', /\/sleep$/);
+    assert.ok(t.env?.includes('HARRIER_PROBE_MARK=yes'));
+    assert.equal(t.uid, process.getuid!());
+    assert.ok(t.exeIno !== undefined && t.exeIno > 0);
+    const childFds = scan.fds.get(child.pid!)!;
+    assert.deepEqual(childFds.find((f) => f.num === 3), { num: 3, kind: 'file', name: '/etc/hostname' });
+    const mine = scan.fds.get(process.pid)!;
+    assert.ok(mine.some((f) => f.kind === 'ipv4' && f.isServer === true && f.sport === port && f.sip === '127.0.0.1'), 'the listening socket');
+    assert.ok(mine.some((f) => f.kind === 'ipv4' && f.cip === '127.0.0.1' && f.sport === port && f.l4proto === 'tcp' && f.name === `127.0.0.1:${f.cport}->127.0.0.1:${port}`), 'the connected socket');
+    // Seeding the state engine with the scan gives the child's parent and fds.
+    const s = new StateEngine();
+    for (const th of [...scan.threads].sort((a, b) => Number(b.tid === b.pid) - Number(a.tid === a.pid))) s.seedThread(th);
+    for (const [tid, fds] of scan.fds) for (const f of fds) s.seedFd(tid, f);
+    const ti = s.tables.threads.get(child.pid!)!;
+    assert.equal(ti.parent?.pid, process.pid);
+    assert.equal(ti.fdTable.fds.get(3)?.filename, 'hostname');
+  } finally {
+    child.kill();
+    client.destroy();
+    server.close();
+  }
+});
+
+test('passwd and group files', () => {
+  const users = readPasswd('/etc/passwd');
+  assert.ok(users.some((u) => u.uid === 0 && u.name === 'root' && u.homedir === '/root'));
+  assert.ok(readGroup('/etc/group').some((g) => g.gid === 0 && g.name === 'root'));
+  assert.deepEqual(readPasswd('/nonexistent/passwd'), []);
+});
