@@ -122,6 +122,8 @@ export class StateEngine {
   private lastPurge = -1n;
   /** Threads that exited with the previous event: removed before the next one (libsinsp's order). */
   private exiting: ThreadInfo | undefined;
+  /** While seeding: the first thread seen of each process, by pid. */
+  private readonly seededGroups = new Map<number, ThreadInfo>();
 
   constructor(limits: Partial<StateLimits> = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...limits };
@@ -162,17 +164,20 @@ export class StateEngine {
     t.startTs = s.startTs;
     t.pidnsInitStartTs = s.pidnsInitStartTs;
     // Threads of a process share the main thread's fds and working directory.
-    const main = s.pid !== s.tid ? this.tables.threads.get(s.pid) : undefined;
+    // Threads of a process share one fd table and working directory: the leader's, or, when the
+    // table has no leader, the first thread seen of the process.
+    const main = s.pid !== s.tid ? (this.tables.threads.get(s.pid) ?? this.seededGroups.get(s.pid)) : undefined;
     if (main) {
       t.fdTable = main.fdTable;
       t.fs = main.fs;
-    }
+    } else this.seededGroups.set(s.pid, t);
     this.insert(t);
     return t;
   }
 
+  /** Seeds one fd of the process whose leader is `tid` (or of any thread of it, if the leader is unknown). */
   seedFd(tid: number, f: SeedFd): void {
-    const t = this.tables.threads.get(tid);
+    const t = this.tables.threads.get(tid) ?? this.seededGroups.get(tid);
     if (!t) return;
     const e = new FdEntry(f.num, f.kind);
     e.name = f.name;
