@@ -162,13 +162,17 @@ export class BatchBuilder {
     this.processes.push(row);
     const id = this.processes.length;
     this.processIds.set(p, { version: p.version ?? 0, id });
-    const head = p.main ?? p;
+    // Like libsinsp, ancestry goes from process to process: each ancestor is its thread group's
+    // leader, whichever of its threads created the child.
+    const leader = (x: ProcessInfo): ProcessInfo => x.main ?? x;
+    const head = leader(p);
     const seen = new Set<ProcessInfo>([p, head]);
-    for (let a = head.parent; a !== undefined && row.ancestors.length < MAX_ANCESTORS && !seen.has(a); a = a.parent) {
+    for (let a = head.parent && leader(head.parent); a !== undefined && row.ancestors.length < MAX_ANCESTORS && !seen.has(a); a = a.parent && leader(a.parent)) {
       seen.add(a);
       row.ancestors.push(this.process(a));
     }
-    row.parent = p.parent === undefined ? 0 : p.parent === head.parent ? (row.ancestors[0] ?? 0) : this.process(p.parent);
+    const parent = p.parent && leader(p.parent);
+    row.parent = parent === undefined ? 0 : parent === leader(head.parent ?? p) ? (row.ancestors[0] ?? 0) : this.process(parent);
     return id;
   }
 

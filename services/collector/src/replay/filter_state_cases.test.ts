@@ -424,8 +424,6 @@ const CPP_EXPR: Record<string, string> = {
  * Falco 0.44's libs, or a difference found in Harrier that is listed in the report.
  */
 const UTF8 = "libs master only (hex_escape, after Falco 0.44's libs 0.25.2); Harrier decodes string params as UTF-8, so the byte 0xff becomes U+FFFD and no longer equals \\xff";
-const ANCESTORS = "Harrier walks proc.pexepath/aexepath[N] through the parent threads (p6's parent p5_t2 kept the exepath it got at clone) where libs walks the main thread of each ancestor process (p5_t1 after its execve)";
-const ROOT_DEFAULT = 'libs shows uid 0 without a user entry as root (/root); Harrier shows <NA>';
 const TODO: Record<string, string> = {
   'EVT_FILTER_cmd_str:111': "Harrier's event table types PPME_SYSCALL_BPF_2_X cmd as int32 (renders 5); libs renders it as a bpf_commands name",
   'EVT_FILTER_rawarg_madness:50': 'Harrier renders evt.rawarg in decimal; libs renders it in the param print format (PF_HEX flags16 512 -> 200)',
@@ -437,14 +435,6 @@ const TODO: Record<string, string> = {
   'fd_fields_invalid_utf8_match:44': UTF8,
   'proc_cwd_invalid_utf8_match:112': UTF8,
   'PROC_FILTER_exepath:81': 'libs master strips " (deleted)" from trusted_exepath; Harrier keeps it',
-  'PROC_FILTER_pexepath_aexepath:130': ANCESTORS,
-  'PROC_FILTER_pexepath_aexepath:131': ANCESTORS,
-  'PROC_FILTER_pexepath_aexepath:133': ANCESTORS,
-  'PROC_FILTER_pexepath_aexepath:134': ANCESTORS,
-  'PROC_FILTER_pexepath_aexepath:136': ANCESTORS,
-  'USER_FILTER_extract_from_existent_user_entry:51': `user.loginname (loginuid 0): ${ROOT_DEFAULT}`,
-  'USER_FILTER_extract_from_default_user_entry:99': ROOT_DEFAULT,
-  'USER_FILTER_extract_from_default_user_entry:100': ROOT_DEFAULT,
 };
 
 // --- evaluation ---------------------------------------------------------------------------------

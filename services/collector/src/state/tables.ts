@@ -235,7 +235,8 @@ export class StateTables {
     if (u) return u;
     let x = this.unknownUsers.get(uid);
     if (!x) {
-      x = { uid };
+      // libsinsp knows root without a user table.
+      x = uid === 0 ? { uid, name: 'root', homedir: '/root' } : { uid };
       this.unknownUsers.set(uid, x);
     }
     return x;
