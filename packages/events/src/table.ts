@@ -307,7 +307,7 @@ const PAIRS: readonly PairSpec[] = [
   ['dup2', 'io_other', 'CREATES_FD|USES_FD|MODIFIES_STATE', 'fd:fd', 'res:fd, oldfd:fd, newfd:fd'],
   ['dup3', 'io_other', 'CREATES_FD|USES_FD|MODIFIES_STATE', 'fd:fd', 'res:fd, oldfd:fd, newfd:fd, flags:flags32:hex:file_flags'],
   ['dup', 'io_other', 'CREATES_FD|USES_FD|MODIFIES_STATE', 'fd:fd', 'res:fd, oldfd:fd'],
-  ['bpf', 'other', 'CREATES_FD', 'cmd:int64', 'fd:fd, cmd:int32'],
+  ['bpf', 'other', 'CREATES_FD', 'cmd:int64', 'fd:fd, cmd:enumflags32:dec:bpf_commands'],
   ['mlock2', 'memory', '', '', 'res:errno, addr:uint64:hex, len:uint64, flags:uint32:hex:mlock2_flags'],
   ['fsconfig', 'system', '', '', fl('USES_FD', 'res:errno, fd:fd, cmd:enumflags32:dec:fsconfig_cmds, key:charbuf, value_bytebuf:bytebuf, value_charbuf:charbuf, aux:int32')],
   ['epoll_create', 'wait', 'CREATES_FD|MODIFIES_STATE', 'size:int32', RES],
