@@ -74,13 +74,7 @@ const KNOWN: readonly Known[] = [
     reason: "an fd the capture never showed being opened: sysdig creates an entry of unknown type ('o', empty name) for it; Harrier leaves fd.* unset (<NA>)",
     applies: (s, h, row) => h === '<NA>' && row.sysdig[at('fd.typechar')] === 'o',
   },
-  // Harrier's own gaps, to close: datagram and IPv6 sockets whose address changes after connect.
-  {
-    capture: 'test_ipv6_client.scap',
-    field: /^(fd\.(name|sip|sport|l4proto)|evt\.args)$/,
-    reason: 'GAP: a UDP socket connected twice (first to ::1:2345, then 2001:4860:4860::8888:53): sysdig keeps the first tuple and names a failed connect from its address; Harrier takes each successful connect exit tuple',
-    applies: () => true,
-  },
+  // Harrier's own gaps, to close.
   {
     capture: 'single_ipv6_conn.scap',
     field: /^(fd\.(sip|sport|l4proto)|evt\.args)$/,

@@ -299,6 +299,18 @@ export class StateEngine {
         return this.onAccept(e, t);
       case 'bind':
         return this.onBind(e, t, res);
+      case 'sendto':
+      case 'sendmsg': {
+        // A datagram socket not connected yet takes the address it first sends to.
+        const f = this.eventFd(e, t);
+        const tuple = sockTuple(this.arg(e, t, 'tuple'));
+        if (f && tuple && (tuple.family === 'ipv4' || tuple.family === 'ipv6') && sameFamily(f, tuple) && f.sip === undefined && (res === undefined || res >= 0)) {
+          const unspecified = tuple.src === '::' || tuple.src === '0.0.0.0';
+          applyTuple(f, unspecified ? { ...tuple, src: tuple.dst } : tuple, false);
+          f.touch();
+        }
+        return;
+      }
       case 'listen': {
         const f = this.eventFd(e, t);
         if (f && (res === undefined || res >= 0)) {
@@ -552,6 +564,9 @@ export class StateEngine {
       f = new FdEntry(n, tupleKind(tuple));
       t.fdTable.fds.set(n, f);
     }
+    // libsinsp keeps the first connection of a socket: a datagram socket connected again keeps
+    // showing its first peer.
+    if (f.connected && f.sip !== undefined) return;
     applyTuple(f, tuple, false);
     f.connected = true;
     f.touch();
