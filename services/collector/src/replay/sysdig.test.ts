@@ -76,12 +76,6 @@ const KNOWN: readonly Known[] = [
   },
   // Harrier's own gaps, to close.
   {
-    capture: 'single_ipv6_conn.scap',
-    field: /^(fd\.(sip|sport|l4proto)|evt\.args)$/,
-    reason: 'GAP: an IPv6 socket bound to port 0 (bind to 2001:db8::4:0): sysdig does not treat it as a server address; Harrier does',
-    applies: (s, h) => s === '<NA>' || h.includes('2001:db8::4:0') || h === 'tcp',
-  },
-  {
     field: 'fd.name',
     reason: "GAP: the exit event of a failed connect on a unix socket: sysdig names the fd from the event's tuple, Harrier from the fd table, where a failed connect leaves it unnamed",
     applies: (s, h) => h === '' && /^[0-9a-f]+->[0-9a-f]+ \//.test(s),

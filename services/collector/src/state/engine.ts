@@ -590,11 +590,14 @@ export class StateEngine {
     if (!f || !addr) return;
     if (addr.family === 'unix') f.name = addr.path;
     else if (addr.family === 'ipv4' || addr.family === 'ipv6') {
-      f.sip = addr.addr;
-      f.sport = addr.port;
-      f.isServer = true;
-      f.l4proto ??= f.pendingL4;
       f.name = `${addr.addr}:${addr.port}`;
+      // Binding to port 0 (any port) names the socket but does not make it a server.
+      if (addr.port !== 0) {
+        f.sip = addr.addr;
+        f.sport = addr.port;
+        f.isServer = true;
+        f.l4proto ??= f.pendingL4;
+      }
     }
     f.touch();
   }
