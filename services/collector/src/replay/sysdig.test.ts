@@ -74,12 +74,6 @@ const KNOWN: readonly Known[] = [
     reason: "an fd the capture never showed being opened: sysdig creates an entry of unknown type ('o', empty name) for it; Harrier leaves fd.* unset (<NA>)",
     applies: (s, h, row) => h === '<NA>' && row.sysdig[at('fd.typechar')] === 'o',
   },
-  // Harrier's own gaps, to close.
-  {
-    field: 'fd.name',
-    reason: "GAP: the exit event of a failed connect on a unix socket: sysdig names the fd from the event's tuple, Harrier from the fd table, where a failed connect leaves it unnamed",
-    applies: (s, h) => h === '' && /^[0-9a-f]+->[0-9a-f]+ \//.test(s),
-  },
   {
     capture: 'psp__run_as_user_0_container.scap',
     field: /^fd\.(name|typechar|directory)$/,

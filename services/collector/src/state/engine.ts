@@ -216,6 +216,7 @@ export class StateEngine {
     else if (t) this.exit(e, t);
     let fd = (t ? this.eventFd(e, t) : undefined) ?? before;
     if (!fd && t && OPEN_TYPES.has(e.type)) fd = this.failedOpen(e, t);
+    if (fd && t && e.type === 'connect') fd = this.failedConnect(e, fd) ?? fd;
     if (t) {
       t.enterType = undefined;
       t.enterParams = undefined;
@@ -266,6 +267,20 @@ export class StateEngine {
     f.nameRaw = raw;
     f.name = resolvePath(base, raw);
     return f;
+  }
+
+  /**
+   * The exit of a failed connect shows the socket named after the event's tuple, though the
+   * socket stays unconnected in the table (libsinsp's behaviour).
+   */
+  private failedConnect(e: RawEvent, fd: FdEntry): FdEntry | undefined {
+    const res = int(param(e, 'res'));
+    if (res === undefined || res >= 0 || res === -EINPROGRESS) return undefined;
+    const tuple = sockTuple(param(e, 'tuple'));
+    if (!tuple || !sameFamily(fd, tuple)) return undefined;
+    const shown = fd.copy(fd.num);
+    applyTuple(shown, tuple, false);
+    return shown;
   }
 
   private eventFd(e: RawEvent, t: ThreadInfo): FdEntry | undefined {
