@@ -66,7 +66,7 @@ const KNOWN: readonly Known[] = [
   },
   {
     field: 'evt.args',
-    reason: "GAP: sysdig names a futex op combined with flags (129 as FUTEX_PRIVATE_FLAG|FUTEX_WAKE); Harrier's rendering prints the number alone",
+    reason: "futex op 129: sysdig 0.29.3's table has futex's op as flag bits (FUTEX_PRIVATE_FLAG|FUTEX_WAKE); libs 0.25 declares it an enum (PT_ENUMFLAGS16), which names exact values only, so Harrier prints the number",
     applies: (s, h) => /op=\d+\(FUTEX_/.test(s) && h === s.replace(/op=(\d+)\([^)]*\)/, 'op=$1'),
   },
   {
