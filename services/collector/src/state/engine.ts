@@ -258,15 +258,22 @@ export class StateEngine {
    */
   private failedOpen(e: RawEvent, t: ThreadInfo): FdEntry | undefined {
     const res = int(param(e, 'fd')) ?? int(param(e, 'res'));
-    const raw = str(this.arg(e, t, 'name')) ?? str(this.arg(e, t, 'path'));
-    if (res === undefined || res >= 0 || raw === undefined) return undefined;
+    const path = this.openedPath(e, t);
+    if (res === undefined || res >= 0 || path === undefined) return undefined;
     const f = new FdEntry(res, 'file');
+    f.nameRaw = path.raw;
+    f.name = path.name;
+    return f;
+  }
+
+  /** The path an open family call names, as given and resolved against its dirfd or the cwd. */
+  private openedPath(e: RawEvent, t: ThreadInfo): { raw: string; name: string } | undefined {
+    const raw = str(this.arg(e, t, 'name')) ?? str(this.arg(e, t, 'path'));
+    if (raw === undefined) return undefined;
     let base = t.fs.cwd;
     const dirfd = int(this.arg(e, t, 'dirfd'));
     if (dirfd !== undefined && dirfd !== PPM_AT_FDCWD) base = withSlash(t.fdTable.fds.get(dirfd)?.name ?? '');
-    f.nameRaw = raw;
-    f.name = resolvePath(base, raw);
-    return f;
+    return { raw, name: resolvePath(base, raw) };
   }
 
   /**
@@ -425,14 +432,11 @@ export class StateEngine {
   private onOpen(e: RawEvent, t: ThreadInfo): void {
     const fd = int(param(e, 'fd')) ?? int(param(e, 'res'));
     if (fd === undefined || fd < 0) return;
-    const raw = str(this.arg(e, t, 'name')) ?? str(this.arg(e, t, 'path'));
+    const path = this.openedPath(e, t);
     const flags = uint(this.arg(e, t, 'flags')) ?? 0;
-    let base = t.fs.cwd;
-    const dirfd = int(this.arg(e, t, 'dirfd'));
-    if (dirfd !== undefined && dirfd !== PPM_AT_FDCWD) base = withSlash(t.fdTable.fds.get(dirfd)?.name ?? '');
     const f = new FdEntry(fd, flags & PPM_O_DIRECTORY ? 'directory' : 'file');
-    f.nameRaw = raw;
-    f.name = raw === undefined ? undefined : resolvePath(base, raw);
+    f.nameRaw = path?.raw;
+    f.name = path?.name;
     f.openFlags = flags;
     f.dev = uint(param(e, 'dev'));
     f.ino = uint(param(e, 'ino'));
