@@ -1,0 +1,665 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Harrier's kernel side: a BTF-enabled raw tracepoint on syscall exit that sends the syscalls the
+ * loader marks as wanted, plus fork/exit tracepoints for process lifecycle and self-exclusion. Each
+ * program writes one frame (harrier.h) into a ring buffer. (fentry/fexit would spare the syscalls
+ * outside the set even the tracepoint's cost, but they are not allowed everywhere.)
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "harrier.h"
+#include "syscalls.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+#define SCRATCH_SIZE 32768
+#define SCRATCH_MASK 16383 /* write offsets stay below this; each write is at most 4096 */
+#define ITEM_LIMIT 12000   /* no new item starts past here */
+#define MAX_STR 4096
+#define MAX_COMPONENTS 48
+#define NAME_MAX_ 256
+#define AF_UNIX_ 1
+#define AF_INET_ 2
+#define AF_INET6_ 10
+
+struct scratch {
+	__u8 data[SCRATCH_SIZE];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024);
+} events SEC(".maps");
+
+/* One scratch buffer per CPU (an array the loader sizes), too big for a per-CPU map. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct hrr_stats);
+} stats SEC(".maps");
+
+/* Processes (tgid) whose events are never sent: Harrier itself, its children, the NATS server. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, __u32);
+	__type(value, __u8);
+} excluded SEC(".maps");
+
+/* Syscall numbers to send (1) or not (0); the loader rewrites it when the rules change. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 512);
+	__type(key, __u32);
+	__type(value, __u8);
+} wanted SEC(".maps");
+
+/* Set by the loader: send process exits. */
+const volatile bool send_procexit = true;
+
+static __always_inline struct hrr_stats *stat(void)
+{
+	__u32 k = 0;
+	return bpf_map_lookup_elem(&stats, &k);
+}
+
+static __always_inline struct scratch *buffer(void)
+{
+	__u32 k = bpf_get_smp_processor_id();
+	return bpf_map_lookup_elem(&scratch, &k);
+}
+
+static __always_inline bool is_excluded(__u32 tgid)
+{
+	return bpf_map_lookup_elem(&excluded, &tgid) != NULL;
+}
+
+/* kernfs_node.parent became __parent in 6.15. */
+struct kernfs_node___old {
+	struct kernfs_node *parent;
+} __attribute__((preserve_access_index));
+
+static __always_inline struct kernfs_node *kn_parent(struct kernfs_node *kn)
+{
+	if (bpf_core_field_exists(kn->__parent))
+		return BPF_CORE_READ(kn, __parent);
+	return BPF_CORE_READ((struct kernfs_node___old *)kn, parent);
+}
+
+struct item {
+	__u16 tag;
+	__u16 len;
+};
+
+/*
+ * Item writers are global BPF functions: the verifier checks each once, not once per call site
+ * (inlined, the syscall switch exceeds its budget). Each takes and returns the frame's write offset
+ * in this CPU's scratch buffer; an item that cannot be read is left out.
+ */
+#define ITEM_FN __attribute__((noinline))
+
+/* A write position the verifier can bound (the barrier keeps clang from dropping the mask). */
+static __always_inline __u32 at(__u64 o)
+{
+	__u64 x = o;
+	barrier_var(x);
+	return (__u32)(x & SCRATCH_MASK);
+}
+
+static __always_inline int item_end(struct scratch *s, __u32 start, __u32 end, __u16 tag)
+{
+	struct item *it = (void *)&s->data[at(start)];
+	it->tag = tag;
+	it->len = (__u16)(end - start - sizeof(struct item));
+	return (int)end;
+}
+
+/* A user string, NUL included. */
+ITEM_FN int put_ustr(__u32 off, __u32 tag, __u64 ptr)
+{
+	struct scratch *s = buffer();
+	if (!s || off > ITEM_LIMIT || !ptr)
+		return (int)off;
+	__u32 p = at(off + sizeof(struct item));
+	long n = bpf_probe_read_user_str(&s->data[p], MAX_STR, (const void *)ptr);
+	if (n <= 0)
+		return (int)off;
+	return item_end(s, off, off + sizeof(struct item) + (__u32)n, (__u16)tag);
+}
+
+/* Raw user memory, less than 4096 bytes. */
+ITEM_FN int put_umem(__u32 off, __u32 tag, __u64 ptr, __u64 len)
+{
+	struct scratch *s = buffer();
+	if (!s || off > ITEM_LIMIT || !ptr || !len)
+		return (int)off;
+	__u32 n = len >= MAX_STR ? MAX_STR - 1 : (__u32)len;
+	__u32 p = at(off + sizeof(struct item));
+	if (bpf_probe_read_user(&s->data[p], n & (MAX_STR - 1), (const void *)ptr))
+		return (int)off;
+	return item_end(s, off, off + sizeof(struct item) + (n & (MAX_STR - 1)), (__u16)tag);
+}
+
+/* Path components from the executable (which 0) or the working directory (1) up to the task's root, leaf first. */
+ITEM_FN int put_path(__u32 off, __u32 which)
+{
+	struct scratch *s = buffer();
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!s || off > ITEM_LIMIT)
+		return (int)off;
+	struct dentry *d;
+	struct vfsmount *vm;
+	if (which == 0) {
+		struct file *exe = BPF_CORE_READ(task, mm, exe_file);
+		if (!exe)
+			return (int)off;
+		d = BPF_CORE_READ(exe, f_path.dentry);
+		vm = BPF_CORE_READ(exe, f_path.mnt);
+	} else {
+		d = BPF_CORE_READ(task, fs, pwd.dentry);
+		vm = BPF_CORE_READ(task, fs, pwd.mnt);
+	}
+	if (!d || !vm)
+		return (int)off;
+	__u32 o = off + sizeof(struct item);
+	struct dentry *root_d = BPF_CORE_READ(task, fs, root.dentry);
+	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
+	struct mount *mnt = container_of(vm, struct mount, mnt);
+	for (int i = 0; i < MAX_COMPONENTS; i++) {
+		if (d == root_d && vm == root_m)
+			break;
+		struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
+		if (d == mnt_root) {
+			struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
+			if (parent == mnt)
+				break;
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = parent;
+			vm = &parent->mnt;
+			continue;
+		}
+		struct dentry *up = BPF_CORE_READ(d, d_parent);
+		if (up == d || o > ITEM_LIMIT + 2048)
+			break;
+		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
+		long n = bpf_probe_read_kernel_str(&s->data[at(o)], NAME_MAX_, name);
+		if (n > 0)
+			o += (__u32)n;
+		d = up;
+	}
+	return item_end(s, off, o, which == 0 ? HRR_ITEM_EXEPATH : HRR_ITEM_CWD);
+}
+
+/* Path components of the cpuset (which 0) or unified (1) cgroup, leaf first. */
+ITEM_FN int put_cgroup(__u32 off, __u32 which)
+{
+	struct scratch *s = buffer();
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!s || off > ITEM_LIMIT)
+		return (int)off;
+	struct kernfs_node *kn;
+	if (which == 0) {
+		int cpuset = bpf_core_enum_value(enum cgroup_subsys_id, cpuset_cgrp_id);
+		kn = BPF_CORE_READ(task, cgroups, subsys[cpuset & 15], cgroup, kn);
+	} else {
+		kn = BPF_CORE_READ(task, cgroups, dfl_cgrp, kn);
+	}
+	if (!kn)
+		return (int)off;
+	__u32 o = off + sizeof(struct item);
+	for (int i = 0; i < 24; i++) {
+		struct kernfs_node *up = kn_parent(kn);
+		if (!up || o > ITEM_LIMIT + 2048)
+			break;
+		const char *name = BPF_CORE_READ(kn, name);
+		long n = bpf_probe_read_kernel_str(&s->data[at(o)], NAME_MAX_, name);
+		if (n > 0)
+			o += (__u32)n;
+		kn = up;
+	}
+	return item_end(s, off, o, which == 0 ? HRR_ITEM_CGROUP : HRR_ITEM_CGROUP2);
+}
+
+static __always_inline struct file *fd_file(struct task_struct *task, long fd)
+{
+	if (fd < 0)
+		return NULL;
+	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct file *f = NULL;
+	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	return f;
+}
+
+/* The file behind fd: inode, device, flags, file system. */
+ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
+{
+	struct scratch *s = buffer();
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!s || off > ITEM_LIMIT)
+		return (int)off;
+	struct file *f = fd_file(task, fd);
+	if (!f)
+		return (int)off;
+	struct hrr_file *hf = (void *)&s->data[at(off + sizeof(struct item))];
+	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	hf->ino = BPF_CORE_READ(ino, i_ino);
+	hf->dev = BPF_CORE_READ(ino, i_sb, s_dev);
+	hf->magic = (__u32)BPF_CORE_READ(ino, i_sb, s_magic);
+	hf->flags = BPF_CORE_READ(f, f_flags);
+	hf->fd = (__u32)fd;
+	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_file), (__u16)tag);
+}
+
+/* The local and remote ends of the socket behind fd. */
+ITEM_FN int put_tuple(__u32 off, __s64 fd)
+{
+	struct scratch *s = buffer();
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!s || off > ITEM_LIMIT)
+		return (int)off;
+	struct file *f = fd_file(task, fd);
+	if (!f)
+		return (int)off;
+	/* Only sockets: their file operations are socket_file_ops, whose inode is a socket inode. */
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & 00170000) != 0140000 /* S_IFSOCK */)
+		return (int)off;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return (int)off;
+	struct hrr_tuple *t = (void *)&s->data[at(off + sizeof(struct item))];
+	__builtin_memset(t, 0, sizeof(*t));
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	t->family = (__u8)family;
+	t->l4proto = (__u8)BPF_CORE_READ(sk, sk_protocol);
+	if (family == AF_INET_) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr);
+		__u32 r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memcpy(t->laddr, &l, 4);
+		__builtin_memcpy(t->raddr, &r, 4);
+		t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		t->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else if (family == AF_INET6_) {
+		BPF_CORE_READ_INTO(&t->laddr, sk, __sk_common.skc_v6_rcv_saddr.in6_u.u6_addr8);
+		BPF_CORE_READ_INTO(&t->raddr, sk, __sk_common.skc_v6_daddr.in6_u.u6_addr8);
+		t->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+		t->rport = __builtin_bswap16(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	} else if (family == AF_UNIX_) {
+		struct unix_sock *us = (struct unix_sock *)sk;
+		struct sock *peer = BPF_CORE_READ(us, peer);
+		t->sk = (__u64)sk;
+		t->peer = (__u64)peer;
+		struct unix_address *addr = BPF_CORE_READ(us, addr);
+		if (!addr && peer)
+			addr = BPF_CORE_READ((struct unix_sock *)peer, addr);
+		if (addr && BPF_CORE_READ(addr, len) > 2)
+			bpf_probe_read_kernel(t->path, sizeof(t->path), &addr->name[0].sun_path);
+	} else {
+		return (int)off;
+	}
+	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_tuple), HRR_ITEM_TUPLE);
+}
+
+static __always_inline __u32 encode_tty(struct task_struct *task)
+{
+	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
+	if (!tty)
+		return 0;
+	int index = BPF_CORE_READ(tty, index);
+	int major = BPF_CORE_READ(tty, driver, major);
+	int minor = BPF_CORE_READ(tty, driver, minor_start);
+	return ((__u32)major << 20) | (__u32)(minor + index);
+}
+
+/* Credentials, capabilities, tty and what the executable is. */
+ITEM_FN int put_exec(__u32 off)
+{
+	struct scratch *s = buffer();
+	struct task_struct *task = bpf_get_current_task_btf();
+	if (!s || off > ITEM_LIMIT)
+		return (int)off;
+	struct hrr_exec *x = (void *)&s->data[at(off + sizeof(struct item))];
+	__builtin_memset(x, 0, sizeof(*x));
+	const struct cred *cred = BPF_CORE_READ(task, cred);
+	x->cap_inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
+	x->cap_permitted = BPF_CORE_READ(cred, cap_permitted.val);
+	x->cap_effective = BPF_CORE_READ(cred, cap_effective.val);
+	x->euid = BPF_CORE_READ(cred, euid.val);
+	x->egid = BPF_CORE_READ(cred, egid.val);
+	x->tty = encode_tty(task);
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	struct file *exe = BPF_CORE_READ(mm, exe_file);
+	if (exe) {
+		struct inode *ino = BPF_CORE_READ(exe, f_inode);
+		x->exe_ino = BPF_CORE_READ(ino, i_ino);
+		x->exe_ctime = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_ctime_nsec);
+		x->exe_mtime = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_mtime_nsec);
+		unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
+		if (magic == 0x794c7630 /* OVERLAYFS_SUPER_MAGIC */) {
+			struct ovl_inode *oi = container_of(ino, struct ovl_inode, vfs_inode);
+			if (BPF_CORE_READ(oi, __upperdentry))
+				x->flags |= HRR_EXE_UPPER_LAYER;
+		}
+		char pfx[8] = {};
+		bpf_probe_read_kernel_str(pfx, sizeof(pfx), BPF_CORE_READ(exe, f_path.dentry, d_name.name));
+		if (pfx[0] == 'm' && pfx[1] == 'e' && pfx[2] == 'm' && pfx[3] == 'f' && pfx[4] == 'd' && pfx[5] == ':')
+			x->flags |= HRR_EXE_FROM_MEMFD;
+		if (BPF_CORE_READ(ino, i_mode) & 0222)
+			x->flags |= HRR_EXE_WRITABLE;
+	}
+	x->vm_size = (__u32)(BPF_CORE_READ(mm, total_vm) << 2);
+	x->fdlimit = BPF_CORE_READ(task, signal, rlim[7].rlim_cur); /* RLIMIT_NOFILE */
+	x->pgft_maj = BPF_CORE_READ(task, maj_flt);
+	x->pgft_min = BPF_CORE_READ(task, min_flt);
+	struct pid *pgrp = BPF_CORE_READ(task, signal, pids[PIDTYPE_PGID]);
+	x->pgid = BPF_CORE_READ(pgrp, numbers[0].nr);
+	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_exec), HRR_ITEM_EXEC);
+}
+
+/* The argument (which 0) or environment (1) area of the process. */
+ITEM_FN int put_area(__u32 off, __u32 which)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct mm_struct *mm = BPF_CORE_READ(task, mm);
+	if (!mm)
+		return (int)off;
+	unsigned long from = which == 0 ? BPF_CORE_READ(mm, arg_start) : BPF_CORE_READ(mm, env_start);
+	unsigned long to = which == 0 ? BPF_CORE_READ(mm, arg_end) : BPF_CORE_READ(mm, env_end);
+	if (to <= from)
+		return (int)off;
+	return put_umem(off, which == 0 ? HRR_ITEM_ARGS : HRR_ITEM_ENV, from, to - from);
+}
+
+/* sendmsg/recvmsg: the address in the user's msghdr. */
+ITEM_FN int put_msg_name(__u32 off, __u64 msg)
+{
+	struct user_msghdr m = {};
+	if (!msg || bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+		return (int)off;
+	if (!m.msg_name || !m.msg_namelen)
+		return (int)off;
+	return put_umem(off, HRR_ITEM_SOCKADDR, (__u64)m.msg_name, m.msg_namelen > 128 ? 128 : m.msg_namelen);
+}
+
+/* What a process looks like (args, env, exe, cwd, cgroups): clone and exec carry it. */
+static __always_inline __u32 put_process(__u32 off, bool with_env)
+{
+	off = put_area(off, 0);
+	if (with_env)
+		off = put_area(off, 1);
+	off = put_path(off, 0);
+	off = put_path(off, 1);
+	off = put_cgroup(off, 0);
+	return put_cgroup(off, 1);
+}
+
+static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task, __u16 kind, __u16 nr, long ret)
+{
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	h->kind = kind;
+	h->nr = nr;
+	h->ts = bpf_ktime_get_boot_ns();
+	h->tid = (__u32)pid_tgid;
+	h->pid = pid_tgid >> 32;
+	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	__u64 ug = bpf_get_current_uid_gid();
+	h->uid = (__u32)ug;
+	h->gid = ug >> 32;
+	h->loginuid = BPF_CORE_READ(task, loginuid.val);
+	h->cgroup_id = bpf_get_current_cgroup_id();
+	h->pidns = BPF_CORE_READ(task, nsproxy, pid_ns_for_children, ns.inum);
+	h->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
+	h->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
+	struct pid *tp = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	h->vtid = BPF_CORE_READ(tp, numbers[level & 7].nr);
+	struct pid *gp = BPF_CORE_READ(task, group_leader, thread_pid);
+	unsigned int glevel = BPF_CORE_READ(gp, level);
+	h->vpid = BPF_CORE_READ(gp, numbers[glevel & 7].nr);
+	h->flags = 0;
+	h->ret = ret;
+	bpf_get_current_comm(h->comm, sizeof(h->comm));
+}
+
+static __always_inline int submit(struct scratch *s, __u32 off, struct hrr_stats *st)
+{
+	struct hrr_hdr *h = (void *)s->data;
+	__u64 len = off & (SCRATCH_SIZE - 1);
+	barrier_var(len);
+	if (len < HRR_HDR_SIZE)
+		return 0;
+	h->len = (__u32)len;
+	if (bpf_ringbuf_output(&events, s->data, len & (SCRATCH_SIZE - 1), 0))
+		__sync_fetch_and_add(&st->dropped, 1);
+	else
+		__sync_fetch_and_add(&st->sent, 1);
+	return 0;
+}
+
+static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
+	struct hrr_stats *st = stat();
+	if (!st)
+		return 0;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	if (is_excluded(tgid)) {
+		__sync_fetch_and_add(&st->excluded, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&st->seen, 1);
+	struct scratch *s = buffer();
+	if (!s)
+		return 0;
+	struct hrr_hdr *h = (void *)s->data;
+	fill_hdr(h, task, HRR_KIND_SYSCALL, nr, ret);
+	__u64 a[6];
+	a[0] = BPF_CORE_READ(regs, di);
+	a[1] = BPF_CORE_READ(regs, si);
+	a[2] = BPF_CORE_READ(regs, dx);
+	a[3] = BPF_CORE_READ(regs, r10);
+	a[4] = BPF_CORE_READ(regs, r8);
+	a[5] = BPF_CORE_READ(regs, r9);
+	for (int i = 0; i < 6; i++)
+		h->args[i] = a[i];
+	__u32 off = HRR_HDR_SIZE;
+#define U(i) off = put_ustr(off, HRR_ITEM_USTR0 + (i), a[i])
+	switch (nr) {
+	case NR_open:
+	case NR_creat:
+		U(0);
+		off = put_file(off, HRR_ITEM_FILE, ret);
+		break;
+	case NR_openat:
+	case NR_openat2:
+		U(1);
+		if (nr == NR_openat2)
+			off = put_umem(off, HRR_ITEM_UMEM, a[2], 24); /* struct open_how */
+		off = put_file(off, HRR_ITEM_FILE, ret);
+		break;
+	case NR_memfd_create:
+	case NR_chdir:
+	case NR_unlink:
+	case NR_mkdir:
+	case NR_rmdir:
+	case NR_chmod:
+	case NR_chown:
+	case NR_lchown:
+	case NR_umount2:
+		U(0);
+		break;
+	case NR_execve:
+	case NR_execveat:
+		if (ret != 0) {
+			if (nr == NR_execve)
+				U(0);
+			else
+				U(1);
+		}
+		off = put_exec(off);
+		off = put_process(off, true);
+		break;
+	case NR_clone:
+	case NR_clone3:
+	case NR_fork:
+	case NR_vfork:
+		if (nr == NR_clone3)
+			off = put_umem(off, HRR_ITEM_UMEM, a[0], 8); /* clone_args.flags */
+		off = put_exec(off);
+		off = put_process(off, false);
+		break;
+	case NR_connect:
+	case NR_bind:
+		off = put_umem(off, HRR_ITEM_SOCKADDR, a[1], a[2] > 128 ? 128 : a[2]);
+		off = put_tuple(off, a[0]);
+		break;
+	case NR_sendto:
+		off = put_umem(off, HRR_ITEM_SOCKADDR, a[4], a[5] > 128 ? 128 : a[5]);
+		off = put_tuple(off, a[0]);
+		break;
+	case NR_recvfrom: {
+		__u32 alen = 0;
+		if (a[5])
+			bpf_probe_read_user(&alen, sizeof(alen), (void *)a[5]);
+		off = put_umem(off, HRR_ITEM_SOCKADDR, a[4], alen > 128 ? 128 : alen);
+		off = put_tuple(off, a[0]);
+		break;
+	}
+	case NR_sendmsg:
+	case NR_recvmsg:
+		off = put_msg_name(off, a[1]);
+		off = put_tuple(off, a[0]);
+		break;
+	case NR_accept:
+	case NR_accept4:
+	case NR_socket:
+		off = put_tuple(off, ret);
+		break;
+	case NR_listen:
+		off = put_tuple(off, a[0]);
+		break;
+	case NR_pipe:
+	case NR_pipe2:
+	case NR_socketpair: {
+		__u64 p = nr == NR_socketpair ? a[3] : a[0];
+		int fds[2] = {-1, -1};
+		if (ret == 0 && p && bpf_probe_read_user(fds, sizeof(fds), (void *)p) == 0) {
+			off = put_umem(off, HRR_ITEM_UMEM, p, 8);
+			off = put_file(off, HRR_ITEM_FILE, fds[0]);
+			off = put_file(off, HRR_ITEM_FILE2, fds[1]);
+			if (nr == NR_socketpair)
+				off = put_tuple(off, fds[0]);
+		}
+		break;
+	}
+	case NR_unlinkat:
+	case NR_mkdirat:
+	case NR_fchmodat:
+	case NR_fchownat:
+	case NR_finit_module:
+		U(1);
+		break;
+	case NR_rename:
+	case NR_symlink:
+	case NR_link:
+		U(0);
+		U(1);
+		break;
+	case NR_renameat:
+	case NR_renameat2:
+	case NR_linkat:
+		U(1);
+		U(3);
+		break;
+	case NR_symlinkat:
+		U(0);
+		U(2);
+		break;
+	case NR_mount:
+		U(0);
+		U(1);
+		U(2);
+		break;
+	case NR_init_module:
+		U(2);
+		break;
+	case NR_prctl:
+		if (a[0] == 15 /* PR_SET_NAME */)
+			U(1);
+		break;
+	case NR_dup:
+	case NR_dup2:
+	case NR_dup3:
+	case NR_fcntl:
+		off = put_file(off, HRR_ITEM_FILE, ret);
+		break;
+	default:
+		break;
+	}
+#undef U
+	/* The item writers used the same buffer: s still points at it. */
+	return submit(s, off, st);
+}
+
+SEC("tp_btf/sys_exit")
+int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
+{
+	/* The cheapest possible no for syscalls outside the set: one array lookup. */
+	__u32 nr = (__u32)BPF_CORE_READ(regs, orig_ax);
+	__u8 *want = bpf_map_lookup_elem(&wanted, &nr);
+	if (!want || !*want)
+		return 0;
+	return on_exit((__u16)nr, regs, ret);
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = BPF_CORE_READ(parent, tgid);
+	__u32 ctgid = BPF_CORE_READ(child, tgid);
+	if (ptgid != ctgid && is_excluded(ptgid)) {
+		__u8 one = 1;
+		bpf_map_update_elem(&excluded, &ctgid, &one, BPF_ANY);
+	}
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(on_exit_thread, struct task_struct *p)
+{
+	__u32 tgid = BPF_CORE_READ(p, tgid);
+	__u32 tid = BPF_CORE_READ(p, pid);
+	if (is_excluded(tgid)) {
+		if (tid == tgid)
+			bpf_map_delete_elem(&excluded, &tgid);
+		return 0;
+	}
+	if (!send_procexit)
+		return 0;
+	struct hrr_stats *st = stat();
+	struct scratch *s = buffer();
+	if (!st || !s)
+		return 0;
+	__sync_fetch_and_add(&st->seen, 1);
+	struct hrr_hdr *h = (void *)s->data;
+	fill_hdr(h, p, HRR_KIND_PROCEXIT, 0, BPF_CORE_READ(p, exit_code));
+	for (int i = 0; i < 6; i++)
+		h->args[i] = 0;
+	/* args[0]: the reaper that inherits the children (the real parent of the group, else init). */
+	h->args[0] = BPF_CORE_READ(p, real_parent, pid);
+	return submit(s, HRR_HDR_SIZE, st);
+}

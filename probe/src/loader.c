@@ -1,0 +1,458 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * harrier-probe: loads the eBPF program, marks the wanted syscalls, attaches it, and copies
+ * frames from the ring buffer to stdout (probe/FORMAT.md). Reads commands from stdin, one per line:
+ *   syscalls NAME,NAME,...   trace exactly these syscalls from now on
+ *   exclude PID              never send events of PID (and its future children)
+ *   stats                    write a stats frame now
+ * A full stdout pipe blocks the copy, the ring buffer fills, and the kernel side counts drops.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <dirent.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <bpf/libbpf.h>
+#include <bpf/bpf.h>
+#include "harrier.h"
+#include "syscalls.h"
+#include "harrier.skel.h"
+
+struct syscall_def {
+	const char *name;
+	int nr;
+	bool wanted;
+	bool on;
+};
+
+#define DEF(fn, nm, number) {.name = #nm, .nr = number},
+static struct syscall_def SYSCALLS[] = {HRR_SYSCALL_TABLE(DEF)};
+#undef DEF
+#define NSYSCALLS (sizeof(SYSCALLS) / sizeof(SYSCALLS[0]))
+
+static struct harrier_bpf *skel;
+static uint8_t *out;
+static size_t out_len, out_cap = 1 << 20;
+static uint64_t frames_written, bytes_written;
+static int ncpus;
+static bool broken_pipe;
+
+static void die(const char *what, int err)
+{
+	fprintf(stderr, "harrier-probe: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	exit(1);
+}
+
+static void flush_out(void)
+{
+	size_t done = 0;
+	while (done < out_len) {
+		ssize_t n = write(STDOUT_FILENO, out + done, out_len - done);
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EPIPE)
+				broken_pipe = true;
+			else
+				fprintf(stderr, "harrier-probe: writing frames: %s\n", strerror(errno));
+			out_len = 0;
+			return;
+		}
+		done += (size_t)n;
+	}
+	out_len = 0;
+}
+
+static void emit(const void *data, size_t len)
+{
+	if (out_len + len > out_cap)
+		flush_out();
+	memcpy(out + out_len, data, len);
+	out_len += len;
+	frames_written++;
+	bytes_written += len;
+}
+
+static int on_frame(void *ctx, void *data, size_t len)
+{
+	(void)ctx;
+	emit(data, len);
+	return 0;
+}
+
+static uint64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void write_hello(void)
+{
+	struct hrr_hello h = {.len = sizeof(h), .kind = HRR_KIND_HELLO, .version = HRR_FORMAT_VERSION};
+	uint64_t boot = clock_ns(CLOCK_BOOTTIME), real = clock_ns(CLOCK_REALTIME);
+	h.ts = boot;
+	h.boot_epoch = real - boot;
+	h.ncpus = (uint32_t)ncpus;
+	h.pid = (uint32_t)getpid();
+	emit(&h, sizeof(h));
+}
+
+static unsigned attached_count(void)
+{
+	unsigned n = 0;
+	for (size_t i = 0; i < NSYSCALLS; i++)
+		n += SYSCALLS[i].on;
+	return n;
+}
+
+static void write_stats(void)
+{
+	struct hrr_stats_frame f = {.len = sizeof(f), .kind = HRR_KIND_STATS};
+	struct hrr_stats per[ncpus];
+	__u32 key = 0;
+	f.ts = clock_ns(CLOCK_BOOTTIME);
+	f.attached = (__u16)attached_count();
+	if (bpf_map_lookup_elem(bpf_map__fd(skel->maps.stats), &key, per) == 0) {
+		for (int i = 0; i < ncpus; i++) {
+			f.k.seen += per[i].seen;
+			f.k.sent += per[i].sent;
+			f.k.dropped += per[i].dropped;
+			f.k.excluded += per[i].excluded;
+		}
+	}
+	__u32 k, next;
+	__u32 *prev = NULL;
+	while (bpf_map_get_next_key(bpf_map__fd(skel->maps.excluded), prev, &next) == 0) {
+		f.excluded_pids++;
+		k = next;
+		prev = &k;
+	}
+	f.frames = frames_written + 1;
+	f.bytes = bytes_written + sizeof(f);
+	emit(&f, sizeof(f));
+}
+
+static void exclude(uint32_t pid)
+{
+	__u8 one = 1;
+	bpf_map_update_elem(bpf_map__fd(skel->maps.excluded), &pid, &one, BPF_ANY);
+}
+
+/* Excludes each given pid and every process already below it (later children follow in the kernel). */
+static void exclude_trees(const uint32_t *roots, int nroots)
+{
+	enum { MAXP = 1 << 16 };
+	static uint32_t pids[MAXP], ppids[MAXP];
+	int n = 0;
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	while (d && (e = readdir(d)) && n < MAXP) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		char path[64], buf[512];
+		snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+		int fd = open(path, O_RDONLY);
+		if (fd < 0)
+			continue;
+		ssize_t len = read(fd, buf, sizeof(buf) - 1);
+		close(fd);
+		if (len <= 0)
+			continue;
+		buf[len] = 0;
+		char *rp = strrchr(buf, ')');
+		int ppid;
+		if (!rp || sscanf(rp + 2, "%*c %d", &ppid) != 1)
+			continue;
+		pids[n] = (uint32_t)pid;
+		ppids[n] = (uint32_t)ppid;
+		n++;
+	}
+	if (d)
+		closedir(d);
+	static uint8_t mark[MAXP];
+	memset(mark, 0, sizeof(mark));
+	for (int i = 0; i < n; i++)
+		for (int r = 0; r < nroots; r++)
+			if (pids[i] == roots[r])
+				mark[i] = 1;
+	for (int r = 0; r < nroots; r++)
+		exclude(roots[r]);
+	for (bool grew = true; grew;) {
+		grew = false;
+		for (int i = 0; i < n; i++) {
+			if (mark[i])
+				continue;
+			for (int j = 0; j < n; j++)
+				if (mark[j] && pids[j] == ppids[i]) {
+					mark[i] = 1;
+					grew = true;
+					break;
+				}
+		}
+	}
+	for (int i = 0; i < n; i++)
+		if (mark[i])
+			exclude(pids[i]);
+}
+
+static struct syscall_def *find_syscall(const char *name)
+{
+	for (size_t i = 0; i < NSYSCALLS; i++)
+		if (strcmp(SYSCALLS[i].name, name) == 0)
+			return &SYSCALLS[i];
+	return NULL;
+}
+
+/* Marks the wanted set from "a,b,c" ("all" for every syscall); unknown names are reported. */
+static int parse_set(char *list)
+{
+	for (size_t i = 0; i < NSYSCALLS; i++)
+		SYSCALLS[i].wanted = false;
+	int bad = 0;
+	for (char *tok = strtok(list, ", \t\n"); tok; tok = strtok(NULL, ", \t\n")) {
+		if (strcmp(tok, "all") == 0) {
+			for (size_t i = 0; i < NSYSCALLS; i++)
+				SYSCALLS[i].wanted = true;
+			continue;
+		}
+		struct syscall_def *s = find_syscall(tok);
+		if (!s) {
+			fprintf(stderr, "harrier-probe: unknown syscall '%s' (harrier-probe --list shows the supported ones)\n", tok);
+			bad++;
+			continue;
+		}
+		s->wanted = true;
+	}
+	return bad;
+}
+
+static void apply_set(void)
+{
+	int fd = bpf_map__fd(skel->maps.wanted);
+	for (size_t i = 0; i < NSYSCALLS; i++) {
+		struct syscall_def *s = &SYSCALLS[i];
+		__u32 key = (__u32)s->nr;
+		__u8 v = s->wanted;
+		if (bpf_map_update_elem(fd, &key, &v, BPF_ANY))
+			fprintf(stderr, "harrier-probe: cannot update the syscall set for %s: %s\n", s->name, strerror(errno));
+		else
+			s->on = s->wanted;
+	}
+}
+
+static void command(char *line)
+{
+	line[strcspn(line, "\r\n")] = 0;
+	if (strncmp(line, "syscalls ", 9) == 0) {
+		if (parse_set(line + 9) == 0)
+			apply_set();
+	} else if (strncmp(line, "exclude ", 8) == 0) {
+		uint32_t pid = (uint32_t)strtoul(line + 8, NULL, 10);
+		if (pid > 1)
+			exclude_trees(&pid, 1);
+		else
+			fprintf(stderr, "harrier-probe: exclude %s: give a process id above 1\n", line + 8);
+	} else if (strcmp(line, "stats") == 0) {
+		write_stats();
+		flush_out();
+	} else if (*line) {
+		fprintf(stderr, "harrier-probe: unknown command '%s' (syscalls LIST | exclude PID | stats)\n", line);
+	}
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG && !getenv("HARRIER_PROBE_DEBUG"))
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: harrier-probe [--syscalls LIST|all] [--exclude-pid PID]... [--ringbuf-mb N]\n"
+		"                     [--stats-ms N] [--no-procexit] [--list] [--check]\n"
+		"Writes framed syscall events to stdout (see probe/FORMAT.md). Needs root.\n");
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"syscalls", required_argument, 0, 's'}, {"exclude-pid", required_argument, 0, 'x'},
+		{"ringbuf-mb", required_argument, 0, 'r'}, {"stats-ms", required_argument, 0, 't'},
+		{"no-procexit", no_argument, 0, 'p'},      {"list", no_argument, 0, 'l'},
+		{"check", no_argument, 0, 'c'},            {"help", no_argument, 0, 'h'},
+		{0, 0, 0, 0}};
+	char *set = NULL;
+	uint32_t roots[64];
+	int nroots = 0;
+	long ring_mb = 16, stats_ms = 1000;
+	bool procexit = true, check = false;
+	int c;
+	roots[nroots++] = (uint32_t)getpid();
+	while ((c = getopt_long(argc, argv, "s:x:r:t:plch", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': set = optarg; break;
+		case 'x': {
+			unsigned long pid = strtoul(optarg, NULL, 10);
+			if (pid <= 1) {
+				fprintf(stderr, "harrier-probe: --exclude-pid %s: give a process id above 1 (excluding init would hide every process)\n", optarg);
+				return 2;
+			}
+			if (nroots < 64)
+				roots[nroots++] = (uint32_t)pid;
+			break;
+		}
+		case 'r': ring_mb = strtol(optarg, NULL, 10); break;
+		case 't': stats_ms = strtol(optarg, NULL, 10); break;
+		case 'p': procexit = false; break;
+		case 'l':
+			for (size_t i = 0; i < NSYSCALLS; i++)
+				printf("%s\n", SYSCALLS[i].name);
+			return 0;
+		case 'c': check = true; break;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (ring_mb < 1 || (ring_mb & (ring_mb - 1))) {
+		fprintf(stderr, "harrier-probe: --ringbuf-mb must be a power of two (got %ld)\n", ring_mb);
+		return 2;
+	}
+	if (stats_ms < 10)
+		stats_ms = 10;
+	char all[] = "all";
+	if (parse_set(set ? set : all))
+		return 2;
+
+	signal(SIGPIPE, SIG_IGN);
+	libbpf_set_print(libbpf_print);
+	/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later ones ignore it. */
+	struct rlimit rl = {RLIM_INFINITY, RLIM_INFINITY};
+	int memlock_err = setrlimit(RLIMIT_MEMLOCK, &rl) ? errno : 0;
+
+	ncpus = libbpf_num_possible_cpus();
+	if (ncpus <= 0)
+		die("counting CPUs", ncpus);
+	skel = harrier_bpf__open();
+	if (!skel)
+		die("opening the eBPF object (is /sys/kernel/btf/vmlinux there?)", errno);
+	skel->rodata->send_procexit = procexit;
+	bpf_map__set_max_entries(skel->maps.scratch, (__u32)ncpus);
+	bpf_map__set_max_entries(skel->maps.events, (__u32)(ring_mb << 20));
+	int err = harrier_bpf__load(skel);
+	if (err) {
+		if (memlock_err)
+			fprintf(stderr, "harrier-probe: note: RLIMIT_MEMLOCK could not be raised (%s)\n", strerror(memlock_err));
+		die("loading the eBPF program (needs root, CAP_BPF and CAP_PERFMON, and a kernel with BTF)", err);
+	}
+	if (check) {
+		printf("ok: loaded, %zu syscalls supported\n", NSYSCALLS);
+		harrier_bpf__destroy(skel);
+		return 0;
+	}
+	exclude_trees(roots, nroots);
+	if (!bpf_program__attach(skel->progs.on_fork) || !(procexit ? bpf_program__attach(skel->progs.on_exit_thread) != NULL : true))
+		die("attaching the process tracepoints", errno);
+	apply_set();
+	if (!bpf_program__attach(skel->progs.sys_exit))
+		die("attaching the sys_exit tracepoint", errno);
+
+	out = malloc(out_cap);
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_frame, NULL, NULL);
+	if (!out || !rb)
+		die("creating the ring buffer reader", errno);
+
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
+	struct itimerspec its = {{stats_ms / 1000, (stats_ms % 1000) * 1000000}, {stats_ms / 1000, (stats_ms % 1000) * 1000000}};
+	timerfd_settime(tfd, 0, &its, NULL);
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	struct epoll_event ev = {.events = EPOLLIN};
+	ev.data.fd = ring_buffer__epoll_fd(rb);
+	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
+	ev.data.fd = sfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
+	ev.data.fd = tfd;
+	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	ev.data.fd = STDIN_FILENO;
+	bool have_stdin = epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == 0;
+	char line[8192];
+	size_t line_len = 0;
+
+	write_hello();
+	write_stats();
+	flush_out();
+	fprintf(stderr, "harrier-probe: tracing %u syscalls, %d CPUs, ring buffer %ld MiB\n", attached_count(), ncpus, ring_mb);
+
+	bool running = true;
+	while (running && !broken_pipe) {
+		struct epoll_event evs[4];
+		int n = epoll_wait(ep, evs, 4, 100);
+		if (n < 0 && errno != EINTR)
+			die("waiting for events", errno);
+		/* Drain the ring buffer on every wake-up: it is the hot path. */
+		ring_buffer__consume(rb);
+		for (int i = 0; i < n; i++) {
+			int fd = evs[i].data.fd;
+			if (fd == sfd) {
+				running = false;
+			} else if (fd == tfd) {
+				uint64_t ticks;
+				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+					write_stats();
+			} else if (fd == STDIN_FILENO && have_stdin) {
+				ssize_t r = read(STDIN_FILENO, line + line_len, sizeof(line) - 1 - line_len);
+				if (r <= 0) {
+					/* The collector closed our stdin: no more commands, keep tracing. */
+					epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
+					have_stdin = false;
+					continue;
+				}
+				line_len += (size_t)r;
+				line[line_len] = 0;
+				char *nl;
+				while ((nl = memchr(line, '\n', line_len))) {
+					*nl = 0;
+					command(line);
+					size_t used = (size_t)(nl - line) + 1;
+					memmove(line, nl + 1, line_len - used);
+					line_len -= used;
+				}
+				if (line_len == sizeof(line) - 1)
+					line_len = 0; /* an over-long line: drop it */
+			}
+		}
+		flush_out();
+	}
+	ring_buffer__consume(rb);
+	if (!broken_pipe) {
+		write_stats();
+		flush_out();
+	}
+	ring_buffer__free(rb);
+	harrier_bpf__destroy(skel);
+	fprintf(stderr, "harrier-probe: %s, detached\n", broken_pipe ? "output closed" : "stopped");
+	return 0;
+}
