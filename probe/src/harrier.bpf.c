@@ -260,6 +260,8 @@ ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
 	hf->magic = (__u32)BPF_CORE_READ(ino, i_sb, s_magic);
 	hf->flags = BPF_CORE_READ(f, f_flags);
 	hf->fd = (__u32)fd;
+	hf->fmode = BPF_CORE_READ(f, f_mode);
+	hf->pad = 0;
 	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_file), (__u16)tag);
 }
 

@@ -51,6 +51,8 @@ struct hrr_file {
 	__u32 flags;   /* f_flags */
 	__u32 magic;   /* super block magic */
 	__u32 fd;
+	__u32 fmode;   /* f_mode (FMODE_CREATED: the open created the file) */
+	__u32 pad;
 };
 
 struct hrr_tuple {

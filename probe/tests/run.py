@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""The probe's runtime tests (root): loads it, runs real commands, reads its frames (FORMAT.md)."""
+import os, struct, subprocess, sys, tempfile, time
+
+PROBE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', 'build', 'harrier-probe')
+failures = []
+
+def check(cond, what):
+    print(('ok   ' if cond else 'FAIL ') + what)
+    if not cond:
+        failures.append(what)
+
+def frames(data):
+    out, o = [], 0
+    while o + 8 <= len(data):
+        ln, kind, nr = struct.unpack_from('<IHH', data, o)
+        if ln < 8 or o + ln > len(data):
+            break
+        f = {'kind': kind, 'nr': nr, 'raw': data[o:o + ln]}
+        if kind in (1, 2):
+            (f['tid'], f['pid'], f['ppid'], f['uid']) = struct.unpack_from('<IIII', data, o + 16)
+            f['ret'] = struct.unpack_from('<q', data, o + 72)[0]
+            f['comm'] = data[o + 128:o + 144].split(b'\0')[0].decode()
+            items, p = {}, o + 144
+            while p + 4 <= o + ln:
+                tag, il = struct.unpack_from('<HH', data, p)
+                items.setdefault(tag, data[p + 4:p + 4 + il])
+                p += 4 + il
+            f['items'] = items
+        out.append(f)
+        o += ln
+    return out, o == len(data)
+
+def run_probe(args, workload, commands=()):
+    p = subprocess.Popen([PROBE] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    time.sleep(1.0)
+    for c in commands:
+        p.stdin.write((c + '\n').encode()); p.stdin.flush(); time.sleep(0.3)
+    workload()
+    time.sleep(0.5)
+    p.terminate()
+    out, err = p.communicate(timeout=10)
+    return p.returncode, out, err.decode()
+
+with tempfile.NamedTemporaryFile(prefix='harrier-probe-test-', delete=False) as t:
+    t.write(b'x')
+    target = t.name
+
+def cat():
+    subprocess.run(['cat', target], stdout=subprocess.DEVNULL, check=True)
+
+# --list and --check
+names = subprocess.run([PROBE, '--list'], capture_output=True, text=True).stdout.split()
+check('openat' in names and 'execve' in names and len(names) >= 60, f'--list names the traced syscalls ({len(names)})')
+r = subprocess.run([PROBE, '--check'], capture_output=True, text=True)
+check(r.returncode == 0, f'--check loads the eBPF program: {r.stdout.strip() or r.stderr.strip()}')
+
+# Bad usage is refused with a message
+r = subprocess.run([PROBE, '--exclude-pid', '1'], capture_output=True, text=True)
+check(r.returncode == 2 and 'above 1' in r.stderr, 'excluding init is refused')
+r = subprocess.run([PROBE, '--syscalls', 'openat,nosuchcall'], capture_output=True, text=True)
+check(r.returncode == 2 and 'nosuchcall' in r.stderr, 'an unknown syscall name is refused')
+
+# A real open and exec are seen with their arguments
+rc, out, err = run_probe(['--syscalls', 'openat,execve'], cat)
+fs, whole = frames(out)
+check(rc == 0 and 'detached' in err, f'SIGTERM: exit 0 and detached (rc {rc})')
+check(whole, 'the stream is whole frames')
+check(fs and fs[0]['kind'] == 4, 'the first frame is hello')
+check(fs and fs[-1]['kind'] == 3, 'the last frame is stats')
+opens = [f for f in fs if f['kind'] == 1 and f['nr'] == 257 and f['items'].get(2, b'').rstrip(b'\0') == target.encode()]
+check(len(opens) == 1 and opens[0]['comm'] == 'cat' and opens[0]['ret'] >= 0 and 12 in opens[0]['items'], 'openat of the file by cat, with its result and file item')
+execs = [f for f in fs if f['kind'] == 1 and f['nr'] == 59 and f['items'].get(21, b'') == b'cat\0' + target.encode() + b'\0']
+check(len(execs) == 1 and execs[0]['ret'] == 0, 'execve of cat with its argv')
+if execs:
+    exe = execs[0]['items'].get(23, b'').split(b'\0')
+    check(exe[0] == b'cat' and b'bin' in exe, f'execve carries the exe path components {exe[:3]}')
+    check(20 in execs[0]['items'] and 24 in execs[0]['items'], 'execve carries exec info and cwd')
+exits = [f for f in fs if f['kind'] == 2 and execs and f['tid'] == execs[0]['tid']]
+check(len(exits) == 1, 'the process exit of cat')
+stats = [f for f in fs if f['kind'] == 3]
+seen, sent, dropped = struct.unpack_from('<QQQ', stats[-1]['raw'], 16) if stats else (0, 0, 0)
+check(sent > 0 and dropped == 0 and seen >= sent, f'stats: seen {seen}, sent {sent}, dropped {dropped}')
+other = [f for f in fs if f['kind'] == 1 and f['nr'] not in (257, 59)]
+check(not other, 'only the asked syscalls are sent')
+
+# Exclusion: a process given with --exclude-pid and its children are never seen
+shell = subprocess.Popen(['sh', '-c', 'read x; cat "$1"', 'sh', target], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
+def go():
+    shell.stdin.write(b'go\n'); shell.stdin.flush(); shell.wait()
+rc, out, err = run_probe(['--syscalls', 'openat,execve', '--exclude-pid', str(shell.pid)], go)
+fs, _ = frames(out)
+mine = [f for f in fs if f['kind'] == 1 and f['items'].get(2, b'').rstrip(b'\0') == target.encode()]
+check(not mine, 'an excluded process tree sends nothing')
+ex = struct.unpack_from('<Q', [f for f in fs if f['kind'] == 3][-1]['raw'], 40)[0]
+check(ex > 0, f'excluded events are counted ({ex})')
+
+# The syscall set changes without a restart
+rc, out, err = run_probe(['--syscalls', 'execve'], cat, commands=['syscalls openat'])
+fs, _ = frames(out)
+check(any(f['kind'] == 1 and f['nr'] == 257 for f in fs) and not any(f['kind'] == 1 and f['nr'] == 59 for f in fs), 'the syscalls command replaces the set')
+
+# A closed stdout ends the probe cleanly
+p = subprocess.Popen([PROBE, '--syscalls', 'openat'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+time.sleep(1.0)
+p.stdout.close()
+for _ in range(20):
+    cat()
+try:
+    rc = p.wait(timeout=5)
+    check(rc == 0, f'a closed output ends the probe (rc {rc})')
+except subprocess.TimeoutExpired:
+    p.kill()
+    check(False, 'a closed output ends the probe')
+
+os.unlink(target)
+print(f'{len(failures)} failed' if failures else 'all probe tests passed')
+sys.exit(1 if failures else 0)

@@ -1,0 +1,160 @@
+// Live capture: the state engine seeded from /proc, then fed by the probe; each event enriched and
+// handed on with its partition key. The collector's eBPF source wraps this.
+
+import type { ContainerInfo, EnrichedEvent, GroupInfo, UserInfo } from '@harrier/batch';
+import { StateEngine } from '../state/engine.js';
+import type { RawEvent } from '../state/params.js';
+import { Enricher, type ArgSelection } from '../replay/enrich.js';
+import { readGroup, readPasswd, scanProc } from './procfs.js';
+import { ProbeProcess, type ProbeOptions } from './probe.js';
+import type { ProbeStats } from './decode.js';
+import { PROBE_SYSCALLS } from './decode.js';
+
+/**
+ * Syscalls the state engine needs whatever the rules ask: process lifecycle, fd creation and
+ * destruction, working directory and credentials. Without them, later events lose their context.
+ */
+export const STATE_SYSCALLS: readonly string[] = [
+  'clone', 'clone3', 'fork', 'vfork', 'execve', 'execveat',
+  'open', 'openat', 'openat2', 'creat', 'close', 'dup', 'dup2', 'dup3', 'fcntl', 'pipe', 'pipe2',
+  'socket', 'socketpair', 'connect', 'accept', 'accept4', 'bind', 'memfd_create', 'userfaultfd',
+  'chdir', 'fchdir', 'setuid', 'setgid', 'setresuid', 'setresgid', 'prctl',
+];
+
+const ALL_PROBE = new Set(Object.values(PROBE_SYSCALLS));
+
+/** The syscalls to trace for rules that need `types` ('all': every one the probe knows). */
+export function syscallSet(types: ReadonlySet<string> | 'all'): string[] {
+  if (types === 'all') return [...ALL_PROBE].sort();
+  const out = new Set(STATE_SYSCALLS);
+  for (const t of types) if (ALL_PROBE.has(t)) out.add(t);
+  return [...out].sort();
+}
+
+export interface LiveCaptureOptions {
+  readonly node: string;
+  readonly probe: Omit<ProbeOptions, 'syscalls'>;
+  /** Event types the rules can match: only these are handed on ('all': every event). */
+  readonly types: ReadonlySet<string> | 'all';
+  readonly args?: ArgSelection;
+  /** Root of the proc file system (tests may point elsewhere). */
+  readonly procRoot?: string;
+}
+
+export interface LiveCounters {
+  seededThreads: number;
+  events: number;
+  /** Events handed on (their type is one the rules need). */
+  emitted: number;
+  /** Events the state engine used but no rule needs. */
+  stateOnly: number;
+  containersUsersRead: number;
+}
+
+export interface LiveSink {
+  /** One enriched event and its partition key; false asks the capture to pause reading. */
+  event(e: EnrichedEvent, partitionKey: string, raw: RawEvent): boolean;
+  stats?(s: ProbeStats): void;
+  problem?(message: string, fatal: boolean): void;
+  info?(message: string): void;
+}
+
+export class LiveCapture {
+  readonly state = new StateEngine();
+  readonly probe: ProbeProcess;
+  readonly counters: LiveCounters = { seededThreads: 0, events: 0, emitted: 0, stateOnly: 0, containersUsersRead: 0 };
+  private readonly enricher: Enricher;
+  private types: ReadonlySet<string> | 'all';
+  private readonly hostKey: string;
+  /** Containers whose users were read (or last tried, ms): a failed read is retried after 10 s. */
+  private readonly containersRead = new Map<string, number>();
+
+  constructor(
+    private readonly opts: LiveCaptureOptions,
+    private readonly sink: LiveSink,
+  ) {
+    this.types = opts.types;
+    this.hostKey = `host:${opts.node}`;
+    this.enricher = new Enricher(this.state.tables, opts.args ?? 'all');
+    this.probe = new ProbeProcess(
+      { ...opts.probe, syscalls: syscallSet(opts.types) },
+      {
+        event: (e) => this.onEvent(e),
+        stats: (s) => sink.stats?.(s),
+        problem: (m, fatal) => sink.problem?.(m, fatal),
+        info: (m) => sink.info?.(m),
+      },
+    );
+  }
+
+  /** Seeds the state from /proc and the host's users, then starts the probe. */
+  async start(): Promise<void> {
+    const root = this.opts.procRoot ?? '/proc';
+    const scan = scanProc(root);
+    for (const t of scan.threads) this.state.seedThread(t);
+    for (const [tid, fds] of scan.fds) for (const f of fds) this.state.seedFd(tid, f);
+    this.counters.seededThreads = scan.threads.length;
+    try {
+      for (const u of readPasswd('/etc/passwd')) this.state.tables.users.set(u.uid, u as UserInfo);
+      for (const g of readGroup('/etc/group')) this.state.tables.groups.set(g.gid, g as GroupInfo);
+    } catch (err) {
+      this.sink.problem?.(`cannot read the host's users and groups: ${(err as Error).message}`, false);
+    }
+    for (const t of this.state.tables.threads.values()) if (t.container) this.readContainerUsers(t.container, t.pid);
+    await this.probe.start();
+  }
+
+  /** New rules: trace what they need from now on. */
+  setTypes(types: ReadonlySet<string> | 'all'): void {
+    this.types = types;
+    this.probe.setSyscalls(syscallSet(types));
+  }
+
+  pause(): void {
+    this.probe.pause();
+  }
+
+  resume(): void {
+    this.probe.resume();
+  }
+
+  async stop(): Promise<void> {
+    await this.probe.stop();
+  }
+
+  private onEvent(e: RawEvent): void {
+    this.counters.events++;
+    const st = this.state.process(e);
+    const t = st.thread;
+    if (t?.container && !this.containersRead.has(t.container.id)) this.readContainerUsers(t.container, t.pid);
+    else if (t?.container && this.containersRead.get(t.container.id)! > 0 && Date.now() - this.containersRead.get(t.container.id)! > 10_000) this.readContainerUsers(t.container, t.pid);
+    if (this.types !== 'all' && !this.types.has(e.type)) {
+      this.counters.stateOnly++;
+      return;
+    }
+    this.counters.emitted++;
+    const enriched = this.enricher.enrich(e, st);
+    const key = t?.container ? t.container.id : this.hostKey;
+    if (!this.sink.event(enriched, key, e)) this.probe.pause();
+  }
+
+  /** A container's own users and groups, read through one of its processes' root. */
+  private readContainerUsers(c: ContainerInfo, pid: number | undefined): void {
+    if (pid === undefined) return;
+    const root = `${this.opts.procRoot ?? '/proc'}/${pid}/root`;
+    try {
+      const users = new Map<number, UserInfo>();
+      for (const u of readPasswd(`${root}/etc/passwd`)) users.set(u.uid, u as UserInfo);
+      const groups = new Map<number, GroupInfo>();
+      for (const g of readGroup(`${root}/etc/group`)) groups.set(g.gid, g);
+      this.state.tables.containerUsers.set(c.id, users);
+      this.state.tables.containerGroups.set(c.id, groups);
+      this.counters.containersUsersRead++;
+      this.containersRead.set(c.id, 0);
+    } catch {
+      // No /etc/passwd in the image (or the process is gone): the host's tables stand in, and a
+      // later process of the container gets another try.
+      this.containersRead.set(c.id, Date.now());
+    }
+  }
+}

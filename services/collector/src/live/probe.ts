@@ -1,0 +1,249 @@
+// Runs the probe (probe/build/harrier-probe) as a child process and turns its output into RawEvents.
+// A probe that dies or corrupts its stream is restarted with backoff; one that keeps failing is
+// given up on (reported, never a crash loop). Reading pauses when the consumer asks, so a slow
+// pipeline fills the pipe, then the kernel ring buffer, whose drops the probe counts.
+
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RawEvent } from '../state/params.js';
+import { DecodeError, FrameDecoder, type ProbeStats } from './decode.js';
+import { FrameError, FrameReader } from './frames.js';
+
+export interface ProbeOptions {
+  /** Path of harrier-probe (default: the repository's probe/build/harrier-probe, or HARRIER_PROBE). */
+  readonly binary?: string | undefined;
+  /** Syscall names to trace. */
+  readonly syscalls: readonly string[];
+  /** Processes (and their children) never to watch, besides the collector itself. */
+  readonly excludePids?: readonly number[];
+  readonly ringBufferMb?: number;
+  readonly statsIntervalMs?: number;
+  /** Restarts allowed within `restartWindowMs` before giving up (default 5 in 60 s). */
+  readonly maxRestarts?: number;
+  readonly restartWindowMs?: number;
+}
+
+export interface ProbeCounters {
+  starts: number;
+  restarts: number;
+  /** Corrupt streams (impossible frame lengths) and malformed frames, each reported. */
+  corruptStreams: number;
+  malformedFrames: number;
+  /** Bytes of a frame cut off when the probe exited. */
+  truncatedBytes: number;
+  pauses: number;
+}
+
+export interface ProbeEvents {
+  event(e: RawEvent): void;
+  /** The probe's own counters, on every stats frame. */
+  stats?(s: ProbeStats): void;
+  /** Something went wrong; `fatal` when the probe was given up on. */
+  problem?(message: string, fatal: boolean): void;
+  info?(message: string): void;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+/** Where the probe binary is when none is configured. */
+export function defaultProbeBinary(): string {
+  if (process.env['HARRIER_PROBE']) return process.env['HARRIER_PROBE'];
+  return resolve(here, '../../../../probe/build/harrier-probe');
+}
+
+export class ProbeProcess {
+  readonly decoder = new FrameDecoder();
+  readonly counters: ProbeCounters = { starts: 0, restarts: 0, corruptStreams: 0, malformedFrames: 0, truncatedBytes: 0, pauses: 0 };
+  private child: ChildProcessWithoutNullStreams | undefined;
+  private readonly reader = new FrameReader();
+  private stopping = false;
+  private paused = false;
+  private recentStarts: number[] = [];
+  private restartTimer: NodeJS.Timeout | undefined;
+  private syscalls: readonly string[];
+  private exited: Promise<void> = Promise.resolve();
+  private stderrTail: string[] = [];
+  /** True once the probe has been given up on. */
+  failed = false;
+
+  constructor(
+    private readonly opts: ProbeOptions,
+    private readonly on: ProbeEvents,
+  ) {
+    this.syscalls = opts.syscalls;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null;
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  /** Starts the probe; resolves once it has written its first frame, rejects if it cannot start. */
+  start(): Promise<void> {
+    const binary = this.opts.binary ?? defaultProbeBinary();
+    if (!existsSync(binary)) {
+      return Promise.reject(new Error(`the probe binary ${binary} does not exist: build it with \`make -C probe\` (needs clang, libbpf-dev, bpftool), or set collector.probe_path`));
+    }
+    return this.spawn(binary);
+  }
+
+  private spawn(binary: string): Promise<void> {
+    this.counters.starts++;
+    this.recentStarts.push(Date.now());
+    this.reader.reset();
+    const args = ['--syscalls', this.syscalls.join(',') || 'close', '--exclude-pid', String(process.pid)];
+    for (const p of this.opts.excludePids ?? []) if (p > 1) args.push('--exclude-pid', String(p));
+    if (this.opts.ringBufferMb) args.push('--ringbuf-mb', String(this.opts.ringBufferMb));
+    if (this.opts.statsIntervalMs) args.push('--stats-ms', String(this.opts.statsIntervalMs));
+    const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    let started = false;
+    let resolveStart!: () => void;
+    let rejectStart!: (e: Error) => void;
+    const startP = new Promise<void>((res, rej) => {
+      resolveStart = res;
+      rejectStart = rej;
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (s: string) => {
+      for (const line of s.split('\n')) {
+        if (!line) continue;
+        this.stderrTail.push(line);
+        if (this.stderrTail.length > 20) this.stderrTail.shift();
+        this.on.info?.(line);
+      }
+    });
+    child.stdin.on('error', () => {
+      /* the probe exited; its exit is handled below */
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      if (!started) {
+        started = true;
+        resolveStart();
+      }
+      this.onChunk(chunk);
+    });
+    this.exited = new Promise<void>((res) => {
+      child.on('exit', (code, signal) => {
+        this.counters.truncatedBytes += this.reader.leftover;
+        if (this.child === child) this.child = undefined;
+        res();
+        const why = `the probe exited (${signal ?? `code ${code}`})${this.stderrTail.length ? `: ${this.stderrTail.slice(-3).join(' | ')}` : ''}`;
+        if (!started) {
+          started = true;
+          rejectStart(new Error(why));
+          return;
+        }
+        if (!this.stopping) this.scheduleRestart(why);
+      });
+    });
+    child.on('error', (err) => {
+      if (!started) {
+        started = true;
+        rejectStart(new Error(`cannot run the probe ${binary}: ${err.message}`));
+      }
+    });
+    if (this.paused) child.stdout.pause();
+    return startP;
+  }
+
+  private onChunk(chunk: Buffer): void {
+    try {
+      this.reader.push(chunk, (f) => {
+        let e: RawEvent | undefined;
+        try {
+          e = this.decoder.decode(f);
+        } catch (err) {
+          if (!(err instanceof DecodeError)) throw err;
+          this.counters.malformedFrames++;
+          this.on.problem?.(`malformed probe frame skipped: ${err.message}`, false);
+          return;
+        }
+        if (e) this.on.event(e);
+        else if (f.kind === 3 && this.decoder.probe) this.on.stats?.(this.decoder.probe);
+      });
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      // The stream lost its framing: nothing after this point can be trusted. Start over.
+      this.counters.corruptStreams++;
+      this.on.problem?.(`probe output is corrupt (${err.message}); restarting the probe`, false);
+      this.child?.kill('SIGTERM');
+    }
+  }
+
+  private scheduleRestart(why: string): void {
+    const window = this.opts.restartWindowMs ?? 60_000;
+    const max = this.opts.maxRestarts ?? 5;
+    const now = Date.now();
+    this.recentStarts = this.recentStarts.filter((t) => now - t < window);
+    if (this.recentStarts.length > max) {
+      this.failed = true;
+      this.on.problem?.(`${why}; it failed ${this.recentStarts.length} times within ${window / 1000} s, giving up (check the log above, then restart the collector)`, true);
+      return;
+    }
+    const delay = Math.min(30_000, 250 * 2 ** (this.recentStarts.length - 1));
+    this.on.problem?.(`${why}; restarting in ${delay} ms`, false);
+    this.restartTimer = setTimeout(() => {
+      this.restartTimer = undefined;
+      if (this.stopping) return;
+      this.counters.restarts++;
+      this.spawn(this.opts.binary ?? defaultProbeBinary()).catch((err: Error) => this.scheduleRestart(err.message));
+    }, delay);
+  }
+
+  /** Stops reading (back-pressure); the probe blocks once the pipe is full. */
+  pause(): void {
+    if (this.paused) return;
+    this.paused = true;
+    this.counters.pauses++;
+    this.child?.stdout.pause();
+  }
+
+  resume(): void {
+    if (!this.paused) return;
+    this.paused = false;
+    this.child?.stdout.resume();
+  }
+
+  get isPaused(): boolean {
+    return this.paused;
+  }
+
+  /** Changes the traced syscalls without restarting. */
+  setSyscalls(names: readonly string[]): void {
+    this.syscalls = names;
+    this.command(`syscalls ${names.join(',') || 'close'}`);
+  }
+
+  /** Excludes a process (a sink program, a server) and its children from now on. */
+  exclude(pid: number): void {
+    if (pid > 1) this.command(`exclude ${pid}`);
+  }
+
+  requestStats(): void {
+    this.command('stats');
+  }
+
+  private command(line: string): void {
+    const c = this.child;
+    if (c && c.exitCode === null && c.stdin.writable) c.stdin.write(`${line}\n`);
+  }
+
+  /** Stops the probe (SIGTERM: it detaches and writes its last stats). */
+  async stop(timeoutMs = 5000): Promise<void> {
+    this.stopping = true;
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    const c = this.child;
+    if (!c) return;
+    this.resume();
+    c.kill('SIGTERM');
+    const t = setTimeout(() => c.kill('SIGKILL'), timeoutMs);
+    await this.exited;
+    clearTimeout(t);
+  }
+}
