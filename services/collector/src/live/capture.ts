@@ -1,9 +1,10 @@
 // Live capture: the state engine seeded from /proc, then fed by the probe; each event enriched and
 // handed on with its partition key. The collector's eBPF source wraps this.
 
+import { statSync } from 'node:fs';
 import type { ContainerInfo, EnrichedEvent, GroupInfo, UserInfo } from '@harrier/batch';
 import { StateEngine } from '../state/engine.js';
-import type { RawEvent } from '../state/params.js';
+import { int, type RawEvent } from '../state/params.js';
 import { Enricher, type ArgSelection } from '../replay/enrich.js';
 import { readGroup, readPasswd, scanProc } from './procfs.js';
 import { ProbeProcess, type ProbeOptions } from './probe.js';
@@ -66,8 +67,8 @@ export class LiveCapture {
   private readonly enricher: Enricher;
   private types: ReadonlySet<string> | 'all';
   private readonly hostKey: string;
-  /** Containers whose users were read (or last tried, ms): a failed read is retried after 10 s. */
-  private readonly containersRead = new Map<string, number>();
+  /** Per container: which /etc/passwd its users were read from (device:inode:mtime). */
+  private readonly containersRead = new Map<string, string>();
 
   constructor(
     private readonly opts: LiveCaptureOptions,
@@ -95,8 +96,8 @@ export class LiveCapture {
     for (const [tid, fds] of scan.fds) for (const f of fds) this.state.seedFd(tid, f);
     this.counters.seededThreads = scan.threads.length;
     try {
-      for (const u of readPasswd('/etc/passwd')) this.state.tables.users.set(u.uid, u as UserInfo);
-      for (const g of readGroup('/etc/group')) this.state.tables.groups.set(g.gid, g as GroupInfo);
+      for (const u of readPasswd('/etc/passwd')) this.state.tables.users.set(u.uid, u);
+      for (const g of readGroup('/etc/group')) this.state.tables.groups.set(g.gid, g);
     } catch (err) {
       this.sink.problem?.(`cannot read the host's users and groups: ${(err as Error).message}`, false);
     }
@@ -126,8 +127,9 @@ export class LiveCapture {
     this.counters.events++;
     const st = this.state.process(e);
     const t = st.thread;
-    if (t?.container && !this.containersRead.has(t.container.id)) this.readContainerUsers(t.container, t.pid);
-    else if (t?.container && this.containersRead.get(t.container.id)! > 0 && Date.now() - this.containersRead.get(t.container.id)! > 10_000) this.readContainerUsers(t.container, t.pid);
+    // After an exec the process sees its container's root (the runtime's own processes in the
+    // container's cgroup see the host's until they pivot): look again whenever /etc/passwd changed.
+    if (t?.container && (e.type === 'execve' || e.type === 'execveat') && st.thread && int(e.params[0]) === 0) this.readContainerUsers(t.container, t.pid);
     if (this.types !== 'all' && !this.types.has(e.type)) {
       this.counters.stateOnly++;
       return;
@@ -141,20 +143,27 @@ export class LiveCapture {
   /** A container's own users and groups, read through one of its processes' root. */
   private readContainerUsers(c: ContainerInfo, pid: number | undefined): void {
     if (pid === undefined) return;
-    const root = `${this.opts.procRoot ?? '/proc'}/${pid}/root`;
+    const rootDir = `${this.opts.procRoot ?? '/proc'}/${pid}/root`;
+    let key: string;
+    try {
+      const s = statSync(`${rootDir}/etc/passwd`);
+      key = `${s.dev}:${s.ino}:${s.mtimeMs}`;
+    } catch {
+      return; // gone, or no /etc/passwd in the image: the host's tables stand in
+    }
+    if (this.containersRead.get(c.id) === key) return;
+    const root = rootDir;
     try {
       const users = new Map<number, UserInfo>();
-      for (const u of readPasswd(`${root}/etc/passwd`)) users.set(u.uid, u as UserInfo);
+      for (const u of readPasswd(`${root}/etc/passwd`)) users.set(u.uid, u);
       const groups = new Map<number, GroupInfo>();
       for (const g of readGroup(`${root}/etc/group`)) groups.set(g.gid, g);
       this.state.tables.containerUsers.set(c.id, users);
       this.state.tables.containerGroups.set(c.id, groups);
       this.counters.containersUsersRead++;
-      this.containersRead.set(c.id, 0);
+      this.containersRead.set(c.id, key);
     } catch {
-      // No /etc/passwd in the image (or the process is gone): the host's tables stand in, and a
-      // later process of the container gets another try.
-      this.containersRead.set(c.id, Date.now());
+      // The process went away between stat and read: a later exec gets another try.
     }
   }
 }

@@ -88,11 +88,6 @@ export function fchownatFlags(k: number): number {
   return (k & 0x100 ? 0x400 : 0) | (k & 0x1000);
 }
 
-/** execveat flags to PPM_EXVAT_*. */
-export function execveatFlags(k: number): number {
-  return (k & 0x1000 ? 1 : 0) | (k & 0x100 ? 2 : 0);
-}
-
 /** mount(2) flags without the legacy magic number in the high half. */
 export function mountFlags(k: number): number {
   return ((k & 0xffff0000) >>> 0) === 0xc0ed0000 ? k & 0xffff : k >>> 0;

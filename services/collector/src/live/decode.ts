@@ -5,7 +5,7 @@
 
 import { eventCodes, eventInfo, EVENT_FLAGS, type EventInfo, type ParamDesc } from '@harrier/events';
 import type { RawEvent } from '../state/params.js';
-import { cloneFlags, encodeDev, execveatFlags, fchownatFlags, fcntlCmd, fdFlags, mountFlags, openFlags, openMode, ptraceRequest } from './convert.js';
+import { cloneFlags, encodeDev, fchownatFlags, fcntlCmd, fdFlags, mountFlags, openFlags, openMode, ptraceRequest } from './convert.js';
 import { FRAME_HELLO, FRAME_PROCEXIT, FRAME_STATS, FRAME_SYSCALL, HEADER_SIZE, type Frame } from './frames.js';
 
 /** x86_64 syscall numbers the probe traces (probe/src/syscalls.h; a test keeps the two in step). */
@@ -35,7 +35,6 @@ const I_EXEPATH = 23;
 const I_CWD = 24;
 const I_CGROUP = 25;
 const I_CGROUP2 = 26;
-const I_FILE2 = 27;
 const MAX_TAG = 28;
 
 const AF_UNIX = 1;

@@ -18,6 +18,8 @@ export interface ProbeOptions {
   readonly syscalls: readonly string[];
   /** Processes (and their children) never to watch, besides the collector itself. */
   readonly excludePids?: readonly number[];
+  /** Leave the collector's own process tree out (default true; tests that watch their own children turn it off). */
+  readonly excludeSelf?: boolean;
   readonly ringBufferMb?: number;
   readonly statsIntervalMs?: number;
   /** Restarts allowed within `restartWindowMs` before giving up (default 5 in 60 s). */
@@ -96,7 +98,8 @@ export class ProbeProcess {
     this.counters.starts++;
     this.recentStarts.push(Date.now());
     this.reader.reset();
-    const args = ['--syscalls', this.syscalls.join(',') || 'close', '--exclude-pid', String(process.pid)];
+    const args = ['--syscalls', this.syscalls.join(',') || 'close'];
+    if (this.opts.excludeSelf !== false) args.push('--exclude-pid', String(process.pid));
     for (const p of this.opts.excludePids ?? []) if (p > 1) args.push('--exclude-pid', String(p));
     if (this.opts.ringBufferMb) args.push('--ringbuf-mb', String(this.opts.ringBufferMb));
     if (this.opts.statsIntervalMs) args.push('--stats-ms', String(this.opts.statsIntervalMs));

@@ -1,0 +1,178 @@
+// Live capture against the real kernel: the probe, the state engine seeded from /proc, real
+// commands on the host and in a podman container. Fields are read back from the batches the
+// collector publishes, through the rules' accessor. Needs root and `make -C probe`.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BatchBuilder, DecodedBatch, batchAccessor } from '@harrier/batch';
+import { compileOutput } from '@harrier/rules';
+import { LiveCapture } from './capture.js';
+import { defaultProbeBinary } from './probe.js';
+import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../testing/podman.js';
+
+const execFileP = promisify(execFile);
+const probeMissing = !existsSync(defaultProbeBinary()) ? `the probe is not built (make -C probe)` : process.getuid?.() !== 0 ? 'needs root' : undefined;
+
+const FIELDS = [
+  'evt.type', 'evt.dir', 'evt.args', 'proc.pid', 'proc.ppid', 'proc.name', 'proc.pname', 'proc.cmdline', 'proc.exepath',
+  'proc.tty', 'proc.is_exe_from_memfd', 'fd.name', 'fd.sip', 'fd.sport', 'fd.l4proto', 'fd.typechar', 'user.name', 'user.uid',
+  'container.id', 'evt.arg.name', 'evt.arg.target', 'evt.arg.linkpath', 'evt.arg.mode', 'evt.arg.flags', 'evt.res',
+] as const;
+type Row = Record<(typeof FIELDS)[number], string>;
+const SEP = '\u0001';
+
+/** Captures while `work` runs; returns every event as field strings read from built batches. */
+async function capture(work: () => Promise<void> | void): Promise<{ rows: Row[]; lc: LiveCapture }> {
+  const acc = batchAccessor();
+  const fmt = compileOutput(FIELDS.map((f) => `%${f}`).join(SEP), acc);
+  if (!fmt.ok) throw new Error(fmt.message);
+  const rows: Row[] = [];
+  const builder = new BatchBuilder({ collectorId: 'live-test', node: 'test-node', source: 'syscall' });
+  const flush = (): void => {
+    if (builder.size === 0) return;
+    const b = new DecodedBatch(builder.finish(1));
+    for (let r = 0; r < b.rows; r++) {
+      const parts = fmt.output.render(acc.at(b, r)).text.split(SEP);
+      rows.push(Object.fromEntries(FIELDS.map((f, i) => [f, parts[i] ?? ''])) as Row);
+    }
+  };
+  const problems: string[] = [];
+  const lc = new LiveCapture(
+    { node: 'test-node', probe: { excludeSelf: false, statsIntervalMs: 200 }, types: 'all' },
+    {
+      event: (e) => {
+        builder.add(e);
+        if (builder.size >= 1024) flush();
+        return true;
+      },
+      problem: (m) => problems.push(m),
+    },
+  );
+  await lc.start();
+  try {
+    await work();
+    await new Promise((r) => setTimeout(r, 700));
+  } finally {
+    await lc.stop();
+  }
+  flush();
+  assert.deepEqual(problems, [], 'no problems reported');
+  return { rows, lc };
+}
+
+const find = (rows: Row[], pred: (r: Row) => boolean, what: string): Row => {
+  const r = rows.find(pred);
+  assert.ok(r, `no event: ${what}`);
+  return r;
+};
+
+test('host: the acceptance commands arrive with their arguments, process, fd and user fields', { skip: probeMissing }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-live-'));
+  const server = createServer((s) => s.end());
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as AddressInfo).port;
+  const shm = `/dev/shm/harrier-live-${process.pid}`;
+  let shellPid = 0;
+  const script = [
+    'cat /etc/shadow > /dev/null',
+    "sh -c 'echo hi > /dev/null'",
+    `ln -s /etc/shadow ${dir}/shadow-link`,
+    `touch ${dir}/suid && chmod 4755 ${dir}/suid`,
+    `exec 3<>/dev/tcp/127.0.0.1/${port}; exec 3>&-`,
+    'unshare -n true',
+    `cp /bin/true ${shm} && ${shm}`,
+    `python3 -c "import os; fd=os.memfd_create('harrier', 0); os.write(fd, open('/bin/true','rb').read()); os.execv('/proc/self/fd/%d' % fd, ['memfd-true'])"`,
+  ].join('\n');
+  const { rows, lc } = await capture(async () => {
+    await execFileP('bash', ['-c', `echo $$ > ${dir}/pid; ${script}`]);
+    shellPid = Number(readFileSync(`${dir}/pid`, 'utf8').trim());
+  });
+  server.close();
+  rmSync(dir, { recursive: true, force: true });
+  rmSync(shm, { force: true });
+
+  const shadow = find(rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['fd.name'] === '/etc/shadow', 'cat opening /etc/shadow');
+  assert.equal(shadow['evt.dir'], '<');
+  assert.equal(shadow['evt.arg.name'], '/etc/shadow');
+  assert.match(shadow['evt.args'], /^fd=3\(<f>\/etc\/shadow\) dirfd=-100\(AT_FDCWD\) name=\/etc\/shadow flags=1\(O_RDONLY\)/);
+  assert.equal(shadow['proc.cmdline'], 'cat /etc/shadow');
+  assert.equal(shadow['proc.exepath'], '/usr/bin/cat');
+  assert.equal(shadow['proc.pname'], 'bash');
+  assert.equal(shadow['proc.ppid'], String(shellPid));
+  assert.notEqual(shadow['proc.pid'], String(shellPid));
+  assert.equal(shadow['proc.tty'], '0');
+  assert.equal(shadow['fd.typechar'], 'f');
+  assert.equal(shadow['user.name'], 'root');
+  assert.equal(shadow['container.id'], 'host');
+
+  const sh = find(rows, (r) => r['evt.type'] === 'execve' && r['proc.name'] === 'sh' && r['proc.ppid'] === String(shellPid), 'sh -c');
+  assert.equal(sh['proc.cmdline'], 'sh -c echo hi > /dev/null');
+  assert.equal(sh['evt.res'], 'SUCCESS');
+
+  const link = find(rows, (r) => r['evt.type'] === 'symlinkat' && r['proc.name'] === 'ln', 'ln -s');
+  assert.equal(link['evt.arg.target'], '/etc/shadow');
+  assert.match(link['evt.arg.linkpath'], /shadow-link$/);
+
+  const chmod = find(rows, (r) => r['evt.type'] === 'fchmodat' && r['proc.name'] === 'chmod', 'chmod 4755');
+  assert.match(chmod['evt.arg.mode'], /S_ISUID/);
+
+  const conn = find(rows, (r) => r['evt.type'] === 'connect' && r['proc.pid'] === String(shellPid) && r['fd.sport'] === String(port), 'TCP connect');
+  assert.equal(conn['fd.sip'], '127.0.0.1');
+  assert.equal(conn['fd.l4proto'], 'tcp');
+  assert.match(conn['fd.name'], new RegExp(`^127\\.0\\.0\\.1:\\d+->127\\.0\\.0\\.1:${port}$`));
+  assert.equal(conn['evt.res'], 'SUCCESS');
+
+  const un = find(rows, (r) => r['evt.type'] === 'unshare' && r['proc.name'] === 'unshare', 'unshare');
+  assert.match(un['evt.args'], /CLONE_NEWNET/);
+
+  const shmExec = find(rows, (r) => r['evt.type'] === 'execve' && r['proc.exepath'] === shm, 'exec from /dev/shm');
+  assert.equal(shmExec['evt.res'], 'SUCCESS');
+
+  const memfd = find(rows, (r) => r['evt.type'] === 'execve' && r['proc.is_exe_from_memfd'] === 'true', 'exec from a memfd');
+  // The kernel names the process after the path it ran (/proc/self/fd/3), and proc.cmdline starts with that name.
+  assert.equal(memfd['proc.cmdline'], '3');
+  find(rows, (r) => r['evt.type'] === 'memfd_create' && r['evt.arg.name'] === 'harrier', 'memfd_create');
+
+  assert.ok(lc.counters.seededThreads > 10, 'the state was seeded from /proc');
+  assert.equal(lc.probe.decoder.probe?.dropped, 0, 'no ring-buffer drops');
+  assert.equal(lc.probe.counters.malformedFrames, 0);
+});
+
+const noPodman = probeMissing ?? podmanUnavailable();
+
+test('container: events of a podman container carry its id and its own users', { skip: noPodman }, async () => {
+  ensureTestImage();
+  const name = `harrier-live-${process.pid}`;
+  removeContainer(name);
+  let id = '';
+  let userId = '';
+  try {
+    const { rows, lc: lc2 } = await capture(async () => {
+      id = await runContainer(name, 'cat /etc/shadow > /dev/null; ln -s /etc/shadow /tmp/l');
+      removeContainer(`${name}-u`);
+      // Lives a moment so its /etc/passwd can be read through /proc/<pid>/root.
+      userId = await runContainer(`${name}-u`, 'cat /etc/group > /dev/null; sleep 1', ['--user', '4242']);
+    });
+    const short = id.slice(0, 12);
+    const shadow = find(rows, (r) => r['evt.type'] === 'openat' && r['fd.name'] === '/etc/shadow' && r['container.id'] === short, 'cat /etc/shadow in the container');
+    assert.equal(shadow['proc.name'], 'cat');
+    assert.equal(shadow['proc.exepath'], '/bin/busybox');
+    assert.equal(shadow['proc.cmdline'], 'cat /etc/shadow');
+    assert.equal(shadow['user.name'], 'root');
+    find(rows, (r) => r['evt.type'] === 'symlinkat' && r['container.id'] === short, 'ln -s in the container');
+    // uid 4242 exists only in the container's /etc/passwd.
+    const mine = find(rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['fd.name'] === '/etc/group' && r['container.id'] === userId.slice(0, 12), 'cat as uid 4242');
+    assert.ok(lc2.counters.containersUsersRead >= 1);
+    assert.equal(mine['user.uid'], '4242');
+    assert.equal(mine['user.name'], 'harrier');
+  } finally {
+    removeContainer(name);
+    removeContainer(`${name}-u`);
+  }
+});
