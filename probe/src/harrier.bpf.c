@@ -14,10 +14,13 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+
 #define SCRATCH_SIZE 32768
 #define SCRATCH_MASK 16383 /* write offsets stay below this; each write is at most 4096 */
 #define ITEM_LIMIT 12000   /* no new item starts past here */
 #define MAX_STR 4096
+#define WAKEUP_BYTES (256 * 1024)
 #define MAX_COMPONENTS 48
 #define NAME_MAX_ 256
 #define AF_UNIX_ 1
@@ -234,13 +237,19 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
 	if (fd < 0)
 		return NULL;
-	struct fdtable *fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+	struct files_struct *files = task->files;
+	if (!files)
 		return NULL;
-	struct file **fds = BPF_CORE_READ(fdt, fd);
+	struct fdtable *fdt = files->fdt;
+	if (!fdt || (unsigned int)fd >= fdt->max_fds)
+		return NULL;
+	struct file **fds = fdt->fd;
 	struct file *f = NULL;
 	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
-	return f;
+	if (!f)
+		return NULL;
+	/* A BTF view of the pointer, so the fields below are cheap direct loads. */
+	return bpf_rdonly_cast(f, bpf_core_type_id_kernel(struct file));
 }
 
 /* The file behind fd: inode, device, flags, file system. */
@@ -254,13 +263,13 @@ ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
 	if (!f)
 		return (int)off;
 	struct hrr_file *hf = (void *)&s->data[at(off + sizeof(struct item))];
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
-	hf->ino = BPF_CORE_READ(ino, i_ino);
-	hf->dev = BPF_CORE_READ(ino, i_sb, s_dev);
-	hf->magic = (__u32)BPF_CORE_READ(ino, i_sb, s_magic);
-	hf->flags = BPF_CORE_READ(f, f_flags);
+	struct inode *ino = f->f_inode;
+	hf->ino = ino->i_ino;
+	hf->dev = ino->i_sb->s_dev;
+	hf->magic = (__u32)ino->i_sb->s_magic;
+	hf->flags = f->f_flags;
 	hf->fd = (__u32)fd;
-	hf->fmode = BPF_CORE_READ(f, f_mode);
+	hf->fmode = f->f_mode;
 	hf->pad = 0;
 	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_file), (__u16)tag);
 }
@@ -417,21 +426,31 @@ static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task
 	h->ts = bpf_ktime_get_boot_ns();
 	h->tid = (__u32)pid_tgid;
 	h->pid = pid_tgid >> 32;
-	h->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	/*
+	 * task is a BTF pointer: direct loads compile to fault-tolerant PROBE_MEM loads, far cheaper
+	 * than a bpf_probe_read_kernel call per field (this runs for every event).
+	 */
+	h->ppid = task->real_parent->tgid;
 	__u64 ug = bpf_get_current_uid_gid();
 	h->uid = (__u32)ug;
 	h->gid = ug >> 32;
-	h->loginuid = BPF_CORE_READ(task, loginuid.val);
+	h->loginuid = task->loginuid.val;
 	h->cgroup_id = bpf_get_current_cgroup_id();
-	h->pidns = BPF_CORE_READ(task, nsproxy, pid_ns_for_children, ns.inum);
-	h->mntns = BPF_CORE_READ(task, nsproxy, mnt_ns, ns.inum);
-	h->netns = BPF_CORE_READ(task, nsproxy, net_ns, ns.inum);
-	struct pid *tp = BPF_CORE_READ(task, thread_pid);
-	unsigned int level = BPF_CORE_READ(tp, level);
-	h->vtid = BPF_CORE_READ(tp, numbers[level & 7].nr);
-	struct pid *gp = BPF_CORE_READ(task, group_leader, thread_pid);
-	unsigned int glevel = BPF_CORE_READ(gp, level);
-	h->vpid = BPF_CORE_READ(gp, numbers[glevel & 7].nr);
+	struct nsproxy *ns = task->nsproxy;
+	if (ns) {
+		h->pidns = ns->pid_ns_for_children ? ns->pid_ns_for_children->ns.inum : 0;
+		h->mntns = ns->mnt_ns->ns.inum;
+		h->netns = ns->net_ns->ns.inum;
+	} else {
+		h->pidns = h->mntns = h->netns = 0;
+	}
+	/* Ids inside the task's own pid namespace: the same as the kernel's outside any. */
+	struct pid *tp = task->thread_pid;
+	unsigned int level = tp->level;
+	h->vtid = level ? BPF_CORE_READ(tp, numbers[level & 7].nr) : h->tid;
+	struct pid *gp = task->group_leader->thread_pid;
+	unsigned int glevel = gp->level;
+	h->vpid = glevel ? BPF_CORE_READ(gp, numbers[glevel & 7].nr) : h->pid;
 	h->flags = 0;
 	h->ret = ret;
 	bpf_get_current_comm(h->comm, sizeof(h->comm));
@@ -445,10 +464,15 @@ static __always_inline int submit(struct scratch *s, __u32 off, struct hrr_stats
 	if (len < HRR_HDR_SIZE)
 		return 0;
 	h->len = (__u32)len;
-	if (bpf_ringbuf_output(&events, s->data, len & (SCRATCH_SIZE - 1), 0))
-		__sync_fetch_and_add(&st->dropped, 1);
+	/*
+	 * Waking the reader per event costs more than the event: wake it only once a batch is
+	 * waiting (the loader also polls every few milliseconds, which bounds the latency).
+	 */
+	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
+	if (bpf_ringbuf_output(&events, s->data, len & (SCRATCH_SIZE - 1), flags))
+		st->dropped++;
 	else
-		__sync_fetch_and_add(&st->sent, 1);
+		st->sent++;
 	return 0;
 }
 
@@ -460,22 +484,22 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 		return 0;
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
 	if (is_excluded(tgid)) {
-		__sync_fetch_and_add(&st->excluded, 1);
+		st->excluded++;
 		return 0;
 	}
-	__sync_fetch_and_add(&st->seen, 1);
+	st->seen++;
 	struct scratch *s = buffer();
 	if (!s)
 		return 0;
 	struct hrr_hdr *h = (void *)s->data;
 	fill_hdr(h, task, HRR_KIND_SYSCALL, nr, ret);
 	__u64 a[6];
-	a[0] = BPF_CORE_READ(regs, di);
-	a[1] = BPF_CORE_READ(regs, si);
-	a[2] = BPF_CORE_READ(regs, dx);
-	a[3] = BPF_CORE_READ(regs, r10);
-	a[4] = BPF_CORE_READ(regs, r8);
-	a[5] = BPF_CORE_READ(regs, r9);
+	a[0] = regs->di;
+	a[1] = regs->si;
+	a[2] = regs->dx;
+	a[3] = regs->r10;
+	a[4] = regs->r8;
+	a[5] = regs->r9;
 	for (int i = 0; i < 6; i++)
 		h->args[i] = a[i];
 	__u32 off = HRR_HDR_SIZE;
@@ -621,7 +645,7 @@ SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	/* The cheapest possible no for syscalls outside the set: one array lookup. */
-	__u32 nr = (__u32)BPF_CORE_READ(regs, orig_ax);
+	__u32 nr = (__u32)regs->orig_ax;
 	__u8 *want = bpf_map_lookup_elem(&wanted, &nr);
 	if (!want || !*want)
 		return 0;
@@ -656,7 +680,7 @@ int BPF_PROG(on_exit_thread, struct task_struct *p)
 	struct scratch *s = buffer();
 	if (!st || !s)
 		return 0;
-	__sync_fetch_and_add(&st->seen, 1);
+	st->seen++;
 	struct hrr_hdr *h = (void *)s->data;
 	fill_hdr(h, p, HRR_KIND_PROCEXIT, 0, BPF_CORE_READ(p, exit_code));
 	for (int i = 0; i < 6; i++)

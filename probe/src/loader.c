@@ -31,6 +31,9 @@
 #include "syscalls.h"
 #include "harrier.skel.h"
 
+/* The kernel side wakes us only once 256 KiB wait; between wake-ups, look this often. */
+#define POLL_MS 10
+
 struct syscall_def {
 	const char *name;
 	int nr;
@@ -409,7 +412,7 @@ int main(int argc, char **argv)
 	bool running = true;
 	while (running && !broken_pipe) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, 100);
+		int n = epoll_wait(ep, evs, 4, POLL_MS);
 		if (n < 0 && errno != EINTR)
 			die("waiting for events", errno);
 		/* Drain the ring buffer on every wake-up: it is the hot path. */
