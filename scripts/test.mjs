@@ -1,6 +1,6 @@
 // Runs every *.test.ts under the workspaces (or the paths given) with node:test through tsx.
-import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -29,6 +29,14 @@ const files = (roots.length ? roots : ['packages', 'services', 'cli', 'test'])
 if (files.length === 0) {
   console.error('no test files found');
   process.exit(1);
+}
+// The probe's own tests (C layout check, runtime tests on the real kernel) when everything is run.
+if (roots.length === 0 && process.getuid?.() === 0 && existsSync(join(root, 'probe/build/harrier-probe'))) {
+  const r = spawnSync('make', ['-s', '-C', join(root, 'probe'), 'test'], { stdio: 'inherit' });
+  if (r.status !== 0) {
+    console.error('probe tests failed');
+    process.exit(1);
+  }
 }
 const args = ['--conditions=source', '--import', 'tsx', '--test', '--test-reporter=spec', ...files];
 const child = spawn(process.execPath, args, { cwd: root, stdio: 'inherit' });
