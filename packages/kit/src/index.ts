@@ -1,7 +1,7 @@
 // Harrier's service kit: configuration, logging, NATS connections, lifecycle.
 
 export { loadConfig, redacted, DEFAULT_CONFIG_PATHS, type ConfigError, type LoadConfigInput, type LoadConfigResult } from './config/load.js';
-export type { HarrierConfig, NatsConfig, RuleSelection } from './config/types.js';
+export type { CollectorConfig, HarrierConfig, NatsConfig, RuleSelection } from './config/types.js';
 export { createLogger, componentLogger, eventFields, type Logger, type LoggerOptions } from './log.js';
 export { connectNats, drainNats, natsOptions, NatsConnectError, type NatsConnection } from './nats.js';
 export { Lifecycle, type Teardown, type LifecycleOptions } from './lifecycle.js';

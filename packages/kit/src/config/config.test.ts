@@ -113,3 +113,27 @@ test('secrets never appear in errors', () => {
   assert.ok(!r.ok);
   assert.ok(r.errors.every((e) => !e.message.includes('12345')));
 });
+
+test('collector section: publishing, source and stream keys with defaults; bad values point at file:line', () => {
+  const d = cfg('collector:\n  node: worker-1.example.com\n');
+  assert.ok(d.ok);
+  const c = d.config.collector;
+  assert.equal(c.id, 'worker-1_example_com', 'the default id is the node as a subject token');
+  assert.equal(c.maxInflight, 64);
+  assert.equal(c.statsIntervalMs, 5000);
+  assert.equal(c.source, 'ebpf');
+  assert.deepEqual(c.capture, { file: undefined, loop: false, rate: 0 });
+  assert.equal(c.eventsStream.duplicateWindowMs, 120_000);
+  const r = cfg('collector:\n  id: c1\n  source: capture\n  capture:\n    file: /tmp/x.scap\n    loop: true\n  max_inflight: 8\n  events_stream:\n    duplicate_window_ms: 300000\n', { overrides: ['collector.stats_interval_ms=250'] });
+  assert.ok(r.ok);
+  assert.equal(r.config.collector.source, 'capture');
+  assert.deepEqual(r.config.collector.capture, { file: '/tmp/x.scap', loop: true, rate: 0 });
+  assert.equal(r.config.collector.maxInflight, 8);
+  assert.equal(r.config.collector.statsIntervalMs, 250);
+  assert.equal(r.config.collector.eventsStream.duplicateWindowMs, 300_000);
+  const bad = cfg('collector:\n  id: a.b\n  batch_linger_ms: 50\n  source: kmod\n');
+  assert.ok(!bad.ok);
+  assert.ok(bad.errors.some((e) => e.where === 'harrier.yaml:2:7' && /collector\.id' may hold only/.test(e.message)), JSON.stringify(bad.errors));
+  assert.ok(bad.errors.some((e) => e.where === 'harrier.yaml:3:20' && /batch_linger_ms/.test(e.message)));
+  assert.ok(bad.errors.some((e) => e.where === 'harrier.yaml:4:11' && /ebpf, capture/.test(e.message)));
+});

@@ -248,6 +248,7 @@ function schemaError(e: ErrorObject, origins: Map<string, Origin>): ConfigError 
   }
   const where = origins.get(String(path[0]))?.where(path) ?? dotted;
   if (e.keyword === 'enum') return { where, message: `'${dotted}' must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}` };
+  if (e.keyword === 'pattern' && dotted === 'collector.id') return { where, message: `'collector.id' may hold only letters, digits, '_' and '-': it becomes a NATS subject token and the prefix of batch ids` };
   if (e.keyword === 'type') return { where, message: `'${dotted}' must be ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${(e.params as { type: string }).type}`}` };
   return { where, message: `'${dotted}' ${e.message ?? 'is invalid'}` };
 }
@@ -271,6 +272,8 @@ function resolve(m: Raw): HarrierConfig {
   const tls = sect(nats['tls']);
   const embedded = sect(nats['embedded']);
   const collector = sect(m['collector']);
+  const capture = sect(collector['capture']);
+  const eventsStream = sect(collector['events_stream']);
   const engine = sect(m['engine']);
   const notifier = sect(m['notifier']);
   const servers = Array.isArray(nats['servers']) ? (nats['servers'] as string[]) : typeof nats['url'] === 'string' ? [nats['url']] : [];
@@ -309,7 +312,25 @@ function resolve(m: Raw): HarrierConfig {
       embedded: { enabled: asBool(embedded['enabled'], servers.length === 0), stateDir: asStr(embedded['state_dir'], '.harrier/nats'), port: asNum(embedded['port'], 0), binary: asStr(embedded['binary'], 'nats-server') },
     },
     partitions: asNum(m['partitions'], 32),
-    collector: { id: asStr(collector['id'], node), node, batchMaxEvents: asNum(collector['batch_max_events'], 512), batchLingerMs: asNum(collector['batch_linger_ms'], 20), bufferEvents: asNum(collector['buffer_events'], 262_144) },
+    collector: {
+      // The default id is the node name as a subject token (dots and other characters outside [A-Za-z0-9_-] become '_').
+      id: asStr(collector['id'], node.replace(/[^A-Za-z0-9_-]/g, '_')),
+      node,
+      batchMaxEvents: asNum(collector['batch_max_events'], 512),
+      batchLingerMs: asNum(collector['batch_linger_ms'], 20),
+      bufferEvents: asNum(collector['buffer_events'], 262_144),
+      maxInflight: asNum(collector['max_inflight'], 64),
+      publishTimeoutMs: asNum(collector['publish_timeout_ms'], 5000),
+      statsIntervalMs: asNum(collector['stats_interval_ms'], 5000),
+      source: collector['source'] === 'capture' ? 'capture' : 'ebpf',
+      capture: { file: typeof capture['file'] === 'string' ? capture['file'] : undefined, loop: asBool(capture['loop'], false), rate: asNum(capture['rate'], 0) },
+      eventsStream: {
+        duplicateWindowMs: asNum(eventsStream['duplicate_window_ms'], 120_000),
+        maxAgeMs: asNum(eventsStream['max_age_ms'], 24 * 3600 * 1000),
+        maxBytes: asNum(eventsStream['max_bytes'], 1024 ** 3),
+        replicas: asNum(eventsStream['replicas'], 1),
+      },
+    },
     engine: { workers: asNum(engine['workers'], 1), leaseTtlMs: asNum(engine['lease_ttl_ms'], 6000), leaseRenewMs: asNum(engine['lease_renew_ms'], 2000), rulesBucket: asStr(engine['rules_bucket'], 'harrier-rules') },
     notifier: {
       sinks: (Array.isArray(notifier['sinks']) ? (notifier['sinks'] as Raw[]) : []).map((s, i) => ({

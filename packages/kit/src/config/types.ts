@@ -13,6 +13,25 @@ export interface NatsConfig {
   readonly embedded: { readonly enabled: boolean; readonly stateDir: string; readonly port: number; readonly binary: string };
 }
 
+export interface CollectorConfig {
+  /** Names this collector in batch ids (`<id>-<sequence>`) and in its stats subject; default: the node. */
+  readonly id: string;
+  readonly node: string;
+  readonly batchMaxEvents: number;
+  /** A batch closes at most this long after its first event (1-20 ms). */
+  readonly batchLingerMs: number;
+  /** Events accepted but not yet acknowledged by JetStream, at most: past it the source is paused and drops are counted. */
+  readonly bufferEvents: number;
+  /** Batch publishes awaiting their JetStream ack, at most. */
+  readonly maxInflight: number;
+  readonly publishTimeoutMs: number;
+  /** How often the collector publishes its statistics to harrier.stats.collector.<id>. */
+  readonly statsIntervalMs: number;
+  readonly source: 'ebpf' | 'capture';
+  readonly capture: { readonly file: string | undefined; readonly loop: boolean; readonly rate: number };
+  readonly eventsStream: { readonly duplicateWindowMs: number; readonly maxAgeMs: number; readonly maxBytes: number; readonly replicas: number };
+}
+
 export interface RuleSelection {
   readonly enable: boolean;
   readonly rule?: string;
@@ -22,7 +41,7 @@ export interface RuleSelection {
 export interface HarrierConfig {
   readonly nats: NatsConfig;
   readonly partitions: number;
-  readonly collector: { readonly id: string; readonly node: string; readonly batchMaxEvents: number; readonly batchLingerMs: number; readonly bufferEvents: number };
+  readonly collector: CollectorConfig;
   readonly engine: { readonly workers: number; readonly leaseTtlMs: number; readonly leaseRenewMs: number; readonly rulesBucket: string };
   readonly notifier: { readonly sinks: readonly { readonly name: string; readonly type: string; readonly minPriority?: string; readonly options: Readonly<Record<string, unknown>> }[] };
   readonly rules: { readonly files: readonly string[]; readonly selections: readonly RuleSelection[]; readonly minPriority: string; readonly matching: 'first' | 'all'; readonly appendOutput: string | undefined };

@@ -1,0 +1,344 @@
+// Enriched events -> one batch per (partition, source) -> protobuf -> JetStream, on
+// harrier.events.<partition>.<source> with Nats-Msg-Id `<collectorId>-<sequence>`.
+//
+// A batch closes at `batchMaxEvents` events or `batchLingerMs` after its first event. Closed batches
+// wait in a queue and go out as asynchronous publishes, at most `maxInflight` awaiting their ack.
+// A failed or timed-out publish goes back into the queue (in sequence order) and is retried with
+// backoff; while NATS is disconnected nothing is sent. A retry that the stream already stored is
+// dropped there by its Nats-Msg-Id (and counted here as a duplicate ack).
+//
+// Everything accepted and not yet acknowledged counts against `bufferEvents`: at the bound `add`
+// refuses the event and counts it as dropped at `publish_queue`; before that, `shouldPause` tells a
+// source to stop reading (the probe's pipe and ring buffer then fill, and the probe counts what the
+// kernel drops). Nothing accepted is lost silently: what is still pending when `close` gives up is
+// counted at `publish_shutdown`.
+
+import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import type { NatsConnection } from '@nats-io/transport-node';
+import { BatchBuilder, batchMsgId, partitionOf, type EnrichedEvent } from '@harrier/batch';
+import type { Logger } from '@harrier/kit';
+import { EVENTS_SUBJECT_PREFIX } from './stream.js';
+
+export interface EventPublisherOptions {
+  /** Batch ids are `<collectorId>-<sequence>`; a subject token ([A-Za-z0-9_-]). */
+  readonly collectorId: string;
+  readonly node: string;
+  readonly partitions: number;
+  readonly batchMaxEvents: number;
+  /** 1-20 ms. */
+  readonly batchLingerMs: number;
+  /** Events accepted and not yet acknowledged, at most. */
+  readonly bufferEvents: number;
+  /** Publishes awaiting their ack, at most (default 64). */
+  readonly maxInflight?: number;
+  /** How long to wait for a publish's ack before retrying it (default 5000 ms). */
+  readonly publishTimeoutMs?: number;
+  /** Retry backoff: doubles from min to max, with jitter (defaults 100 ms and 5000 ms). */
+  readonly retryMinMs?: number;
+  readonly retryMaxMs?: number;
+  /** Source of events added without one (default `syscall`). */
+  readonly source?: string;
+  /**
+   * The first batch sequence. Default: the wall clock in µs at start, so a restarted collector
+   * never reuses a Nats-Msg-Id inside the stream's duplicate window (it would be dropped as a
+   * duplicate); sequences then grow by one per batch, far slower than the clock.
+   */
+  readonly firstSequence?: number;
+  readonly subjectPrefix?: string;
+  readonly log?: Logger;
+}
+
+/** The publisher's counters: a plain snapshot (for /healthz, the stats message and metrics). */
+export interface PublisherStats {
+  eventsIn: number;
+  eventsPublished: number;
+  batchesPublished: number;
+  /** Bytes of batches acknowledged by the stream. */
+  bytesPublished: number;
+  /** Acks that said the stream had the batch already (a retry of a publish that had landed). */
+  duplicates: number;
+  publishErrors: number;
+  retries: number;
+  /** Events dropped, by place: `publish_queue` (queue full), `publish_shutdown` (still pending when close gave up), `publish_closed` (added after close). */
+  drops: Record<string, number>;
+  /** Cumulative drops the source reported (e.g. the probe's `ring_buffer`), by place. */
+  sourceDrops: Record<string, number>;
+  /** Events accepted and not yet acknowledged (open batches, queue, in flight). */
+  queueEvents: number;
+  /** Closed batches waiting to be sent (not counting those in flight). */
+  queueBatches: number;
+  inflight: number;
+  natsConnected: boolean;
+  /** The sequence the next batch gets. */
+  nextSequence: number;
+  lastError: string | undefined;
+}
+
+interface OpenBatch {
+  readonly partition: number;
+  readonly source: string;
+  readonly subject: string;
+  readonly builder: BatchBuilder;
+  timer: NodeJS.Timeout | undefined;
+}
+
+interface ClosedBatch {
+  readonly seq: number;
+  readonly msgId: string;
+  readonly subject: string;
+  readonly data: Uint8Array;
+  readonly events: number;
+  attempts: number;
+}
+
+export class EventPublisher {
+  private readonly js: JetStreamClient;
+  private readonly open = new Map<string, OpenBatch[]>();
+  private queue: ClosedBatch[] = [];
+  private inflight = 0;
+  private pending = 0;
+  private seq: number;
+  private connected = true;
+  private closed = false;
+  private failures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private lastError: string | undefined;
+  private readonly counters = { eventsIn: 0, eventsPublished: 0, batchesPublished: 0, bytesPublished: 0, duplicates: 0, publishErrors: 0, retries: 0 };
+  private readonly drops: Record<string, number> = {};
+  private readonly sourceDrops = new Map<string, { base: number; last: number }>();
+  private readyWaiters: (() => void)[] = [];
+  private idleWaiters: (() => void)[] = [];
+  private readonly maxInflight: number;
+  private readonly timeoutMs: number;
+  private readonly pauseAt: number;
+  private readonly resumeAt: number;
+  private readonly source: string;
+  private readonly prefix: string;
+  private readonly statusLoop: Promise<void>;
+  private readonly status: AsyncIterable<{ type: string }> & { stop(): void };
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: EventPublisherOptions,
+  ) {
+    if (!/^[A-Za-z0-9_-]+$/.test(opts.collectorId)) throw new Error(`collector id '${opts.collectorId}' must hold only letters, digits, '_' and '-'`);
+    if (opts.batchMaxEvents < 1 || opts.bufferEvents < 1 || opts.batchLingerMs < 0) throw new Error('batchMaxEvents and bufferEvents must be >= 1, batchLingerMs >= 0');
+    this.maxInflight = opts.maxInflight ?? 64;
+    this.timeoutMs = opts.publishTimeoutMs ?? 5000;
+    this.pauseAt = Math.max(1, Math.floor(opts.bufferEvents * 0.9));
+    this.resumeAt = Math.floor(opts.bufferEvents / 2);
+    this.source = opts.source ?? 'syscall';
+    this.prefix = opts.subjectPrefix ?? EVENTS_SUBJECT_PREFIX;
+    this.seq = opts.firstSequence ?? Date.now() * 1000;
+    this.js = jetstream(nc, { timeout: this.timeoutMs });
+    this.status = nc.status() as AsyncIterable<{ type: string }> & { stop(): void };
+    this.statusLoop = this.watchConnection();
+  }
+
+  /**
+   * Takes one event for the partition of `key` (container id or `host:<node>`). False: the queue
+   * is full and the event was dropped (counted at `publish_queue`); a source should have paused
+   * when `shouldPause` turned true.
+   */
+  add(e: EnrichedEvent, key: string, source: string = this.source): boolean {
+    if (this.closed) {
+      this.drop('publish_closed', 1);
+      return false;
+    }
+    if (this.pending >= this.opts.bufferEvents) {
+      this.drop('publish_queue', 1);
+      return false;
+    }
+    this.counters.eventsIn++;
+    this.pending++;
+    const o = this.openBatch(partitionOf(key, this.opts.partitions), source);
+    o.builder.add(e);
+    const n = o.builder.size;
+    if (n >= this.opts.batchMaxEvents) this.closeBatch(o);
+    else if (n === 1) o.timer = setTimeout(() => this.closeBatch(o), this.opts.batchLingerMs);
+    return true;
+  }
+
+  /** True once the pending events reach 90% of `bufferEvents`: the source should stop reading until `ready()`. */
+  get shouldPause(): boolean {
+    return this.pending >= this.pauseAt;
+  }
+
+  /** Resolves once the pending events are down to half of `bufferEvents` (at once when they are), or on close. */
+  ready(): Promise<void> {
+    if (this.pending <= this.resumeAt || this.closed) return Promise.resolve();
+    return new Promise((done) => this.readyWaiters.push(done));
+  }
+
+  /** Closes every open batch now and resolves when nothing accepted is left unacknowledged. */
+  flush(): Promise<void> {
+    for (const list of this.open.values()) for (const o of list) if (o && o.builder.size > 0) this.closeBatch(o);
+    if (this.pending === 0) return Promise.resolve();
+    return new Promise((done) => this.idleWaiters.push(done));
+  }
+
+  /**
+   * Stops taking events, flushes, and waits up to `timeoutMs` for the acks. Events still pending
+   * then are counted as dropped at `publish_shutdown` (and logged); never throws.
+   */
+  async close(timeoutMs = 10_000): Promise<void> {
+    if (this.closed) return;
+    const flushed = this.flush();
+    this.closed = true;
+    let timer: NodeJS.Timeout | undefined;
+    const done = await Promise.race([flushed.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), timeoutMs)))]);
+    clearTimeout(timer);
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    if (!done && this.pending > 0) {
+      this.opts.log?.error({ events: this.pending, batches: this.queue.length + this.inflight, lastError: this.lastError }, 'events not acknowledged by JetStream at shutdown: counted as dropped at publish_shutdown');
+      this.drop('publish_shutdown', this.pending);
+      this.pending = 0;
+      this.queue = [];
+    }
+    this.status.stop();
+    await this.statusLoop;
+    this.wake();
+  }
+
+  /**
+   * Cumulative drop counters from the source (the probe's ring buffer, its pipe, ...). A counter
+   * that goes back (the probe restarted) continues from where it was, so totals only grow.
+   */
+  recordSourceDrops(place: string, total: number): void {
+    const s = this.sourceDrops.get(place);
+    if (!s) this.sourceDrops.set(place, { base: 0, last: total });
+    else if (total < s.last) {
+      s.base += s.last;
+      s.last = total;
+    } else s.last = total;
+  }
+
+  stats(): PublisherStats {
+    const sourceDrops: Record<string, number> = {};
+    for (const [k, v] of this.sourceDrops) sourceDrops[k] = v.base + v.last;
+    return {
+      ...this.counters,
+      drops: { ...this.drops },
+      sourceDrops,
+      queueEvents: this.pending,
+      queueBatches: this.queue.length,
+      inflight: this.inflight,
+      natsConnected: this.connected && !this.nc.isClosed(),
+      nextSequence: this.seq,
+      lastError: this.lastError,
+    };
+  }
+
+  private drop(place: string, n: number): void {
+    this.drops[place] = (this.drops[place] ?? 0) + n;
+  }
+
+  private openBatch(partition: number, source: string): OpenBatch {
+    let list = this.open.get(source);
+    if (!list) {
+      list = [];
+      this.open.set(source, list);
+    }
+    let o = list[partition];
+    if (!o) {
+      o = { partition, source, subject: `${this.prefix}.${partition}.${source}`, builder: new BatchBuilder({ collectorId: this.opts.collectorId, node: this.opts.node, source }), timer: undefined };
+      list[partition] = o;
+    }
+    return o;
+  }
+
+  private closeBatch(o: OpenBatch): void {
+    clearTimeout(o.timer);
+    o.timer = undefined;
+    const events = o.builder.size;
+    if (events === 0) return;
+    const seq = this.seq++;
+    const data = o.builder.finishEncoded(seq);
+    this.queue.push({ seq, msgId: batchMsgId(this.opts.collectorId, seq), subject: o.subject, data, events, attempts: 0 });
+    this.pump();
+  }
+
+  private pump(): void {
+    while (this.queue.length > 0 && this.inflight < this.maxInflight && this.connected && this.retryTimer === undefined && !this.nc.isClosed()) {
+      this.send(this.queue.shift()!);
+    }
+  }
+
+  private send(b: ClosedBatch): void {
+    this.inflight++;
+    if (b.attempts++ > 0) this.counters.retries++;
+    this.js.publish(b.subject, b.data, { msgID: b.msgId, timeout: this.timeoutMs }).then(
+      (ack) => {
+        this.inflight--;
+        this.failures = 0;
+        this.pending -= b.events;
+        this.counters.batchesPublished++;
+        this.counters.eventsPublished += b.events;
+        this.counters.bytesPublished += b.data.length;
+        if (ack.duplicate) this.counters.duplicates++;
+        this.pump();
+        this.wake();
+      },
+      (err: unknown) => {
+        this.inflight--;
+        this.counters.publishErrors++;
+        this.lastError = (err as Error).message;
+        if (this.failures === 0) this.opts.log?.warn({ err, subject: b.subject, msgId: b.msgId }, 'publish failed; batches stay queued and are retried with backoff');
+        this.requeue(b);
+        this.backoff();
+        this.wake();
+      },
+    );
+  }
+
+  /** Back into the queue at its place by sequence, so a partition's batches keep their order as far as possible. */
+  private requeue(b: ClosedBatch): void {
+    let i = 0;
+    while (i < this.queue.length && this.queue[i]!.seq < b.seq) i++;
+    this.queue.splice(i, 0, b);
+  }
+
+  private backoff(): void {
+    if (this.retryTimer !== undefined || this.closedForGood()) return;
+    this.failures++;
+    const min = this.opts.retryMinMs ?? 100;
+    const max = this.opts.retryMaxMs ?? 5000;
+    const delay = Math.min(max, min * 2 ** Math.min(this.failures - 1, 20)) * (0.5 + Math.random() / 2);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, delay);
+  }
+
+  private closedForGood(): boolean {
+    return this.nc.isClosed();
+  }
+
+  private wake(): void {
+    if (this.readyWaiters.length > 0 && (this.pending <= this.resumeAt || this.closed)) {
+      const w = this.readyWaiters;
+      this.readyWaiters = [];
+      for (const f of w) f();
+    }
+    if (this.idleWaiters.length > 0 && this.pending === 0) {
+      const w = this.idleWaiters;
+      this.idleWaiters = [];
+      for (const f of w) f();
+    }
+  }
+
+  private async watchConnection(): Promise<void> {
+    for await (const s of this.status) {
+      if (s.type === 'disconnect') this.connected = false;
+      else if (s.type === 'reconnect') {
+        this.connected = true;
+        // Back at once: the queue goes out without waiting for the backoff.
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.failures = 0;
+        this.pump();
+      }
+    }
+  }
+}
