@@ -8,5 +8,5 @@ mkdir -p "$out"
 protoc \
   --plugin=protoc-gen-ts_proto="$(cd .. && pwd)/node_modules/.bin/protoc-gen-ts_proto" \
   --ts_proto_out="$out" \
-  --ts_proto_opt=esModuleInterop=true,importSuffix=.js,forceLong=number,outputServices=false,useExactTypes=false,env=node,snakeToCamel=true,outputJsonMethods=false,outputPartialMethods=false \
+  --ts_proto_opt=esModuleInterop=true,importSuffix=.js,forceLong=number,outputServices=false,useExactTypes=false,env=node,snakeToCamel=true,useJsTypeOverride=true,outputJsonMethods=false,outputPartialMethods=false \
   -I . harrier/events/v1/events.proto

@@ -36,6 +36,9 @@ const OPTIONS = {
   json: { type: 'boolean' },
   unbuffered: { type: 'boolean', short: 'U' },
   'dry-run': { type: 'boolean' },
+  source: { type: 'string' },
+  loop: { type: 'boolean' },
+  rate: { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
@@ -59,12 +62,17 @@ export interface CliArgs {
   readonly print: string | undefined;
   readonly json: boolean;
   readonly dryRun: boolean;
+  /** `harrier collector --source ebpf|capture`. */
+  readonly source: string | undefined;
+  readonly loop: boolean;
+  /** `--rate N`: events per second (capture source). */
+  readonly rate: number | undefined;
   readonly version: boolean;
   readonly help: boolean;
   readonly positionals: string[];
 }
 
-const COMMANDS = new Set(['rules', 'fields', 'replay', 'run', 'version', 'help']);
+const COMMANDS = new Set(['rules', 'fields', 'replay', 'run', 'collector', 'version', 'help']);
 
 export function parseCli(argv: readonly string[]): CliArgs {
   let parsed;
@@ -91,6 +99,11 @@ export function parseCli(argv: readonly string[]): CliArgs {
       throw new UsageError(`-M takes a number of seconds greater than 0, got '${v.duration}'`);
     }
   }
+  let rate: number | undefined;
+  if (v.rate !== undefined) {
+    rate = Number(v.rate);
+    if (!Number.isFinite(rate) || rate <= 0) throw new UsageError(`--rate takes a number of events per second greater than 0, got '${v.rate}'`);
+  }
   return {
     command,
     config: v.config,
@@ -110,6 +123,9 @@ export function parseCli(argv: readonly string[]): CliArgs {
     print: v.print,
     json: v.json ?? false,
     dryRun: v['dry-run'] ?? false,
+    source: v.source,
+    loop: v.loop ?? false,
+    rate,
     version: v.version ?? false,
     help: v.help ?? false,
     positionals: rest,
@@ -125,6 +141,8 @@ Usage:
   harrier rules list [-r RULES]... [--json]      (also: harrier -L)
   harrier rules describe RULE [-r RULES]... [--json]   (also: harrier -l RULE)
   harrier fields [--json]                        (also: harrier --list)
+  harrier collector [--source ebpf|capture FILE [--loop] [--rate N]] [-c FILE] [-o KEY=VALUE]...
+                                                 publish events to NATS (JetStream stream EVENTS)
   harrier version                                (also: harrier --version)
 
 Options (Falco's spelling):
@@ -140,6 +158,8 @@ Options (Falco's spelling):
                    replay always evaluates every event, as Falco does)
   -T TAG           disable rules with this tag; -t TAG enables only rules with this tag
   -D PATTERN       disable rules whose name matches (substring, or * wildcards)
+  --source NAME    collector: ebpf (live, the default) or capture (replay FILE.scap)
+  --loop, --rate N collector --source capture: replay again and again; at most N events/s
   --json           machine-readable output
   -h, --help       this text
 `;

@@ -1,6 +1,7 @@
 // The `harrier` command: parses arguments, then hands over to one command module.
 
 import { HELP, parseCli, UsageError, type CliArgs } from './args.js';
+import { runCollector } from './commands/collector.js';
 import { runFields } from './commands/fields.js';
 import { runReplay } from './commands/replay.js';
 import { runRulesDescribe, runRulesList, runRulesValidate } from './commands/rules.js';
@@ -33,6 +34,8 @@ function pick(args: CliArgs): Command {
       }
     case 'fields':
       return runFields;
+    case 'collector':
+      return runCollector;
     case 'replay':
     case 'run':
       return runReplay;

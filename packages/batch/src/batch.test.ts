@@ -192,3 +192,12 @@ test('a process changed mid-batch (version bumped) keeps each event on the value
   assert.deepEqual([0, 1, 2].map((r) => cmd(acc.at(d, r))), ['sh -c true', 'curl example.com', 'curl example.com']);
   assert.equal(d.msg.processes.length, 2);
 });
+
+test('process start times (ns since the epoch, past 2^53) survive encoding exactly', () => {
+  const b = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });
+  const p = { pid: 1, tid: 1, ppid: 0, name: 'init', startTs: 1_562_711_472_093_267_123n, pidnsInitStartTs: 18_446_744_073_709_551_615n };
+  b.add({ num: 1, ts: 1n, tid: 1, type: 'read', enter: false, process: p });
+  const d = DecodedBatch.decode(b.finishEncoded(1));
+  assert.equal(d.msg.processes[0]!.startTs, '1562711472093267123');
+  assert.equal(d.msg.processes[0]!.pidnsInitStartTs, '18446744073709551615');
+});

@@ -22,6 +22,14 @@ export { DEFAULT_LIMITS, FdEntry, ThreadInfo, containerIdFromCgroup, type FdKind
 export type { RawEvent } from './state/params.js';
 // Capture replay (replay/).
 export { ReplayPipeline, type ReplayCounts, type ReplayMatch, type ReplayOptions } from './replay/pipeline.js';
-export { replayCapture, seedFromCapture, toRawEvent } from './replay/capture.js';
+export { replayCapture, seedFromCapture, toRawEvent, type CaptureSeedTarget } from './replay/capture.js';
 // Live seeding from /proc (live/).
 export { readGroup, readPasswd, readSockets, scanProc, type PasswdEntry, type ProcScan, type SocketInfo } from './live/procfs.js';
+// Publishing (publish/) and the collector service.
+export { EventPublisher, type EventPublisherOptions, type PublisherStats } from './publish/publisher.js';
+export { ensureEventsStream, EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventsStreamOptions } from './publish/stream.js';
+export { StatsReporter, statsMessage, statsSubject, STATS_SUBJECT_PREFIX, type CollectorStatsMessage } from './publish/stats.js';
+export { registerPublisherMetrics } from './publish/metrics.js';
+export type { EventSource, SourceOutput } from './source.js';
+export { CaptureSource, type CaptureSourceOptions, type CaptureSourceCounters } from './replay/source.js';
+export { startCollector, type CollectorHealth, type CollectorService, type SourceState, type StartCollectorOptions } from './service.js';

@@ -112,8 +112,11 @@ export function seedFd(f: ScapFd): SeedFd {
   return { num: f.fd, kind, name: f.name, openFlags: f.openFlags, dev: f.dev, ino: f.ino === undefined ? undefined : Number(f.ino) };
 }
 
+/** What capture seeding feeds: a ReplayPipeline, or a state engine behind a thin adapter. */
+export type CaptureSeedTarget = Pick<ReplayPipeline, 'seedThread' | 'seedFd' | 'seedUsers'>;
+
 /** Seeds a pipeline from a capture's tables: users and groups, then processes, then their fds. */
-export function seedFromCapture(p: ReplayPipeline, cap: ScapCapture): void {
+export function seedFromCapture(p: CaptureSeedTarget, cap: ScapCapture): void {
   p.seedUsers(
     cap.users.map((u) => ({ uid: u.uid, name: u.name, homedir: u.homedir, shell: u.shell })),
     cap.groups.map((g) => ({ gid: g.gid, name: g.name })),

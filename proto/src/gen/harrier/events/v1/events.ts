@@ -116,9 +116,12 @@ export interface Process {
   capPermitted: number;
   capEffective: number;
   capInheritable: number;
-  /** when the process was created (clone time), ns */
-  startTs: number;
-  pidnsInitStartTs: number;
+  /**
+   * When the process was created (clone time), ns since the epoch. Such values exceed 2^53, so
+   * in JS they are decimal strings (jstype), exact; likewise pidns_init_start_ts.
+   */
+  startTs: string;
+  pidnsInitStartTs: string;
   isThreadLeader: boolean;
   comm: number;
   fdlimit: number;
@@ -900,8 +903,8 @@ function createBaseProcess(): Process {
     capPermitted: 0,
     capEffective: 0,
     capInheritable: 0,
-    startTs: 0,
-    pidnsInitStartTs: 0,
+    startTs: "0",
+    pidnsInitStartTs: "0",
     isThreadLeader: false,
     comm: 0,
     fdlimit: 0,
@@ -1004,10 +1007,10 @@ export const Process: MessageFns<Process> = {
     if (message.capInheritable !== 0) {
       writer.uint32(216).uint64(message.capInheritable);
     }
-    if (message.startTs !== 0) {
+    if (message.startTs !== "0") {
       writer.uint32(224).uint64(message.startTs);
     }
-    if (message.pidnsInitStartTs !== 0) {
+    if (message.pidnsInitStartTs !== "0") {
       writer.uint32(232).uint64(message.pidnsInitStartTs);
     }
     if (message.isThreadLeader !== false) {
@@ -1289,7 +1292,7 @@ export const Process: MessageFns<Process> = {
               break;
             }
 
-            message.startTs = longToNumber(reader.uint64());
+            message.startTs = reader.uint64().toString();
             continue;
           }
           case 29: {
@@ -1297,7 +1300,7 @@ export const Process: MessageFns<Process> = {
               break;
             }
 
-            message.pidnsInitStartTs = longToNumber(reader.uint64());
+            message.pidnsInitStartTs = reader.uint64().toString();
             continue;
           }
           case 30: {

@@ -1,0 +1,182 @@
+// `harrier collector`: one event source feeding the publisher, started in named steps (NATS, the
+// EVENTS stream, the publisher and its statistics, the health and metrics server, the source)
+// and stopped in reverse on SIGTERM: the source stops, the publisher flushes and waits for its
+// acks, NATS drains.
+
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { Registry } from 'prom-client';
+import { Lifecycle, componentLogger, connectNats, drainNats, type HarrierConfig, type Logger, type NatsConnection } from '@harrier/kit';
+import type { EventSource, SourceOutput } from './source.js';
+import { EventPublisher, type PublisherStats } from './publish/publisher.js';
+import { ensureEventsStream } from './publish/stream.js';
+import { registerPublisherMetrics } from './publish/metrics.js';
+import { StatsReporter, statsMessage } from './publish/stats.js';
+
+export type SourceState = 'starting' | 'running' | 'finished' | 'failed' | 'stopped';
+
+export interface StartCollectorOptions {
+  readonly config: HarrierConfig;
+  readonly source: EventSource;
+  readonly log: Logger;
+  /** Stop on SIGTERM and SIGINT (default true; tests that stop it themselves pass false). */
+  readonly handleSignals?: boolean;
+}
+
+export interface CollectorHealth {
+  /** `ok` when NATS is connected and the source runs (or has read a capture through). */
+  readonly status: 'ok' | 'unavailable';
+  readonly nats: 'connected' | 'disconnected';
+  readonly source: { readonly name: string; readonly state: SourceState };
+  readonly counters: PublisherStats;
+}
+
+export interface CollectorService {
+  readonly publisher: EventPublisher;
+  readonly registry: Registry;
+  /** Where /healthz and /metrics are served (undefined when webserver.enabled is false). */
+  readonly http: { readonly address: string; readonly port: number } | undefined;
+  health(): CollectorHealth;
+  /** Resolves with the exit status once stopped: 0 after a signal or stop(), 1 after the source failed. */
+  readonly stopped: Promise<number>;
+  stop(): Promise<void>;
+}
+
+export async function startCollector(opts: StartCollectorOptions): Promise<CollectorService> {
+  const { config, source } = opts;
+  const cc = config.collector;
+  const log = componentLogger(opts.log, 'collector');
+  const life = new Lifecycle({ log, teardownTimeoutMs: 30_000 });
+  const registry = new Registry();
+  const startedAt = Date.now();
+  let nc: NatsConnection | undefined;
+  let publisher: EventPublisher | undefined;
+  let http: { address: string; port: number } | undefined;
+  let sourceState: SourceState = 'starting';
+  let exitCode = 0;
+  let onStopped!: (code: number) => void;
+  const stopped = new Promise<number>((r) => (onStopped = r));
+  const stop = async (): Promise<void> => {
+    await life.stop();
+    onStopped(exitCode);
+  };
+
+  const health = (): CollectorHealth => {
+    const counters = publisher!.stats();
+    const natsUp = counters.natsConnected;
+    return {
+      status: natsUp && (sourceState === 'running' || sourceState === 'finished') ? 'ok' : 'unavailable',
+      nats: natsUp ? 'connected' : 'disconnected',
+      source: { name: source.name, state: sourceState },
+      counters,
+    };
+  };
+
+  await life.step('nats', async () => {
+    const conn = await connectNats(config.nats, log);
+    nc = conn;
+    return () => drainNats(conn, log);
+  });
+  await life.step('events stream', async () => {
+    const info = await ensureEventsStream(await jetstreamManager(nc!), cc.eventsStream);
+    log.info({ stream: info.config.name, subjects: info.config.subjects, messages: info.state.messages }, 'events stream ready');
+  });
+  await life.step('publisher', () => {
+    const p = new EventPublisher(nc!, {
+      collectorId: cc.id,
+      node: cc.node,
+      partitions: config.partitions,
+      batchMaxEvents: cc.batchMaxEvents,
+      batchLingerMs: cc.batchLingerMs,
+      bufferEvents: cc.bufferEvents,
+      maxInflight: cc.maxInflight,
+      publishTimeoutMs: cc.publishTimeoutMs,
+      log: componentLogger(opts.log, 'collector.publish'),
+    });
+    publisher = p;
+    registerPublisherMetrics(registry, p);
+    const reporter = new StatsReporter(nc!, cc.id, cc.statsIntervalMs, () => statsMessage(p.stats(), { collectorId: cc.id, node: cc.node, startedAt, source: { name: source.name, state: sourceState } }), log);
+    reporter.start();
+    return async () => {
+      await p.close(cc.publishTimeoutMs * 2);
+      reporter.stop();
+      const s = p.stats();
+      log.info({ eventsIn: s.eventsIn, eventsPublished: s.eventsPublished, batches: s.batchesPublished, drops: s.drops }, 'publisher closed');
+    };
+  });
+  if (config.webserver.enabled) {
+    await life.step('http', async () => {
+      const server = createServer((req, res) => {
+        const path = (req.url ?? '/').split('?')[0];
+        if (path === '/healthz') {
+          const h = health();
+          res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
+          res.end(JSON.stringify(h));
+        } else if (path === '/metrics') {
+          registry.metrics().then(
+            (text) => {
+              res.writeHead(200, { 'content-type': registry.contentType });
+              res.end(text);
+            },
+            (err: unknown) => {
+              res.writeHead(500, { 'content-type': 'text/plain' });
+              res.end(`metrics failed: ${(err as Error).message}\n`);
+            },
+          );
+        } else {
+          res.writeHead(404, { 'content-type': 'text/plain' });
+          res.end('not found: try /healthz or /metrics\n');
+        }
+      });
+      await listen(server, config.webserver.listenPort, config.webserver.listenAddress);
+      const a = server.address() as AddressInfo;
+      http = { address: a.address, port: a.port };
+      log.info({ address: a.address, port: a.port }, 'serving /healthz and /metrics');
+      return () =>
+        new Promise<void>((done) => {
+          server.close(() => done());
+          server.closeAllConnections();
+        });
+    });
+  }
+  await life.step(`source ${source.name}`, async () => {
+    const p = publisher!;
+    const out: SourceOutput = {
+      node: cc.node,
+      log: componentLogger(opts.log, `collector.source.${source.name}`),
+      push: (e, key, src) => p.add(e, key, src) && !p.shouldPause,
+      ready: () => p.ready(),
+      drops: (place, total) => p.recordSourceDrops(place, total),
+      ended: (error) => {
+        if (sourceState !== 'running' && sourceState !== 'starting') return;
+        if (error) {
+          sourceState = 'failed';
+          exitCode = 1;
+          log.error({ err: error }, 'the event source failed; stopping');
+          void stop();
+        } else {
+          sourceState = 'finished';
+          log.info({ source: source.name }, 'the event source has no more events; waiting for SIGTERM');
+          void p.flush();
+        }
+      },
+    };
+    await source.start(out);
+    if (sourceState === 'starting') sourceState = 'running';
+    return async () => {
+      if (sourceState === 'running' || sourceState === 'starting') sourceState = 'stopped';
+      await source.stop();
+    };
+  });
+
+  if (opts.handleSignals !== false) life.handleSignals(() => onStopped(exitCode));
+  return { publisher: publisher!, registry, http, health, stopped, stop };
+}
+
+function listen(server: Server, port: number, host: string): Promise<void> {
+  return new Promise((done, fail) => {
+    server.once('error', (err: NodeJS.ErrnoException) => fail(new Error(`cannot serve /healthz and /metrics on ${host}:${port}: ${err.code ?? err.message}; set webserver.listen_port (or webserver.enabled: false)`, { cause: err })));
+    server.listen(port, host, () => done());
+  });
+}

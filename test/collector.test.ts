@@ -1,0 +1,130 @@
+// End to end: `harrier collector --source capture FILE` as a child process against a real
+// nats-server publishes every event of the capture to the EVENTS stream, serves /healthz and
+// /metrics, and exits 0 on SIGTERM.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, execFile } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
+import { DecodedBatch } from '@harrier/batch';
+import { readScap, toRawEvent } from '@harrier/collector';
+import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
+
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const main = join(root, 'cli', 'src', 'main.ts');
+const corpus = process.env['HARRIER_CORPUS'] ?? resolve(root, '..', 'shared', 'corpus');
+const capture = join(corpus, 'scap', 'falco', 'psp__run_as_user_0_container.scap');
+let skip: string | false = natsServerSkip;
+try {
+  readFileSync(capture);
+} catch {
+  skip ||= `corpus capture not found at ${capture}`;
+}
+
+test('harrier collector --source capture publishes every event, serves /healthz and /metrics, exits 0 on SIGTERM', { skip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const cap = readScap(readFileSync(capture));
+    let expected = 0;
+    for (const e of cap.events) if (toRawEvent(e)) expected++;
+    assert.ok(expected > 1000, `the capture has ${expected} events`);
+
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '--source', 'capture', capture, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'collector.id=e2e', '-o', 'collector.node=node-a', '-o', 'collector.stats_interval_ms=200'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+
+    const nc = await connect({ servers: server.url });
+    const statsSub = nc.subscribe('harrier.stats.collector.e2e', { max: 1 });
+    const port = await (async () => {
+      for (let i = 0; i < 300; i++) {
+        const m = /"port":(\d+),"msg":"serving \/healthz/.exec(stdout);
+        if (m) return Number(m[1]);
+        await sleep(50);
+      }
+      throw new Error(`no http port in the collector's output:\n${stdout}\n${stderr}`);
+    })();
+    const jsm = await jetstreamManager(nc);
+    let events = 0;
+    for (let i = 0; i < 200 && events < expected; i++) {
+      await sleep(50);
+      events = 0;
+      const info = await jsm.streams.info('EVENTS');
+      for (let seq = info.state.first_seq; info.state.messages > 0 && seq <= info.state.last_seq; seq++) {
+        const m = await jsm.streams.getMessage('EVENTS', { seq });
+        const b = DecodedBatch.decode(m!.data);
+        assert.match(m!.subject, /^harrier\.events\.\d+\.syscall$/);
+        assert.equal(m!.header?.get('Nats-Msg-Id'), `e2e-${b.msg.sequence}`);
+        assert.equal(b.msg.node, 'node-a');
+        events += b.rows;
+      }
+    }
+    assert.equal(events, expected, 'every event of the capture is in the stream once');
+
+    const health = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(health.status, 200);
+    const h = (await health.json()) as { status: string; nats: string; source: { name: string; state: string }; counters: { eventsPublished: number } };
+    assert.equal(h.status, 'ok');
+    assert.equal(h.nats, 'connected');
+    assert.deepEqual(h.source, { name: 'capture', state: 'finished' });
+    assert.equal(h.counters.eventsPublished, expected);
+    const metrics = await fetch(`http://127.0.0.1:${port}/metrics`);
+    assert.equal(metrics.status, 200);
+    const text = await metrics.text();
+    assert.match(text, new RegExp(`^harrier_collector_events_published_total ${expected}$`, 'm'));
+    assert.match(text, /^harrier_collector_nats_connected 1$/m);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/nope`)).status, 404);
+
+    for await (const m of statsSub) {
+      const s = m.json<{ collector_id: string; node: string; events_in: number; source: { name: string } }>();
+      assert.equal(s.collector_id, 'e2e');
+      assert.equal(s.node, 'node-a');
+      assert.equal(s.source.name, 'capture');
+    }
+    await nc.close();
+
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, stderr);
+    assert.match(stdout, /"msg":"publisher closed"/);
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('harrier collector without a source: the eBPF source is not available yet (exit 2)', async () => {
+  const r = await new Promise<{ code: number; stderr: string }>((done) => {
+    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-o', 'nats.url=nats://127.0.0.1:1'], { cwd: root }, (err, _out, stderr) => {
+      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
+    });
+  });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /eBPF source is not available/);
+});
+
+test('harrier collector: bad configuration and usage errors name what is wrong', async () => {
+  const run = (args: string[]): Promise<{ code: number; stderr: string }> =>
+    new Promise((done) => {
+      execFile(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', ...args], { cwd: root }, (err, _out, stderr) => {
+        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
+      });
+    });
+  const bad = await run(['--source', 'capture', 'x.scap', '-o', 'collector.batch_linger_ms=50']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /-o collector\.batch_linger_ms=50: 'collector\.batch_linger_ms' must be <= 20/);
+  const noFile = await run(['--source', 'capture']);
+  assert.equal(noFile.code, 2);
+  assert.match(noFile.stderr, /the capture source needs a file/);
+  const unknown = await run(['--source', 'kmod']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown source 'kmod'/);
+});
