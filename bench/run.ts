@@ -8,6 +8,7 @@ import { corpusDir, corpusPath, hasCorpus } from '../packages/rules/src/testing/
 import { ColumnBatch, ColumnSchema, columnAccessor } from '../packages/rules/src/testing/columns.js';
 import { generateEvents } from '../packages/rules/src/testing/events.js';
 import { benchReplay } from './replay.js';
+import { benchPublish } from './publish.js';
 
 const FILES = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => `rules/falcosecurity-rules@main/${f}`);
 
@@ -100,3 +101,8 @@ const replay = benchReplay(loaded);
 console.log(`(4) capture replay: ${(replay.rate / 1e3).toFixed(0)} k events/s on one core (target >= 500 k/s; libsinsp parses ~680 k/s with no rules), ` +
   `${replay.events.toLocaleString()} events of ${replay.capture} replayed in a loop in ${replay.seconds.toFixed(2)} s; ` +
   `${replay.evaluated.toLocaleString()} of them of types the rules name, ${replay.alerts} alerts`);
+
+// (5) publishing: enriched events through EventPublisher to a real nats-server (JetStream, file store).
+const pub = await benchPublish();
+console.log(`(5) publisher: ${(pub.rate / 1e3).toFixed(0)} k enriched events/s to JetStream (batches of 1024, ${pub.partitions} partition keys, ` +
+  `${pub.bytesPerEvent.toFixed(0)} bytes/event on the wire), ${pub.events.toLocaleString()} events of ${pub.capture} in ${pub.seconds.toFixed(2)} s, ${pub.batches} batches; every one acknowledged`);
