@@ -3,7 +3,10 @@
 // ebpf, the live probe).
 
 import { existsSync } from 'node:fs';
-import { CaptureSource, startCollector, type EventSource } from '@harrier/collector';
+import { CaptureSource, EbpfSource, startCollector, type EventSource } from '@harrier/collector';
+import { Ruleset, fieldMapAccessor, formatDiagnostic } from '@harrier/rules';
+import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
+import type { Settings } from '../settings.js';
 import { createLogger } from '@harrier/kit';
 import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
@@ -15,6 +18,7 @@ export async function runCollector(args: CliArgs): Promise<number> {
   const cc = config.collector;
   const sourceName = args.source ?? cc.source;
   let source: EventSource;
+  let ebpf: EbpfSource | undefined;
   switch (sourceName) {
     case 'capture': {
       const file = args.positionals[0] ?? args.eventsFile ?? cc.capture.file;
@@ -24,10 +28,24 @@ export async function runCollector(args: CliArgs): Promise<number> {
       source = new CaptureSource({ file, loop: args.loop || cc.capture.loop, rate: args.rate ?? cc.capture.rate });
       break;
     }
-    case 'ebpf':
+    case 'ebpf': {
       if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}': a file goes with --source capture`);
-      process.stderr.write('harrier: the eBPF source is not available in this build yet; use --source capture FILE.scap\n');
-      return 2;
+      const types = ruleTypes(args, settings);
+      if (!types.ok) {
+        process.stderr.write(`harrier: ${types.message}\n`);
+        return 1;
+      }
+      ebpf = new EbpfSource({
+        types: types.types,
+        probePath: cc.probe.path,
+        ringBufferMb: cc.probe.ringbufMb,
+        statsIntervalMs: cc.probe.statsIntervalMs,
+        excludePids: cc.probe.excludePids,
+        natsServers: config.nats.servers,
+      });
+      source = ebpf;
+      break;
+    }
     default:
       throw new UsageError(`unknown source '${sourceName}': expected ebpf or capture`);
   }
@@ -40,5 +58,29 @@ export async function runCollector(args: CliArgs): Promise<number> {
     process.stderr.write(`harrier: the collector cannot start: ${(err as Error).message}\n`);
     return 1;
   }
+  if (ebpf) {
+    const live = ebpf;
+    // SIGHUP: read the rules again and trace what they need now; bad rules keep the old set.
+    process.on('SIGHUP', () => {
+      const t = ruleTypes(args, readSettings(args.overrides, args.config));
+      if (!t.ok) log.error({ problem: t.message }, 'rules reload failed; the traced syscalls stay as they were');
+      else {
+        live.setTypes(t.types);
+        log.info({ types: t.types === 'all' ? 'all' : t.types.size }, 'rules reloaded: traced syscalls updated');
+      }
+    });
+  }
   return service.stopped;
+}
+
+/** The event types the configured rules can match: the probe traces those (plus what state needs). */
+function ruleTypes(args: CliArgs, settings: Settings): { ok: true; types: ReadonlySet<string> | 'all' } | { ok: false; message: string } {
+  const paths = rulePaths(args, settings);
+  const loaded = loadRulesFor(paths);
+  const errors = [...loaded.readErrors, ...loaded.result.errors];
+  if (errors.length > 0) {
+    return { ok: false, message: `the rules in ${paths.join(', ')} have ${errors.length} error(s); first: ${formatDiagnostic(errors[0]!)}. Check them with harrier rules validate` };
+  }
+  const rs = new Ruleset(loaded.result, fieldMapAccessor, { ...rulesetOptions(args, settings), source: 'syscall' });
+  return { ok: true, types: rs.eventTypes() };
 }

@@ -33,3 +33,8 @@ export { registerPublisherMetrics } from './publish/metrics.js';
 export type { EventSource, SourceOutput } from './source.js';
 export { CaptureSource, type CaptureSourceOptions, type CaptureSourceCounters } from './replay/source.js';
 export { startCollector, type CollectorHealth, type CollectorService, type SourceState, type StartCollectorOptions } from './service.js';
+// Live capture (live/): the eBPF probe's frames, the state engine fed from the kernel.
+export { EbpfSource, type EbpfSourceOptions } from './live/source.js';
+export { LiveCapture, STATE_SYSCALLS, syscallSet, type LiveCaptureOptions, type LiveCounters, type LiveSink } from './live/capture.js';
+export { ProbeProcess, defaultProbeBinary, type ProbeCounters, type ProbeOptions } from './live/probe.js';
+export { FrameDecoder, PROBE_SYSCALLS, type ProbeStats } from './live/decode.js';

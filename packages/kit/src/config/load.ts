@@ -273,6 +273,7 @@ function resolve(m: Raw): HarrierConfig {
   const embedded = sect(nats['embedded']);
   const collector = sect(m['collector']);
   const capture = sect(collector['capture']);
+  const probe = sect(collector['probe']);
   const eventsStream = sect(collector['events_stream']);
   const engine = sect(m['engine']);
   const notifier = sect(m['notifier']);
@@ -324,6 +325,12 @@ function resolve(m: Raw): HarrierConfig {
       statsIntervalMs: asNum(collector['stats_interval_ms'], 5000),
       source: collector['source'] === 'capture' ? 'capture' : 'ebpf',
       capture: { file: typeof capture['file'] === 'string' ? capture['file'] : undefined, loop: asBool(capture['loop'], false), rate: asNum(capture['rate'], 0) },
+      probe: {
+        path: typeof probe['path'] === 'string' ? probe['path'] : undefined,
+        ringbufMb: asNum(probe['ringbuf_mb'], 16),
+        statsIntervalMs: asNum(probe['stats_interval_ms'], 1000),
+        excludePids: Array.isArray(probe['exclude_pids']) ? (probe['exclude_pids'] as number[]) : [],
+      },
       eventsStream: {
         duplicateWindowMs: asNum(eventsStream['duplicate_window_ms'], 120_000),
         maxAgeMs: asNum(eventsStream['max_age_ms'], 24 * 3600 * 1000),

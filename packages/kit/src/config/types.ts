@@ -29,6 +29,8 @@ export interface CollectorConfig {
   readonly statsIntervalMs: number;
   readonly source: 'ebpf' | 'capture';
   readonly capture: { readonly file: string | undefined; readonly loop: boolean; readonly rate: number };
+  /** The eBPF probe: binary (default: the repository's probe/build/harrier-probe), ring buffer size, stats period, processes never watched. */
+  readonly probe: { readonly path: string | undefined; readonly ringbufMb: number; readonly statsIntervalMs: number; readonly excludePids: readonly number[] };
   readonly eventsStream: { readonly duplicateWindowMs: number; readonly maxAgeMs: number; readonly maxBytes: number; readonly replicas: number };
 }
 

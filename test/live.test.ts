@@ -1,0 +1,213 @@
+// End to end on the real kernel: `harrier collector` (eBPF source) as a child process with the real
+// probe and a real nats-server; real commands on the host and in a podman container. The events are
+// read back from the EVENTS stream and their fields checked through the rules' accessor. Harrier's
+// own processes (the collector, its probe) and the NATS server must produce no events.
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { connect } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import { DecodedBatch, batchAccessor } from '@harrier/batch';
+import { compileOutput } from '@harrier/rules';
+import { defaultProbeBinary } from '@harrier/collector';
+import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
+import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../services/collector/src/testing/podman.js';
+import { listenerPids } from '../services/collector/src/live/listeners.js';
+
+const execFileP = promisify(execFile);
+const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+const main = join(root, 'cli', 'src', 'main.ts');
+const skip = natsServerSkip || (process.getuid?.() !== 0 ? 'needs root' : !existsSync(defaultProbeBinary()) ? 'the probe is not built (make -C probe)' : false);
+const noPodman = skip || podmanUnavailable() || false;
+
+const FIELDS = [
+  'evt.type', 'evt.dir', 'evt.args', 'evt.res', 'proc.pid', 'proc.ppid', 'proc.name', 'proc.pname', 'proc.cmdline', 'proc.exepath', 'proc.tty',
+  'proc.is_exe_from_memfd', 'fd.name', 'fd.sip', 'fd.sport', 'fd.l4proto', 'user.name', 'container.id', 'container.name',
+  'container.image.repository', 'evt.arg.target', 'evt.arg.mode',
+] as const;
+type Row = Record<(typeof FIELDS)[number], string>;
+const SEP = '\u0001';
+
+const RULES = `
+- rule: e2e watched syscalls
+  desc: every event of the types the test checks
+  condition: evt.type in (openat, execve, execveat, symlinkat, fchmodat, connect, unshare, memfd_create)
+  output: "%evt.type by %proc.name"
+  priority: NOTICE
+`;
+
+interface Running {
+  readonly rows: () => Row[];
+  readonly collectorPid: number;
+  readonly probePids: () => number[];
+  stop(): Promise<number | null>;
+}
+
+/** Starts nats-server and `harrier collector`, and reads EVENTS into rows as batches arrive. */
+async function startPipeline(dir: string): Promise<Running & { natsPid: () => number[]; dispose: () => Promise<void> }> {
+  const server = await startNatsServer();
+  const rulesFile = join(dir, 'rules.yaml');
+  writeFileSync(rulesFile, RULES);
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-r', rulesFile, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'collector.id=live', '-o', 'collector.node=node-live'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+  for (let i = 0; i < 400 && !out.includes('live capture started'); i++) {
+    if (child.exitCode !== null) break;
+    await sleep(50);
+  }
+  if (!out.includes('live capture started')) throw new Error(`the collector did not start:\n${out}`);
+
+  const acc = batchAccessor();
+  const fmt = compileOutput(FIELDS.map((f) => `%${f}`).join(SEP), acc);
+  if (!fmt.ok) throw new Error(fmt.message);
+  const rows: Row[] = [];
+  const nc = await connect({ servers: server.url });
+  const js = jetstream(nc);
+  const consumer = await js.consumers.get('EVENTS');
+  const messages = await consumer.consume();
+  void (async () => {
+    for await (const m of messages) {
+      const b = DecodedBatch.decode(m.data);
+      for (let r = 0; r < b.rows; r++) {
+        const parts = fmt.output.render(acc.at(b, r)).text.split(SEP);
+        rows.push(Object.fromEntries(FIELDS.map((f, i) => [f, parts[i] ?? ''])) as Row);
+      }
+    }
+  })();
+  const probePids = (): number[] => {
+    try {
+      return readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+    } catch {
+      return [];
+    }
+  };
+  return {
+    rows: () => rows,
+    collectorPid: child.pid!,
+    probePids,
+    natsPid: () => listenerPids(server.port),
+    async stop() {
+      child.kill('SIGTERM');
+      return exited;
+    },
+    async dispose() {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      await messages.close().catch(() => {});
+      await nc.close();
+      await server.dispose();
+    },
+  };
+}
+
+async function waitFor(rows: () => Row[], pred: (r: Row) => boolean, what: string): Promise<Row> {
+  for (let i = 0; i < 200; i++) {
+    const r = rows().find(pred);
+    if (r) return r;
+    await sleep(50);
+  }
+  assert.fail(`no published event: ${what}`);
+}
+
+test('live pipeline on the host: the acceptance commands are published with their fields, and Harrier is never watched', { skip }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-e2e-'));
+  const p = await startPipeline(dir);
+  const listener = createServer((s) => s.end());
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+  const port = (listener.address() as AddressInfo).port;
+  const shm = `/dev/shm/harrier-e2e-${process.pid}`;
+  try {
+    const script = [
+      `echo $$ > ${dir}/pid`,
+      'cat /etc/shadow > /dev/null',
+      "sh -c 'echo hi > /dev/null'",
+      `ln -s /etc/shadow ${dir}/shadow-link`,
+      `touch ${dir}/suid && chmod 4755 ${dir}/suid`,
+      `exec 3<>/dev/tcp/127.0.0.1/${port}; exec 3>&-`,
+      'unshare -n true',
+      `cp /bin/true ${shm} && ${shm}`,
+      `python3 -c "import os; fd=os.memfd_create('harrier', 0); os.write(fd, open('/bin/true','rb').read()); os.execv('/proc/self/fd/%d' % fd, ['memfd-true'])"`,
+    ].join('\n');
+    await execFileP('bash', ['-c', script]);
+    const shell = readFileSync(`${dir}/pid`, 'utf8').trim();
+    const rows = p.rows;
+
+    const shadow = await waitFor(rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['fd.name'] === '/etc/shadow', 'cat /etc/shadow');
+    assert.equal(shadow['evt.dir'], '<');
+    assert.match(shadow['evt.args'], /name=\/etc\/shadow flags=1\(O_RDONLY\)/);
+    assert.equal(shadow['proc.ppid'], shell);
+    assert.equal(shadow['proc.pname'], 'bash');
+    assert.equal(shadow['proc.cmdline'], 'cat /etc/shadow');
+    assert.equal(shadow['proc.exepath'], '/usr/bin/cat');
+    assert.equal(shadow['proc.tty'], '0');
+    assert.equal(shadow['user.name'], 'root');
+    assert.equal(shadow['container.id'], 'host');
+
+    const sh = await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.name'] === 'sh' && r['proc.ppid'] === shell, 'sh -c');
+    assert.equal(sh['proc.cmdline'], 'sh -c echo hi > /dev/null');
+    const link = await waitFor(rows, (r) => r['evt.type'] === 'symlinkat' && r['proc.name'] === 'ln', 'ln -s');
+    assert.equal(link['evt.arg.target'], '/etc/shadow');
+    const chmod = await waitFor(rows, (r) => r['evt.type'] === 'fchmodat' && r['proc.name'] === 'chmod', 'chmod 4755');
+    assert.match(chmod['evt.arg.mode'], /S_ISUID/);
+    const conn = await waitFor(rows, (r) => r['evt.type'] === 'connect' && r['proc.pid'] === shell && r['fd.sport'] === String(port), 'TCP connect');
+    assert.equal(conn['fd.sip'], '127.0.0.1');
+    assert.equal(conn['fd.l4proto'], 'tcp');
+    assert.equal(conn['evt.res'], 'SUCCESS');
+    const un = await waitFor(rows, (r) => r['evt.type'] === 'unshare' && r['proc.name'] === 'unshare', 'unshare');
+    assert.match(un['evt.args'], /CLONE_NEWNET/);
+    await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.exepath'] === shm && r['evt.res'] === 'SUCCESS', 'exec from /dev/shm');
+    await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.is_exe_from_memfd'] === 'true', 'exec from a memfd');
+    await waitFor(rows, (r) => r['evt.type'] === 'memfd_create', 'memfd_create');
+
+    // Only the rules' event types are published (close is traced for state, never sent).
+    assert.ok(!rows().some((r) => !['openat', 'execve', 'execveat', 'symlinkat', 'fchmodat', 'connect', 'unshare', 'memfd_create'].includes(r['evt.type'])), 'only the types the rules need');
+    // Harrier never watches itself, nor the NATS server it talks to.
+    const own = new Set([String(p.collectorPid), ...p.probePids().map(String), ...p.natsPid().map(String)]);
+    assert.ok(own.size >= 3, `collector, probe and nats-server pids known: ${[...own]}`);
+    const mine = rows().filter((r) => own.has(r['proc.pid']));
+    assert.deepEqual(mine.map((r) => `${r['proc.name']} ${r['evt.type']}`), [], 'no events of Harrier or NATS');
+  } finally {
+    listener.close();
+    rmSync(shm, { force: true });
+    const code = await p.stop();
+    await p.dispose();
+    rmSync(dir, { recursive: true, force: true });
+    assert.equal(code, 0, 'the collector exits 0 on SIGTERM');
+  }
+});
+
+test('live pipeline in a podman container: container id, name, image and the container\'s own users', { skip: noPodman }, async () => {
+  ensureTestImage();
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-e2e-'));
+  const name = `harrier-e2e-${process.pid}`;
+  removeContainer(name);
+  const p = await startPipeline(dir);
+  try {
+    const id = await runContainer(name, 'cat /etc/shadow > /dev/null; ln -s /etc/shadow /tmp/l; sleep 1', ['--user', '4242']);
+    const short = id.slice(0, 12);
+    const shadow = await waitFor(p.rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['container.id'] === short, 'cat in the container');
+    assert.equal(shadow['proc.exepath'], '/bin/busybox');
+    assert.equal(shadow['user.name'], 'harrier', 'uid 4242 is named by the container\'s /etc/passwd');
+    await waitFor(p.rows, (r) => r['evt.type'] === 'symlinkat' && r['container.id'] === short, 'ln -s in the container');
+    const named = await waitFor(p.rows, (r) => r['container.id'] === short && r['container.name'] === name, 'container.name filled in');
+    assert.equal(named['container.image.repository'], 'localhost/harrier-busybox');
+  } finally {
+    await p.stop();
+    await p.dispose();
+    removeContainer(name);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
