@@ -38,3 +38,10 @@ export { EbpfSource, type EbpfSourceOptions } from './live/source.js';
 export { LiveCapture, STATE_SYSCALLS, syscallSet, type LiveCaptureOptions, type LiveCounters, type LiveSink } from './live/capture.js';
 export { ProbeProcess, defaultProbeBinary, type ProbeCounters, type ProbeOptions } from './live/probe.js';
 export { FrameDecoder, PROBE_SYSCALLS, type ProbeStats } from './live/decode.js';
+// Container-runtime metadata (containers/): Docker Engine API (docker, podman), CRI (containerd, CRI-O), the async cache.
+export { ContainerRuntimeError, shortContainerId, type ContainerRuntime, type ContainerRuntimeErrorCode, type ContainerRuntimeKind } from './containers/runtime.js';
+export { DockerEngineClient, dockerToContainerInfo, type DockerEngineClientOptions } from './containers/docker.js';
+export { CriClient, criToContainerInfo, type CriClientOptions } from './containers/cri.js';
+export { ContainerMetadataCache, type ContainerCacheCounters, type ContainerMetadataCacheOptions, type RuntimeCounters } from './containers/cache.js';
+export { parseImageReference, type ImageParts } from './containers/image.js';
+export { containerRefFromCgroup } from './state/tables.js';

@@ -285,10 +285,16 @@ const CGROUP_PATTERNS: readonly [RegExp, string][] = [
  * `cpuset=/docker/<64 hex>` or `0::/machine.slice/libpod-<64 hex>.scope/container`.
  */
 export function containerIdFromCgroup(line: string): { id: string; type: string } | undefined {
+  const ref = containerRefFromCgroup(line);
+  return ref && { id: ref.id, type: ref.type };
+}
+
+/** Like containerIdFromCgroup, with the full 64-hex id too (what runtimes are best asked with). */
+export function containerRefFromCgroup(line: string): { id: string; fullId: string; type: string } | undefined {
   const path = line.slice(line.indexOf('=') + 1);
   for (const [re, type] of CGROUP_PATTERNS) {
     const m = re.exec(path);
-    if (m) return { id: m[1]!.slice(0, 12), type };
+    if (m) return { id: m[1]!.slice(0, 12), fullId: m[1]!, type };
   }
   return undefined;
 }
