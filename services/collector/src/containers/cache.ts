@@ -167,6 +167,8 @@ export class ContainerMetadataCache {
   /** Resolves when no lookup is queued, running or waiting to retry (tests, shutdown). */
   whenIdle(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();
+    // Retry timers do not keep the process alive, except while someone waits for them.
+    for (const p of this.#pending.values()) if (p.state === 'waiting') p.timer?.ref();
     return new Promise((resolve) => this.#idle.add(resolve));
   }
 
@@ -277,7 +279,7 @@ export class ContainerMetadataCache {
       },
       Math.max(backoff, retryAfter),
     );
-    p.timer.unref();
+    if (this.#idle.size === 0) p.timer.unref();
   }
 
   #candidates(type: string | undefined): number[] {

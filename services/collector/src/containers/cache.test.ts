@@ -1,0 +1,246 @@
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { ContainerInfo } from '@harrier/batch';
+import { createLogger } from '@harrier/kit';
+import { ContainerMetadataCache } from './cache.js';
+import { DockerEngineClient } from './docker.js';
+import { ContainerRuntimeError, type ContainerRuntime, type ContainerRuntimeKind } from './runtime.js';
+import { startPodmanService, type PodmanService } from './podman-service.js';
+import { PODMAN_BASE, RUN_LIMITS, ensureTestImage, podmanUnavailable, removeContainer } from '../testing/podman.js';
+
+const execFileP = promisify(execFile);
+const hex = (c: string): string => c.repeat(64);
+
+/** A scripted runtime: `answer` decides each inspect; calls and peak concurrency are recorded. */
+class ScriptedRuntime implements ContainerRuntime {
+  calls: string[] = [];
+  active = 0;
+  peak = 0;
+  closed = false;
+  constructor(
+    readonly kind: ContainerRuntimeKind,
+    readonly answer: (id: string, call: number) => Promise<ContainerInfo | undefined> | ContainerInfo | undefined,
+    readonly endpoint = `/fake/${kind}.sock`,
+  ) {}
+  async inspect(id: string): Promise<ContainerInfo | undefined> {
+    this.calls.push(id);
+    this.active++;
+    this.peak = Math.max(this.peak, this.active);
+    try {
+      return await this.answer(id, this.calls.length);
+    } finally {
+      this.active--;
+    }
+  }
+  close(): void {
+    this.closed = true;
+  }
+}
+
+const infoFor = (id: string, type = 'docker'): ContainerInfo => ({ id: id.slice(0, 12), type, name: `n-${id.slice(0, 4)}` });
+const delay = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+test('concurrent misses start one lookup; the result arrives through onUpdate and is then a hit', async () => {
+  const rt = new ScriptedRuntime('docker', async (id) => {
+    await delay(20);
+    return infoFor(id);
+  });
+  const updates: ContainerInfo[] = [];
+  const cache = new ContainerMetadataCache({ runtimes: [rt], onUpdate: (i) => updates.push(i) });
+  for (let i = 0; i < 50; i++) assert.equal(cache.get(hex('a'), 'docker'), undefined);
+  assert.equal(cache.get('aaaaaaaaaaaa'), undefined, 'the short id is the same container');
+  await cache.whenIdle();
+  assert.deepEqual(rt.calls, [hex('a')], 'asked once, with the full id');
+  assert.deepEqual(updates, [infoFor(hex('a'))]);
+  assert.deepEqual(cache.get('aaaaaaaaaaaa'), infoFor(hex('a')));
+  assert.equal(cache.counters.misses, 51);
+  assert.equal(cache.counters.hits, 1);
+  assert.equal(cache.counters.lookups, 1);
+  assert.equal(cache.counters.found, 1);
+  assert.equal(cache.counters.runtimes[0]!.found, 1);
+  cache.close();
+  assert.equal(rt.closed, true);
+});
+
+test('failures are retried with backoff, a bounded number of times, then left alone until giveUpMs', async () => {
+  const rt = new ScriptedRuntime('podman', () => {
+    throw new ContainerRuntimeError({ code: 'protocol', runtime: 'podman', endpoint: '/x', message: 'bad answer' });
+  });
+  let now = 1_000_000;
+  const cache = new ContainerMetadataCache({ runtimes: [rt], maxAttempts: 3, retryMinMs: 5, retryMaxMs: 20, giveUpMs: 60_000, now: () => now });
+  const t0 = Date.now();
+  cache.get(hex('b'));
+  await cache.whenIdle();
+  assert.equal(rt.calls.length, 3);
+  assert.ok(Date.now() - t0 >= 5 + 10, 'waited 5 then 10 ms between attempts');
+  assert.equal(cache.counters.errors, 3);
+  assert.equal(cache.counters.retries, 2);
+  assert.equal(cache.counters.gaveUp, 1);
+  assert.equal(cache.counters.runtimes[0]!.errors, 3);
+  cache.get(hex('b'));
+  await cache.whenIdle();
+  assert.equal(rt.calls.length, 3, 'no new lookup while given up');
+  now += 60_001;
+  cache.get(hex('b'));
+  await cache.whenIdle();
+  assert.equal(rt.calls.length, 6, 'starts over after giveUpMs');
+  cache.forget(hex('b'));
+  cache.get(hex('b'));
+  await cache.whenIdle();
+  assert.equal(rt.calls.length, 9, 'forget clears the given-up state');
+  cache.close();
+});
+
+test('not found on the first try (runtime still registering it) is found on a retry', async () => {
+  const rt = new ScriptedRuntime('docker', (id, call) => (call === 1 ? undefined : infoFor(id)));
+  const updates: ContainerInfo[] = [];
+  const cache = new ContainerMetadataCache({ runtimes: [rt], retryMinMs: 5, onUpdate: (i) => updates.push(i) });
+  cache.get(hex('c'));
+  await cache.whenIdle();
+  assert.equal(updates.length, 1);
+  assert.equal(cache.counters.notFound, 1);
+  assert.equal(cache.counters.found, 1);
+  cache.close();
+});
+
+test('an unreachable runtime (real client, missing socket) is reported once, skipped, and the next runtime answers', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({
+    level: 'debug',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    }),
+  });
+  const socketPath = join(tmpdir(), `harrier-missing-${randomBytes(4).toString('hex')}.sock`);
+  const dead = new DockerEngineClient({ socketPath, kind: 'docker' });
+  const alive = new ScriptedRuntime('docker', (id) => infoFor(id));
+  const updates: ContainerInfo[] = [];
+  const cache = new ContainerMetadataCache({ runtimes: [dead, alive], log, onUpdate: (i) => updates.push(i), unreachableRetryMs: 60_000 });
+  for (const c of ['1', '2', '3', '4', '5']) cache.get(hex(c), 'docker');
+  await cache.whenIdle();
+  assert.equal(updates.length, 5);
+  const warnings = lines.filter((l) => l.level === 40);
+  assert.equal(warnings.length, 1, 'one warning for the outage, not one per container');
+  assert.equal(warnings[0]!.endpoint, socketPath);
+  assert.match(String(warnings[0]!.msg), /container runtime unreachable.*does not exist/);
+  const rc = cache.counters.runtimes[0]!;
+  assert.equal(rc.reachable, false);
+  assert.ok(rc.errors >= 1);
+  assert.equal(rc.errors + rc.skipped, 5, 'tried until marked down, then skipped');
+  cache.close();
+});
+
+test('lookups run at most `concurrency` at a time; a full queue drops misses and counts them', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const rt = new ScriptedRuntime('docker', async (id) => {
+    await gate;
+    return infoFor(id);
+  });
+  const cache = new ContainerMetadataCache({ runtimes: [rt], concurrency: 2, maxQueued: 3 });
+  for (let i = 0; i < 8; i++) cache.get(i.toString(16).repeat(64));
+  await delay(10);
+  assert.equal(rt.active, 2);
+  assert.equal(cache.counters.dropped, 3, '2 running + 3 queued, 3 dropped');
+  release();
+  await cache.whenIdle();
+  assert.equal(rt.peak, 2);
+  assert.equal(cache.size, 5);
+  cache.close();
+});
+
+test('least recently used containers are evicted past maxEntries; forget drops one', async () => {
+  const rt = new ScriptedRuntime('docker', (id) => infoFor(id));
+  const cache = new ContainerMetadataCache({ runtimes: [rt], maxEntries: 2 });
+  cache.get(hex('1'));
+  cache.get(hex('2'));
+  await cache.whenIdle();
+  assert.ok(cache.get(hex('1')), 'touch 1: 2 is now the oldest');
+  cache.get(hex('3'));
+  await cache.whenIdle();
+  assert.equal(cache.counters.evicted, 1);
+  assert.ok(cache.get(hex('1')));
+  assert.ok(cache.get(hex('3')));
+  cache.forget(hex('3'));
+  assert.equal(cache.size, 1);
+  cache.close();
+});
+
+test('the cgroup container type picks the runtime; an unknown type tries all in order', async () => {
+  const docker = new ScriptedRuntime('docker', (id) => infoFor(id, 'docker'));
+  const cri = new ScriptedRuntime('cri', (id) => infoFor(id, 'cri'));
+  const cache = new ContainerMetadataCache({ runtimes: [docker, cri] });
+  cache.get(hex('d'), 'containerd');
+  cache.get(hex('e'), 'lxc');
+  await cache.whenIdle();
+  assert.deepEqual(cri.calls, [hex('d')]);
+  assert.deepEqual(docker.calls, [hex('e')]);
+  cache.close();
+});
+
+test('a throwing onUpdate is logged and does not stop the cache', async () => {
+  const rt = new ScriptedRuntime('docker', (id) => infoFor(id));
+  const cache = new ContainerMetadataCache({
+    runtimes: [rt],
+    onUpdate: () => {
+      throw new Error('consumer bug');
+    },
+  });
+  cache.get(hex('f'));
+  await cache.whenIdle();
+  assert.ok(cache.get(hex('f')));
+  cache.close();
+});
+
+const podmanSkip = podmanUnavailable();
+describe('ContainerMetadataCache with a real podman service', { skip: podmanSkip && `podman tests skipped: ${podmanSkip}` }, () => {
+  let svc: PodmanService;
+  const name = `harrier-cache-${randomBytes(4).toString('hex')}`;
+  let id = '';
+
+  before(async () => {
+    ensureTestImage();
+    svc = await startPodmanService();
+    id = (await execFileP('podman', [...PODMAN_BASE, 'run', '-d', ...RUN_LIMITS, '--network', 'none', '--name', name, '--label', 'team=blue', 'localhost/harrier-busybox:test', 'sleep', '300'], { encoding: 'utf8' })).stdout.trim();
+  });
+  after(async () => {
+    removeContainer(name);
+    await svc?.stop();
+  });
+
+  test('a miss never blocks; the metadata arrives once via onUpdate and later gets hit', async () => {
+    const updates: ContainerInfo[] = [];
+    let notify!: () => void;
+    const arrived = new Promise<void>((r) => (notify = r));
+    const cache = new ContainerMetadataCache({
+      runtimes: [new DockerEngineClient({ socketPath: svc.socketPath, kind: 'podman' })],
+      onUpdate: (i) => {
+        updates.push(i);
+        notify();
+      },
+    });
+    try {
+      const results = await Promise.all(Array.from({ length: 20 }, () => Promise.resolve().then(() => cache.get(id, 'podman'))));
+      assert.ok(results.every((r) => r === undefined));
+      await arrived;
+      await cache.whenIdle();
+      assert.equal(updates.length, 1);
+      assert.equal(updates[0]!.name, name);
+      assert.equal(updates[0]!.labels?.get('team'), 'blue');
+      assert.equal(cache.get(id.slice(0, 12))?.name, name);
+      assert.equal(cache.counters.lookups, 1);
+      assert.equal(cache.counters.runtimes[0]!.lookups, 1);
+    } finally {
+      cache.close();
+    }
+  });
+});
