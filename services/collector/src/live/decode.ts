@@ -42,6 +42,8 @@ const AF_INET = 2;
 const AF_INET6 = 10;
 const FMODE_CREATED = 0x100000;
 
+const SLAB_SIZE = 1 << 20;
+
 export class DecodeError extends Error {
   override readonly name = 'DecodeError';
 }
@@ -499,6 +501,10 @@ interface Plan {
   readonly names: readonly string[];
   readonly descs: readonly ParamDesc[];
   readonly getters: readonly (Getter | undefined)[];
+  /** Byte size of each fixed-size param; 0 for variable-size ones. */
+  readonly sizes: Int32Array;
+  /** Variable-size params that are C strings (a JS string value gets its NUL). */
+  readonly cstring: readonly boolean[];
 }
 
 /** The current (not OLD_VERSION) event of a name and direction. */
@@ -516,6 +522,8 @@ function plan(info: EventInfo, spec: Record<string, Getter>): Plan {
     names: info.params.map((p) => p.name),
     descs: info.params.map((p) => ({ type: p.type, format: p.format, ...(p.info !== undefined ? { info: p.info } : {}) })),
     getters: info.params.map((p) => spec[p.name]),
+    sizes: Int32Array.from(info.params.map((p) => FIXED[p.type] ?? 0)),
+    cstring: info.params.map((p) => p.type === 'charbuf' || p.type === 'fspath' || p.type === 'fsrelpath'),
   };
 }
 
@@ -549,8 +557,11 @@ export class FrameDecoder {
   private readonly plans = new Map<number, Plan>();
   private readonly procexit: Plan | undefined;
   private readonly fv = new FrameView();
-  private scratch = new Uint8Array(65536);
-  private sv = new DataView(this.scratch.buffer);
+  private readonly vals: Value[] = [];
+  private slab = new Uint8Array(SLAB_SIZE);
+  private slabView = new DataView(this.slab.buffer);
+  private slabPos = 0;
+  private readonly lens = new Int32Array(64);
   private bootEpoch = 0n;
   private num = 0;
   readonly stats: DecoderStats = { events: 0, procexits: 0, malformed: 0, unknownSyscall: 0 };
@@ -626,40 +637,50 @@ export class FrameDecoder {
 
   private build(p: Plan, enter: boolean): RawEvent {
     const f = this.fv;
-    let w = 0;
-    const lens = new Int32Array(p.names.length);
-    for (let i = 0; i < p.descs.length; i++) {
-      const d = p.descs[i]!;
+    const n = p.getters.length;
+    const vals = this.vals;
+    const lens = this.lens;
+    // Pass 1: values and sizes; pass 2: one exact allocation, written in place.
+    let total = 0;
+    for (let i = 0; i < n; i++) {
       const g = p.getters[i];
-      const v = g ? g(f) : undefined;
-      if (w + 8 > this.scratch.length) this.grow(w + 8);
-      const size = FIXED[d.type];
-      if (size !== undefined) {
-        this.writeFixed(w, size, v);
+      let v = g === undefined ? undefined : g(f);
+      const size = p.sizes[i]!;
+      if (size > 0) {
         lens[i] = size;
-        w += size;
-        continue;
-      }
-      let bytes: Uint8Array | undefined;
-      if (v instanceof Uint8Array) bytes = v;
-      else if (typeof v === 'string') bytes = enc.encode(d.type === 'bytebuf' ? v : `${v}\0`);
-      else if (d.type === 'charbuf' || d.type === 'fspath' || d.type === 'fsrelpath') bytes = undefined;
-      if (!bytes) {
+      } else if (v instanceof Uint8Array) {
+        lens[i] = v.length;
+      } else if (typeof v === 'string') {
+        v = enc.encode(p.cstring[i] ? `${v}\0` : v);
+        lens[i] = v.length;
+      } else {
+        v = undefined;
         lens[i] = 0;
-        continue;
       }
-      if (w + bytes.length > this.scratch.length) this.grow(w + bytes.length);
-      this.scratch.set(bytes, w);
-      lens[i] = bytes.length;
-      w += bytes.length;
+      vals[i] = v;
+      total += lens[i]!;
     }
-    const data = this.scratch.slice(0, w);
-    const params: Uint8Array[] = new Array<Uint8Array>(lens.length);
-    let o = 0;
-    for (let i = 0; i < lens.length; i++) {
-      params[i] = data.subarray(o, o + lens[i]!);
-      o += lens[i]!;
+    // Params live in a shared slab: a fresh ArrayBuffer per event costs more than the whole
+    // rest of decoding. A slab stays alive while any event still points into it.
+    if (this.slabPos + total > this.slab.length) {
+      this.slab = new Uint8Array(Math.max(SLAB_SIZE, total));
+      this.slabView = new DataView(this.slab.buffer);
+      this.slabPos = 0;
     }
+    const data = this.slab;
+    const dv = this.slabView;
+    const params = new Array<Uint8Array>(n);
+    let w = this.slabPos;
+    for (let i = 0; i < n; i++) {
+      const len = lens[i]!;
+      const v = vals[i];
+      if (p.sizes[i]! > 0) writeFixed(dv, w, len, v);
+      else if (v instanceof Uint8Array) data.set(v, w);
+      params[i] = data.subarray(w, w + len);
+      w += len;
+      vals[i] = undefined;
+    }
+    this.slabPos = w;
     const ts = f.view.getBigUint64(f.off + 8, true) + this.bootEpoch;
     return {
       num: ++this.num,
@@ -674,29 +695,21 @@ export class FrameDecoder {
       params,
     };
   }
+}
 
-  private writeFixed(w: number, size: number, v: Value): void {
-    const sv = this.sv;
-    if (size === 8) {
-      if (typeof v === 'bigint') sv.setBigUint64(w, BigInt.asUintN(64, v), true);
-      else {
-        const n = typeof v === 'number' ? v : 0;
-        const hi = Math.floor(n / 4294967296);
-        sv.setUint32(w, (n - hi * 4294967296) >>> 0, true);
-        sv.setUint32(w + 4, hi >>> 0, true);
-      }
-      return;
+function writeFixed(sv: DataView, w: number, size: number, v: Value): void {
+  if (size === 8) {
+    if (typeof v === 'bigint') sv.setBigUint64(w, BigInt.asUintN(64, v), true);
+    else {
+      const n = typeof v === 'number' ? v : 0;
+      const hi = Math.floor(n / 4294967296);
+      sv.setUint32(w, (n - hi * 4294967296) >>> 0, true);
+      sv.setUint32(w + 4, hi >>> 0, true);
     }
-    const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : 0;
-    if (size === 4) sv.setUint32(w, n >>> 0, true);
-    else if (size === 2) sv.setUint16(w, n & 0xffff, true);
-    else sv.setUint8(w, n & 0xff);
+    return;
   }
-
-  private grow(min: number): void {
-    const next = new Uint8Array(Math.max(min, this.scratch.length * 2));
-    next.set(this.scratch);
-    this.scratch = next;
-    this.sv = new DataView(next.buffer);
-  }
+  const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(BigInt.asUintN(32, v)) : 0;
+  if (size === 4) sv.setUint32(w, n >>> 0, true);
+  else if (size === 2) sv.setUint16(w, n & 0xffff, true);
+  else sv.setUint8(w, n & 0xff);
 }

@@ -714,15 +714,17 @@ function usesFd(e: RawEvent): boolean {
   return e.flags === undefined ? true : (e.flags & FD_FLAGS) !== 0;
 }
 
+/** A param of the exit event, else of its enter event. (A plain function: this runs per open.) */
+function exitOrEnter(e: RawEvent, t: ThreadInfo | undefined, name: string): Uint8Array | undefined {
+  const own = param(e, name);
+  if (own !== undefined || !t?.enterParams || t.enterType !== e.type) return own;
+  return param({ ...e, names: t.enterParams.names, params: t.enterParams.params }, name);
+}
+
 function openBits(e: RawEvent, t: ThreadInfo | undefined): EventState['open'] {
-  const get = (name: string): Uint8Array | undefined => {
-    const own = param(e, name);
-    if (own !== undefined || !t?.enterParams || t.enterType !== e.type) return own;
-    return param({ ...e, names: t.enterParams.names, params: t.enterParams.params }, name);
-  };
-  const flags = e.type === 'creat' ? PPM_O_CREAT | PPM_O_WRONLY : uint(get('flags'));
+  const flags = e.type === 'creat' ? PPM_O_CREAT | PPM_O_WRONLY : uint(exitOrEnter(e, t, 'flags'));
   if (flags === undefined) return undefined;
-  const mode = uint(get('mode')) ?? 0;
+  const mode = uint(exitOrEnter(e, t, 'mode')) ?? 0;
   return {
     read: (flags & PPM_O_RDONLY) !== 0,
     write: (flags & PPM_O_WRONLY) !== 0,
@@ -776,9 +778,13 @@ function withSlash(p: string): string {
 }
 
 /** Resolves a path against a directory and removes `.`, `..` and repeated slashes, as libsinsp does. */
+const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
+
 export function resolvePath(base: string | undefined, path: string): string {
   const full = path.startsWith('/') || base === undefined ? path : `${withSlash(base)}${path}`;
   if (!full.startsWith('/')) return full;
+  // Most paths are already normal: no empty, `.` or `..` components and no trailing slash.
+  if (!NOT_NORMAL.test(full)) return full;
   const out: string[] = [];
   for (const part of full.split('/')) {
     if (part === '' || part === '.') continue;
