@@ -21,6 +21,7 @@ import { defaultProbeBinary } from '@harrier/collector';
 import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
 import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../services/collector/src/testing/podman.js';
 import { listenerPids } from '../services/collector/src/live/listeners.js';
+import { startPodmanService } from '../services/collector/src/containers/podman-service.js';
 
 const execFileP = promisify(execFile);
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -52,11 +53,16 @@ interface Running {
 }
 
 /** Starts nats-server and `harrier collector`, and reads EVENTS into rows as batches arrive. */
-async function startPipeline(dir: string): Promise<Running & { natsPid: () => number[]; dispose: () => Promise<void> }> {
+async function startPipeline(dir: string, config?: string): Promise<Running & { natsPid: () => number[]; dispose: () => Promise<void> }> {
   const server = await startNatsServer();
   const rulesFile = join(dir, 'rules.yaml');
   writeFileSync(rulesFile, RULES);
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-r', rulesFile, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'collector.id=live', '-o', 'collector.node=node-live'], {
+  const configArgs: string[] = [];
+  if (config) {
+    writeFileSync(join(dir, 'harrier.yaml'), config);
+    configArgs.push('-c', join(dir, 'harrier.yaml'));
+  }
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', ...configArgs, '-r', rulesFile, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'collector.id=live', '-o', 'collector.node=node-live'], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -193,9 +199,11 @@ test('live pipeline in a podman container: container id, name, image and the con
   const dir = mkdtempSync(join(tmpdir(), 'harrier-e2e-'));
   const name = `harrier-e2e-${process.pid}`;
   removeContainer(name);
-  const p = await startPipeline(dir);
+  const api = await startPodmanService();
+  const p = await startPipeline(dir, `collector:\n  container_runtimes:\n    - kind: podman\n      socket: ${api.socketPath}\n`);
   try {
-    const id = await runContainer(name, 'cat /etc/shadow > /dev/null; ln -s /etc/shadow /tmp/l; sleep 1', ['--user', '4242']);
+    // The runtime answers asynchronously: events after the pause carry the name and image.
+    const id = await runContainer(name, 'cat /etc/shadow > /dev/null; ln -s /etc/shadow /tmp/l; sleep 2; cat /etc/hostname > /dev/null', ['--user', '4242']);
     const short = id.slice(0, 12);
     const shadow = await waitFor(p.rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['container.id'] === short, 'cat in the container');
     assert.equal(shadow['proc.exepath'], '/bin/busybox');
@@ -206,6 +214,7 @@ test('live pipeline in a podman container: container id, name, image and the con
   } finally {
     await p.stop();
     await p.dispose();
+    await api.stop();
     removeContainer(name);
     rmSync(dir, { recursive: true, force: true });
   }

@@ -42,6 +42,7 @@ export async function runCollector(args: CliArgs): Promise<number> {
         statsIntervalMs: cc.probe.statsIntervalMs,
         excludePids: cc.probe.excludePids,
         natsServers: config.nats.servers,
+        containerRuntimes: cc.containerRuntimes,
       });
       source = ebpf;
       break;

@@ -325,6 +325,7 @@ function resolve(m: Raw): HarrierConfig {
       statsIntervalMs: asNum(collector['stats_interval_ms'], 5000),
       source: collector['source'] === 'capture' ? 'capture' : 'ebpf',
       capture: { file: typeof capture['file'] === 'string' ? capture['file'] : undefined, loop: asBool(capture['loop'], false), rate: asNum(capture['rate'], 0) },
+      containerRuntimes: Array.isArray(collector['container_runtimes']) ? (collector['container_runtimes'] as { kind: 'docker' | 'podman' | 'containerd' | 'cri-o'; socket: string }[]) : undefined,
       probe: {
         path: typeof probe['path'] === 'string' ? probe['path'] : undefined,
         ringbufMb: asNum(probe['ringbuf_mb'], 16),

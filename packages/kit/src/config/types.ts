@@ -29,6 +29,11 @@ export interface CollectorConfig {
   readonly statsIntervalMs: number;
   readonly source: 'ebpf' | 'capture';
   readonly capture: { readonly file: string | undefined; readonly loop: boolean; readonly rate: number };
+  /**
+   * Container runtimes asked for container metadata, in order: the Docker API (docker, podman) or
+   * CRI (containerd, cri-o) on a unix socket. Default: whichever of the usual sockets exist.
+   */
+  readonly containerRuntimes: readonly { readonly kind: 'docker' | 'podman' | 'containerd' | 'cri-o'; readonly socket: string }[] | undefined;
   /** The eBPF probe: binary (default: the repository's probe/build/harrier-probe), ring buffer size, stats period, processes never watched. */
   readonly probe: { readonly path: string | undefined; readonly ringbufMb: number; readonly statsIntervalMs: number; readonly excludePids: readonly number[] };
   readonly eventsStream: { readonly duplicateWindowMs: number; readonly maxAgeMs: number; readonly maxBytes: number; readonly replicas: number };

@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import type { ContainerInfo, EnrichedEvent, GroupInfo, UserInfo } from '@harrier/batch';
 import { StateEngine } from '../state/engine.js';
+import type { ContainerMetadataCache } from '../containers/cache.js';
 import { int, type RawEvent } from '../state/params.js';
 import { Enricher, type ArgSelection } from '../replay/enrich.js';
 import { readGroup, readPasswd, scanProc } from './procfs.js';
@@ -40,6 +41,8 @@ export interface LiveCaptureOptions {
   readonly args?: ArgSelection;
   /** Root of the proc file system (tests may point elsewhere). */
   readonly procRoot?: string;
+  /** Container metadata (name, image, labels, pod): filled in when the runtime answers, never waited for. */
+  readonly containers?: ContainerMetadataCache | undefined;
 }
 
 export interface LiveCounters {
@@ -69,6 +72,8 @@ export class LiveCapture {
   private readonly hostKey: string;
   /** Per container: which /etc/passwd its users were read from (device:inode:mtime). */
   private readonly containersRead = new Map<string, string>();
+  /** Containers whose metadata is known or asked for. */
+  private readonly containersAsked = new Set<string>();
 
   constructor(
     private readonly opts: LiveCaptureOptions,
@@ -127,6 +132,7 @@ export class LiveCapture {
     this.counters.events++;
     const st = this.state.process(e);
     const t = st.thread;
+    if (t?.container && this.opts.containers && !this.containersAsked.has(t.container.id)) this.askContainer(t.container);
     // After an exec the process sees its container's root (the runtime's own processes in the
     // container's cgroup see the host's until they pivot): look again whenever /etc/passwd changed.
     if (t?.container && (e.type === 'execve' || e.type === 'execveat') && st.thread && int(e.params[0]) === 0) this.readContainerUsers(t.container, t.pid);
@@ -138,6 +144,23 @@ export class LiveCapture {
     const enriched = this.enricher.enrich(e, st);
     const key = t?.container ? t.container.id : this.hostKey;
     if (!this.sink.event(enriched, key, e)) this.probe.pause();
+  }
+
+  /**
+   * Metadata from the runtime, merged into the state's container object: events after it carry
+   * the name, image and labels (earlier batches went out with the id alone, as Falco's do).
+   */
+  private askContainer(c: ContainerInfo): void {
+    this.containersAsked.add(c.id);
+    const info = this.opts.containers!.get(c.id, c.type);
+    if (info) this.mergeContainer(info);
+  }
+
+  /** For the cache's onUpdate: metadata that arrived later. */
+  mergeContainer(info: ContainerInfo): void {
+    const c = this.state.tables.containers.get(info.id);
+    if (c) Object.assign(c, { ...info, type: c.type ?? info.type });
+    else this.state.tables.containers.set(info.id, { ...info });
   }
 
   /** A container's own users and groups, read through one of its processes' root. */

@@ -1,7 +1,12 @@
 // The collector's eBPF source: live capture (probe + state engine) feeding the publisher, pausing
 // the probe's pipe when the publisher is full, and reporting the probe's drops as statistics.
 
+import { existsSync } from 'node:fs';
 import type { EventSource, SourceOutput } from '../source.js';
+import { ContainerMetadataCache } from '../containers/cache.js';
+import { CriClient } from '../containers/cri.js';
+import { DockerEngineClient } from '../containers/docker.js';
+import type { ContainerRuntime } from '../containers/runtime.js';
 import type { ArgSelection } from '../replay/enrich.js';
 import { LiveCapture } from './capture.js';
 import { listenerPids, localPort } from './listeners.js';
@@ -18,11 +23,29 @@ export interface EbpfSourceOptions {
   readonly natsServers?: readonly string[];
   /** Leave the collector's own process tree out (default true). */
   readonly excludeSelf?: boolean;
+  /** Container runtimes to ask for metadata (default: the usual sockets that exist). */
+  readonly containerRuntimes?: readonly { readonly kind: 'docker' | 'podman' | 'containerd' | 'cri-o'; readonly socket: string }[] | undefined;
+}
+
+/** Where runtimes listen by default; only existing sockets are used. */
+export const DEFAULT_RUNTIME_SOCKETS: readonly { kind: 'docker' | 'podman' | 'containerd' | 'cri-o'; socket: string }[] = [
+  { kind: 'podman', socket: '/run/podman/podman.sock' },
+  { kind: 'docker', socket: '/var/run/docker.sock' },
+  { kind: 'containerd', socket: '/run/containerd/containerd.sock' },
+  { kind: 'cri-o', socket: '/var/run/crio/crio.sock' },
+];
+
+function runtimes(list: EbpfSourceOptions['containerRuntimes']): ContainerRuntime[] {
+  const chosen = list ?? DEFAULT_RUNTIME_SOCKETS.filter((r) => existsSync(r.socket));
+  return chosen.map((r) =>
+    r.kind === 'docker' || r.kind === 'podman' ? new DockerEngineClient({ socketPath: r.socket, kind: r.kind }) : new CriClient({ socketPath: r.socket, kind: r.kind }),
+  );
 }
 
 export class EbpfSource implements EventSource {
   readonly name = 'ebpf';
   capture: LiveCapture | undefined;
+  containers: ContainerMetadataCache | undefined;
 
   constructor(private readonly opts: EbpfSourceOptions) {}
 
@@ -35,9 +58,15 @@ export class EbpfSource implements EventSource {
       for (const pid of listenerPids(port)) if (pid !== process.pid) exclude.push(pid);
     }
     let waiting = false;
-    const lc = new LiveCapture(
+    const rts = runtimes(this.opts.containerRuntimes);
+    let lc: LiveCapture | undefined;
+    const containers = rts.length > 0 ? new ContainerMetadataCache({ runtimes: rts, log, onUpdate: (info) => lc?.mergeContainer(info) }) : undefined;
+    this.containers = containers;
+    if (rts.length === 0) log.warn('no container runtime socket found: container.name and image fields stay empty (set collector.container_runtimes)');
+    lc = new LiveCapture(
       {
         node: out.node,
+        containers,
         types: this.opts.types,
         ...(this.opts.args ? { args: this.opts.args } : {}),
         probe: {
@@ -56,14 +85,14 @@ export class EbpfSource implements EventSource {
             waiting = true;
             void out.ready().then(() => {
               waiting = false;
-              lc.resume();
+              lc?.resume();
             });
           }
           return false;
         },
         stats: (s) => {
           out.drops('ring_buffer', s.dropped);
-          out.drops('malformed_frame', lc.probe.counters.malformedFrames);
+          out.drops('malformed_frame', lc?.probe.counters.malformedFrames ?? 0);
         },
         problem: (message, fatal) => {
           if (fatal) {
@@ -76,7 +105,7 @@ export class EbpfSource implements EventSource {
     );
     this.capture = lc;
     await lc.start();
-    log.info({ threads: lc.counters.seededThreads, excluded: exclude, syscalls: lc.probe.decoder.syscalls().length }, 'live capture started');
+    log.info({ threads: lc.counters.seededThreads, excluded: exclude, runtimes: rts.map((r) => `${r.kind}:${r.endpoint}`) }, 'live capture started');
   }
 
   /** New rules: trace what they need from now on, without a restart. */
@@ -86,5 +115,6 @@ export class EbpfSource implements EventSource {
 
   async stop(): Promise<void> {
     await this.capture?.stop();
+    this.containers?.close();
   }
 }
