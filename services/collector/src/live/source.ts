@@ -59,11 +59,10 @@ export class EbpfSource implements EventSource {
     }
     let waiting = false;
     const rts = runtimes(this.opts.containerRuntimes);
-    let lc: LiveCapture | undefined;
-    const containers = rts.length > 0 ? new ContainerMetadataCache({ runtimes: rts, log, onUpdate: (info) => lc?.mergeContainer(info) }) : undefined;
+    const containers = rts.length > 0 ? new ContainerMetadataCache({ runtimes: rts, log, onUpdate: (info) => this.capture?.mergeContainer(info) }) : undefined;
     this.containers = containers;
     if (rts.length === 0) log.warn('no container runtime socket found: container.name and image fields stay empty (set collector.container_runtimes)');
-    lc = new LiveCapture(
+    const lc: LiveCapture = new LiveCapture(
       {
         node: out.node,
         containers,
@@ -85,14 +84,14 @@ export class EbpfSource implements EventSource {
             waiting = true;
             void out.ready().then(() => {
               waiting = false;
-              lc?.resume();
+              lc.resume();
             });
           }
           return false;
         },
         stats: (s) => {
           out.drops('ring_buffer', s.dropped);
-          out.drops('malformed_frame', lc?.probe.counters.malformedFrames ?? 0);
+          out.drops('malformed_frame', lc.probe.counters.malformedFrames);
         },
         problem: (message, fatal) => {
           if (fatal) {
