@@ -6,7 +6,7 @@
 // clean rate is then held for 30 s. Also: JetStream storage per million events.
 
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +30,9 @@ export interface StormStep {
   /** Events the collector took in during the step (every traced syscall on the machine). */
   readonly collected: number;
   readonly dropped: number;
+  /** CPU seconds the collector process (node) and the probe used during the step. */
+  readonly collectorCpu: number;
+  readonly probeCpu: number;
 }
 
 export interface CollectorBench {
@@ -37,6 +40,27 @@ export interface CollectorBench {
   readonly sustained: StormStep | undefined;
   readonly bytesPerMillion: number;
   readonly storedEvents: number;
+}
+
+/** utime + stime of a process, in seconds (clock ticks of 1/100 s). */
+function cpuSeconds(pid: number | undefined): number {
+  if (!pid) return 0;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+function childPid(pid: number | undefined): number | undefined {
+  try {
+    const c = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/)[0];
+    return c ? Number(c) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 const dropsOf = (s: Stats): number => Object.values(s.drops).reduce((a, b) => a + b, 0) + Object.values(s.source_drops).reduce((a, b) => a + b, 0);
@@ -78,13 +102,24 @@ export async function benchCollector(rates: readonly number[] = [150_000, 200_00
     };
     const step = async (target: number, seconds: number): Promise<StormStep> => {
       const before = await settle();
+      const probe = childPid(child.pid);
+      const cpu0 = cpuSeconds(child.pid);
+      const pcpu0 = cpuSeconds(probe);
       const t0 = performance.now();
       const res = execFileSync(storm, [String(target), String(seconds), '2000'], { encoding: 'utf8' }).trim().split(' ');
       const took = (performance.now() - t0) / 1000;
       const after = await settle();
       const [pairs, execs] = [Number(res[0]), Number(res[1])];
       // Per exec: clone (parent and child), execve, procexit, plus the loader's opens.
-      return { target, achieved: Math.round((2 * pairs + 5 * execs) / took), seconds: took, collected: after.events_in - before.events_in, dropped: dropsOf(after) - dropsOf(before) };
+      return {
+        target,
+        achieved: Math.round((2 * pairs + 5 * execs) / took),
+        seconds: took,
+        collected: after.events_in - before.events_in,
+        dropped: dropsOf(after) - dropsOf(before),
+        collectorCpu: cpuSeconds(child.pid) - cpu0,
+        probeCpu: cpuSeconds(probe) - pcpu0,
+      };
     };
     const steps: StormStep[] = [];
     let best: number | undefined;

@@ -8,6 +8,10 @@ import { corpusDir, corpusPath, hasCorpus } from '../packages/rules/src/testing/
 import { ColumnBatch, ColumnSchema, columnAccessor } from '../packages/rules/src/testing/columns.js';
 import { generateEvents } from '../packages/rules/src/testing/events.js';
 import { benchReplay } from './replay.js';
+import { probeBenchSkip, benchProbeOverhead } from './probe.js';
+import { benchCollector } from './collector.js';
+import { benchLiveMemory } from './livemem.js';
+import { syscallSet } from '../services/collector/src/live/capture.js';
 import { benchPublish } from './publish.js';
 
 const FILES = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => `rules/falcosecurity-rules@main/${f}`);
@@ -106,3 +110,36 @@ console.log(`(4) capture replay: ${(replay.rate / 1e3).toFixed(0)} k events/s on
 const pub = await benchPublish();
 console.log(`(5) publisher: ${(pub.rate / 1e3).toFixed(0)} k enriched events/s to JetStream (batches of 1024, ${pub.partitions} partition keys, ` +
   `${pub.bytesPerEvent.toFixed(0)} bytes/event on the wire), ${pub.events.toLocaleString()} events of ${pub.capture} in ${pub.seconds.toFixed(2)} s, ${pub.batches} batches; every one acknowledged`);
+
+// (6)-(8) the live path: need root, the built probe and a C compiler.
+const liveSkip = probeBenchSkip();
+if (liveSkip) {
+  console.log(`(6)-(8) live capture: skipped (${liveSkip})`);
+} else {
+  const upstreamTypes = probe.eventTypes();
+  const traced = syscallSet(upstreamTypes);
+  const o = await benchProbeOverhead(traced, 3);
+  const pctOf = (a: number, b: number): string => `${((a / b - 1) * 100).toFixed(1)}%`;
+  console.log(`(6) probe overhead (${o.syscalls} syscalls traced, the set the upstream rules need; frames to /dev/null; median of 3, alternating):`);
+  console.log(`    dd if=/dev/zero of=/dev/null bs=1 count=5M (read/write, not traced): ${o.ddBase.toFixed(2)} s -> ${o.ddProbe.toFixed(2)} s, +${pctOf(o.ddProbe, o.ddBase)} (target < 5%)`);
+  console.log(`    open/close loop x${o.loopIterations.toLocaleString()} (traced): ${o.loopBase.toFixed(2)} s -> ${o.loopProbe.toFixed(2)} s, +${pctOf(o.loopProbe, o.loopBase)} (target < 30%)`);
+
+  const c = await benchCollector();
+  console.log(`(7) live collector (harrier collector process: probe, decode, state, enrich, batches, JetStream) under a paced open/close + exec storm, upstream stable rules:`);
+  for (const s of c.steps) {
+    console.log(`    target ${(s.target / 1e3).toFixed(0)}k/s: storm reached ${(s.achieved / 1e3).toFixed(0)}k events/s for ${s.seconds.toFixed(1)} s, ` +
+      `${s.collected.toLocaleString()} published (rule types; close is traced for state only), dropped ${s.dropped}; ` +
+      `collector CPU ${s.collectorCpu.toFixed(1)} s (${((s.collectorCpu / s.seconds) * 100).toFixed(0)}% of a core), probe loader ${s.probeCpu.toFixed(1)} s`);
+  }
+  if (c.sustained) {
+    const s = c.sustained;
+    console.log(`    held ${s.seconds.toFixed(0)} s at the highest clean target (${(s.target / 1e3).toFixed(0)}k/s): storm reached ${(s.achieved / 1e3).toFixed(0)}k events/s, dropped ${s.dropped} ` +
+      `(target >= 300k/s with zero drops); collector CPU ${((s.collectorCpu / s.seconds) * 100).toFixed(0)}% of a core, ` +
+      `${((s.collectorCpu * 1e6) / Math.max(1, s.achieved * s.seconds)).toFixed(2)} us of collector CPU per storm event`);
+  } else console.log('    no step ran without drops');
+  console.log(`    JetStream storage: ${(c.bytesPerMillion / 1e6).toFixed(1)} MB per million published events (${c.storedEvents.toLocaleString()} stored)`);
+
+  const m = await benchLiveMemory(upstreamTypes === 'all' ? new Set(traced) : upstreamTypes);
+  console.log(`(8) collector memory with ${m.processes.toLocaleString()} live processes (${m.threadsSeeded.toLocaleString()} threads seeded from /proc): RSS ${mb(m.rss)} ` +
+    `(target < 200 MB; ${mb(m.rssBefore)} before the capture started), heap ${mb(m.heap)}`);
+}

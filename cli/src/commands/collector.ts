@@ -3,7 +3,7 @@
 // ebpf, the live probe).
 
 import { existsSync } from 'node:fs';
-import { CaptureSource, EbpfSource, startCollector, type EventSource } from '@harrier/collector';
+import { CaptureSource, EbpfSource, argsNamedBy, startCollector, type ArgSelection, type EventSource } from '@harrier/collector';
 import { Ruleset, fieldMapAccessor, formatDiagnostic } from '@harrier/rules';
 import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
 import type { Settings } from '../settings.js';
@@ -37,6 +37,7 @@ export async function runCollector(args: CliArgs): Promise<number> {
       }
       ebpf = new EbpfSource({
         types: types.types,
+        args: types.args,
         probePath: cc.probe.path,
         ringBufferMb: cc.probe.ringbufMb,
         statsIntervalMs: cc.probe.statsIntervalMs,
@@ -66,7 +67,7 @@ export async function runCollector(args: CliArgs): Promise<number> {
       const t = ruleTypes(args, readSettings(args.overrides, args.config));
       if (!t.ok) log.error({ problem: t.message }, 'rules reload failed; the traced syscalls stay as they were');
       else {
-        live.setTypes(t.types);
+        live.setTypes(t.types, t.args);
         log.info({ types: t.types === 'all' ? 'all' : t.types.size }, 'rules reloaded: traced syscalls updated');
       }
     });
@@ -75,7 +76,7 @@ export async function runCollector(args: CliArgs): Promise<number> {
 }
 
 /** The event types the configured rules can match: the probe traces those (plus what state needs). */
-function ruleTypes(args: CliArgs, settings: Settings): { ok: true; types: ReadonlySet<string> | 'all' } | { ok: false; message: string } {
+function ruleTypes(args: CliArgs, settings: Settings): { ok: true; types: ReadonlySet<string> | 'all'; args: ArgSelection } | { ok: false; message: string } {
   const paths = rulePaths(args, settings);
   const loaded = loadRulesFor(paths);
   const errors = [...loaded.readErrors, ...loaded.result.errors];
@@ -83,5 +84,5 @@ function ruleTypes(args: CliArgs, settings: Settings): { ok: true; types: Readon
     return { ok: false, message: `the rules in ${paths.join(', ')} have ${errors.length} error(s); first: ${formatDiagnostic(errors[0]!)}. Check them with harrier rules validate` };
   }
   const rs = new Ruleset(loaded.result, fieldMapAccessor, { ...rulesetOptions(args, settings), source: 'syscall' });
-  return { ok: true, types: rs.eventTypes() };
+  return { ok: true, types: rs.eventTypes(), args: argsNamedBy(rs) };
 }

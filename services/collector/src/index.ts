@@ -45,3 +45,4 @@ export { CriClient, criToContainerInfo, type CriClientOptions } from './containe
 export { ContainerMetadataCache, type ContainerCacheCounters, type ContainerMetadataCacheOptions, type RuntimeCounters } from './containers/cache.js';
 export { parseImageReference, type ImageParts } from './containers/image.js';
 export { containerRefFromCgroup } from './state/tables.js';
+export { Enricher, argsNamedBy, type ArgSelection, type ArgsByType } from './replay/enrich.js';

@@ -67,7 +67,7 @@ export class LiveCapture {
   readonly state = new StateEngine();
   readonly probe: ProbeProcess;
   readonly counters: LiveCounters = { seededThreads: 0, events: 0, emitted: 0, stateOnly: 0, containersUsersRead: 0 };
-  private readonly enricher: Enricher;
+  private enricher: Enricher;
   private types: ReadonlySet<string> | 'all';
   private readonly hostKey: string;
   /** Per container: which /etc/passwd its users were read from (device:inode:mtime). */
@@ -110,9 +110,10 @@ export class LiveCapture {
     await this.probe.start();
   }
 
-  /** New rules: trace what they need from now on. */
-  setTypes(types: ReadonlySet<string> | 'all'): void {
+  /** New rules: trace and render what they need from now on. */
+  setTypes(types: ReadonlySet<string> | 'all', args?: ArgSelection): void {
     this.types = types;
+    if (args) this.enricher = new Enricher(this.state.tables, args);
     this.probe.setSyscalls(syscallSet(types));
   }
 

@@ -108,8 +108,8 @@ export class EbpfSource implements EventSource {
   }
 
   /** New rules: trace what they need from now on, without a restart. */
-  setTypes(types: ReadonlySet<string> | 'all'): void {
-    this.capture?.setTypes(types);
+  setTypes(types: ReadonlySet<string> | 'all', args?: ArgSelection): void {
+    this.capture?.setTypes(types, args);
   }
 
   async stop(): Promise<void> {

@@ -11,7 +11,73 @@ import { int } from '../state/params.js';
 import type { StateTables, ThreadInfo } from '../state/tables.js';
 
 /** Which arguments to render: all, or only those named (rules ask for a few by name). */
-export type ArgSelection = 'all' | ReadonlySet<string>;
+export type ArgSelection = 'all' | ReadonlySet<string> | ArgsByType;
+
+/** A selection per event type (a rule's argument fields matter only for the types it can match). */
+export interface ArgsByType {
+  readonly byType: ReadonlyMap<string, 'all' | ReadonlySet<string>>;
+  /** For types no rule names specifically (rules that match any type contribute here and everywhere). */
+  readonly rest: 'all' | ReadonlySet<string>;
+}
+
+type Names = 'all' | ReadonlySet<string>;
+
+function selectionFor(sel: ArgSelection, type: string): Names {
+  if (sel === 'all' || sel instanceof Set) return sel as Names;
+  const s = sel as ArgsByType;
+  return s.byType.get(type) ?? s.rest;
+}
+
+/** What argsNamedBy needs of a compiled rule. */
+interface RuleArgsView {
+  readonly rule: { readonly ast: unknown; readonly eventTypes: { readonly negated: boolean; readonly names: ReadonlySet<string> } };
+  readonly outputFormat: string;
+}
+
+/**
+ * The event arguments rules read (evt.arg.X, evt.rawarg.X; all of them for evt.args, evt.info and
+ * evt.arg[N]), per event type: rendering every argument of every event costs more than the rest
+ * of enrichment, and most rules name one or two.
+ */
+export function argsNamedBy(rs: { readonly rules: Iterable<RuleArgsView> }): ArgSelection {
+  const byType = new Map<string, Set<string> | 'all'>();
+  let rest: Set<string> | 'all' = new Set();
+  const add = (into: Set<string> | 'all', names: Set<string> | 'all'): Set<string> | 'all' => {
+    if (into === 'all' || names === 'all') return 'all';
+    for (const n of names) into.add(n);
+    return into;
+  };
+  const perRule: { types: RuleArgsView['rule']['eventTypes']; names: Set<string> | 'all' }[] = [];
+  for (const r of rs.rules) {
+    let names: Set<string> | 'all' = new Set();
+    const field = (name: string, arg: string | undefined): void => {
+      if (names === 'all') return;
+      if (name === 'evt.args' || name === 'evt.info') names = 'all';
+      else if (name === 'evt.arg' || name === 'evt.rawarg') {
+        if (arg === undefined || /^\d+$/.test(arg)) names = 'all';
+        else names.add(arg);
+      } else if (name.startsWith('evt.arg.') || name.startsWith('evt.rawarg.')) names.add(name.slice(name.indexOf('arg.') + 4));
+    };
+    const seen = new Set<object>();
+    const walk = (x: unknown): void => {
+      if (typeof x !== 'object' || x === null || seen.has(x)) return;
+      seen.add(x);
+      const o = x as { kind?: string; name?: string; arg?: string };
+      if (o.kind === 'field' && typeof o.name === 'string') field(o.name, o.arg);
+      for (const v of Object.values(x)) if (typeof v === 'object') walk(v);
+    };
+    walk(r.rule.ast);
+    for (const m of r.outputFormat.matchAll(/%(evt\.(?:raw)?args?|evt\.info)(?:\.([A-Za-z0-9_]+)|\[([^\]]*)\])?/g)) field(m[2] !== undefined ? `${m[1]}.${m[2]}` : m[1]!, m[3]);
+    perRule.push({ types: r.rule.eventTypes, names });
+  }
+  // Rules that can match any type count for every type.
+  for (const p of perRule) if (p.types.negated) rest = add(rest, p.names);
+  for (const p of perRule) {
+    if (p.types.negated) continue;
+    for (const t of p.types.names) byType.set(t, add(byType.get(t) ?? (rest === 'all' ? 'all' : new Set(rest)), p.names));
+  }
+  return { byType, rest };
+}
 
 const RESULT_TYPES = new Set(['errno', 'fd', 'pid']);
 
@@ -60,13 +126,14 @@ export class Enricher {
 
   private renderArgs(e: RawEvent): EventArg[] | undefined {
     const descs = e.descs;
-    if (!descs || (this.args !== 'all' && this.args.size === 0)) return undefined;
+    const want = selectionFor(this.args, e.type);
+    if (!descs || (want !== 'all' && want.size === 0)) return undefined;
     // Generic events (syscalls without an event of their own) show no arguments, as in libsinsp.
     if (e.names[0] === 'ID' && e.descs?.[0]?.type === 'syscallid') return undefined;
     const out: EventArg[] = [];
     for (let i = 0; i < e.params.length && i < descs.length; i++) {
       const name = e.names[i]!;
-      if (this.args !== 'all' && !this.args.has(name)) continue;
+      if (want !== 'all' && !want.has(name)) continue;
       const desc = descs[i]!;
       let r: { text: string; resolved: string };
       try {

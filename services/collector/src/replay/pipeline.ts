@@ -7,7 +7,7 @@ import { type CompiledRule, type LoadResult, type LoadedRule, Ruleset, type Rule
 import { StateEngine, type SeedFd, type SeedThread } from '../state/engine.js';
 import type { RawEvent } from '../state/params.js';
 import type { UserInfo, GroupInfo } from '@harrier/batch';
-import { Enricher, type ArgSelection } from './enrich.js';
+import { Enricher, argsNamedBy, type ArgSelection } from './enrich.js';
 
 export interface ReplayOptions {
   /** Events per batch (default 1024). */
@@ -107,30 +107,4 @@ export class ReplayPipeline {
   private evaluates(type: string): boolean {
     return this.wanted === 'all' || this.wanted.has(type);
   }
-}
-
-/** The event arguments a ruleset reads (evt.arg.X, evt.rawarg.X), or all when it reads evt.args or evt.arg[N]. */
-function argsNamedBy(rs: Ruleset<BatchCursor>): ArgSelection {
-  const names = new Set<string>();
-  let all = false;
-  const field = (name: string, arg: string | undefined): void => {
-    if (name === 'evt.args' || name === 'evt.info') all = true;
-    else if (name === 'evt.arg' || name === 'evt.rawarg') {
-      if (arg === undefined || /^\d+$/.test(arg)) all = true;
-      else names.add(arg);
-    } else if (name.startsWith('evt.arg.') || name.startsWith('evt.rawarg.')) names.add(name.slice(name.indexOf('arg.') + 4));
-  };
-  const seen = new Set<object>();
-  const walk = (x: unknown): void => {
-    if (typeof x !== 'object' || x === null || seen.has(x)) return;
-    seen.add(x);
-    const o = x as { kind?: string; name?: string; arg?: string };
-    if (o.kind === 'field' && typeof o.name === 'string') field(o.name, o.arg);
-    for (const v of Object.values(x)) if (typeof v === 'object') walk(v);
-  };
-  for (const r of rs.rules) {
-    walk(r.rule.ast);
-    for (const m of r.outputFormat.matchAll(/%(evt\.(?:raw)?args?|evt\.info)(?:\.([A-Za-z0-9_]+)|\[([^\]]*)\])?/g)) field(m[2] !== undefined ? `${m[1]}.${m[2]}` : m[1]!, m[3]);
-  }
-  return all ? 'all' : names;
 }
