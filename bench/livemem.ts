@@ -44,3 +44,17 @@ export async function benchLiveMemory(types: ReadonlySet<string>, extra = 5000):
     }
   }
 }
+
+/** In a fresh process, so nothing else the benchmark did counts: `node ... bench/livemem.ts TYPE,TYPE`. */
+export async function benchLiveMemoryIsolated(types: ReadonlySet<string>): Promise<LiveMemory> {
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((done, fail) =>
+    execFile(process.execPath, ['--expose-gc', '--conditions=source', '--import', 'tsx', import.meta.filename, [...types].join(',')], { maxBuffer: 1 << 20 }, (err, stdout) => (err ? fail(err) : done(stdout))),
+  );
+  return JSON.parse(out.trim().split('\n').pop()!) as LiveMemory;
+}
+
+if (process.argv[1] === import.meta.filename) {
+  const r = await benchLiveMemory(new Set((process.argv[2] ?? 'openat,execve').split(',')));
+  console.log(JSON.stringify(r));
+}

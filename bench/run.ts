@@ -10,7 +10,7 @@ import { generateEvents } from '../packages/rules/src/testing/events.js';
 import { benchReplay } from './replay.js';
 import { probeBenchSkip, benchProbeOverhead } from './probe.js';
 import { benchCollector } from './collector.js';
-import { benchLiveMemory } from './livemem.js';
+import { benchLiveMemoryIsolated } from './livemem.js';
 import { syscallSet } from '../services/collector/src/live/capture.js';
 import { benchPublish } from './publish.js';
 
@@ -139,7 +139,7 @@ if (liveSkip) {
   } else console.log('    no step ran without drops');
   console.log(`    JetStream storage: ${(c.bytesPerMillion / 1e6).toFixed(1)} MB per million published events (${c.storedEvents.toLocaleString()} stored)`);
 
-  const m = await benchLiveMemory(upstreamTypes === 'all' ? new Set(traced) : upstreamTypes);
+  const m = await benchLiveMemoryIsolated(upstreamTypes === 'all' ? new Set(traced) : upstreamTypes);
   console.log(`(8) collector memory with ${m.processes.toLocaleString()} live processes (${m.threadsSeeded.toLocaleString()} threads seeded from /proc): RSS ${mb(m.rss)} ` +
     `(target < 200 MB; ${mb(m.rssBefore)} before the capture started), heap ${mb(m.heap)}`);
 }
