@@ -41,7 +41,7 @@ const RULES = `
 - rule: e2e watched syscalls
   desc: every event of the types the test checks
   condition: evt.type in (openat, execve, execveat, symlinkat, fchmodat, connect, unshare, memfd_create)
-  output: "%evt.type by %proc.name"
+  output: "%evt.type by %proc.name (%evt.args)"
   priority: NOTICE
 `;
 
