@@ -101,14 +101,14 @@ test('harrier collector --source capture publishes every event, serves /healthz 
   }
 });
 
-test('harrier collector without a source: the eBPF source is not available yet (exit 2)', async () => {
+test('harrier collector (eBPF source) with an unreachable NATS exits 1 naming the server, before starting the probe', async () => {
   const r = await new Promise<{ code: number; stderr: string }>((done) => {
     execFile(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-o', 'nats.url=nats://127.0.0.1:1'], { cwd: root }, (err, _out, stderr) => {
       done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
     });
   });
-  assert.equal(r.code, 2);
-  assert.match(r.stderr, /eBPF source is not available/);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the collector cannot start: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1: connection refused; check that the server runs and nats\.url is right/);
 });
 
 test('harrier collector: bad configuration and usage errors name what is wrong', async () => {
