@@ -13,9 +13,9 @@ const bin = join(root, 'cli', 'bin', 'harrier.js');
 const corpus = process.env['HARRIER_CORPUS'] ?? resolve(root, '..', 'shared', 'corpus');
 const upstream = join(corpus, 'rules', 'falcosecurity-rules@main', 'falco_rules.yaml');
 
-function harrier(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+function harrier(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       done({ code: typeof code === 'number' ? code : 1, stdout, stderr });
     });
@@ -193,10 +193,27 @@ test('-t with -T or -D is refused as Falco refuses it (exit 1)', { skip: noCorpu
   }
 });
 
-test('run replays a capture with the upstream Falco rules', { skip: existsSync(upstream) ? noCorpus : `conformance corpus not found at ${corpus}` }, async () => {
-  const r = await harrier(['run']);
+test('run without live capture (no probe) replays a capture with the upstream Falco rules', { skip: existsSync(upstream) ? noCorpus : `conformance corpus not found at ${corpus}` }, async () => {
+  const r = await harrier(['run'], { HARRIER_PROBE: join(tmp, 'no-probe') });
   assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /the probe is not built .*no-probe.*; replaying a capture instead/);
   const lines = r.stdout.trim().split('\n');
   assert.equal(lines.length, 2, r.stdout);
   for (const l of lines) assert.match(l, /Notice Unexpected UDP Traffic Seen \| connection=::1:38255->/);
+});
+
+const liveSkip = process.getuid?.() !== 0 ? 'needs root' : !existsSync(join(root, 'probe/build/harrier-probe')) ? 'the probe is not built (make -C probe)' : false;
+
+test('run -M: live detection with the default rules prints Falco alert lines, then stops', { skip: liveSkip }, async () => {
+  const run = harrier(['run', '-M', '6']);
+  // The capture is up within a few seconds; then a sensitive read and a symlink to it.
+  await new Promise((r) => setTimeout(r, 3500));
+  await new Promise<void>((done) => execFile('sh', ['-c', `cat /etc/shadow > /dev/null; ln -sf /etc/shadow ${join(tmp, 'live-link')}`], () => done()));
+  const r = await run;
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /live capture: \d+ rules from .*rules.*syscalls traced/);
+  assert.match(r.stderr, /Events processed: \d+, evaluated: \d+, alerts: [1-9]\d*, rules enabled: \d+; kernel: \d+ sent, 0 dropped/);
+  const lines = r.stdout.trim().split('\n');
+  assert.ok(lines.some((l) => /^\d\d:\d\d:\d\d\.\d{9}: Warning Sensitive file opened for reading .*file=\/etc\/shadow.*process=cat/.test(l)), r.stdout);
+  assert.ok(lines.some((l) => /Symlink to a sensitive file/.test(l) && l.includes('live-link')), r.stdout);
 });

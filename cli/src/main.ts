@@ -4,6 +4,7 @@ import { HELP, parseCli, UsageError, type CliArgs } from './args.js';
 import { runCollector } from './commands/collector.js';
 import { runFields } from './commands/fields.js';
 import { runReplay } from './commands/replay.js';
+import { liveUnavailable, runLive } from './commands/live.js';
 import { runRulesDescribe, runRulesList, runRulesValidate } from './commands/rules.js';
 import { HARRIER_VERSION, versionText } from './version.js';
 
@@ -37,11 +38,17 @@ function pick(args: CliArgs): Command {
     case 'collector':
       return runCollector;
     case 'replay':
+      return runReplay;
     case 'run':
+    case undefined: {
+      // Like `falco`: live detection unless events are given (-e FILE, --fields FILE, a capture).
+      if (args.eventsFile !== undefined || args.fieldsFile !== undefined || args.positionals.length > 0) return runReplay;
+      const why = liveUnavailable();
+      if (why === undefined) return runLive;
+      if (cmd === undefined) throw new UsageError(`${why}; to replay events instead: harrier -e CAPTURE.scap, or harrier replay --fields EVENTS.ndjson`);
+      process.stderr.write(`harrier run: ${why}; replaying a capture instead\n`);
       return runReplay;
-    case undefined:
-      if (args.eventsFile !== undefined || args.fieldsFile !== undefined) return runReplay;
-      return runReplay;
+    }
     default:
       throw new UsageError(`unknown command '${cmd}'`);
   }

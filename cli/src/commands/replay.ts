@@ -115,7 +115,7 @@ function runDemo(): { capture: string; rules: string[] } | undefined {
   const capture = join(corpus, 'scap', 'libs', 'test_ipv6_client.scap');
   const rules = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => join(corpus, 'rules', 'falcosecurity-rules@main', f));
   if (![capture, ...rules].every((f) => existsSync(f))) return undefined;
-  process.stderr.write(`harrier run: replaying ${capture} with the upstream Falco rules (the live pipeline comes with the probe)\n`);
+  process.stderr.write(`harrier run: replaying ${capture} with the upstream Falco rules\n`);
   return { capture, rules };
 }
 

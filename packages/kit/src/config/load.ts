@@ -45,6 +45,7 @@ const ENV_KEYS: Record<string, string> = {
   HARRIER_LOG_LEVEL: 'logging.level',
   HARRIER_NODE: 'collector.node',
   HARRIER_RULES_FILES: 'rules_files',
+  HARRIER_PROBE: 'collector.probe.path',
 };
 
 const SECRET_KEYS = /password|token|seed|creds|key$/i;
