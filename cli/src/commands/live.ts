@@ -5,10 +5,9 @@
 
 import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
-import { batchAccessor } from '@harrier/batch';
 import { ProbeProcess, ReplayPipeline, defaultProbeBinary, readGroup, readPasswd, scanProc, syscallSet } from '@harrier/collector';
-import { ENGINE_VERSION, formatDiagnostic, resolveField, toAlertJson, toAlertText, type AlertInput, type FieldRef } from '@harrier/rules';
+import { formatDiagnostic } from '@harrier/rules';
+import { alertFormatter } from '../alerts.js';
 import type { CliArgs } from '../args.js';
 import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
 import { readSettings } from '../settings.js';
@@ -20,12 +19,6 @@ export function liveUnavailable(probePath?: string): string | undefined {
   if (!existsSync(probePath ?? defaultProbeBinary())) return `the probe is not built (${probePath ?? defaultProbeBinary()}): run make -C probe`;
   return undefined;
 }
-
-const RAWTIME = ((): FieldRef => {
-  const r = resolveField('evt.rawtime', undefined);
-  if (!r.ok) throw new Error('evt.rawtime is not in the field registry');
-  return { name: r.info.name, arg: undefined, info: r.info };
-})();
 
 export async function runLive(args: CliArgs): Promise<number> {
   const settings = readSettings(args.overrides, args.config);
@@ -39,33 +32,13 @@ export async function runLive(args: CliArgs): Promise<number> {
     return 1;
   }
   const host = process.env['FALCO_HOSTNAME'] ?? process.env['HARRIER_HOSTNAME'] ?? hostname();
-  const accessor = batchAccessor();
   let alerts = 0;
+  const format = alertFormatter(settings, json, host);
   const pipeline = new ReplayPipeline(
     loaded.result,
     (m) => {
       alerts++;
-      const raw = accessor.reader(RAWTIME)?.(m.cursor);
-      const input: AlertInput = {
-        rule: m.rule.rule.name,
-        priority: m.rule.rule.priority,
-        source: m.rule.rule.source,
-        tags: m.rule.rule.tags,
-        output: m.rule.output.render(m.cursor),
-        timeNs: typeof raw === 'bigint' ? raw : 0n,
-        hostname: host,
-        uuid: randomUUID(),
-        node: host,
-        eventId: `${m.batch.msg.collectorId}-${m.batch.msg.sequence}-${m.row}`,
-        engineVersion: ENGINE_VERSION,
-      };
-      if (!json) process.stdout.write(toAlertText(input, settings.timeFormatIso8601) + '\n');
-      else {
-        const obj: Record<string, unknown> = { ...toAlertJson(input, settings.timeFormatIso8601) };
-        if (!settings.jsonIncludeOutputProperty) delete obj['output'];
-        if (!settings.jsonIncludeTagsProperty) delete obj['tags'];
-        process.stdout.write(JSON.stringify(obj) + '\n');
-      }
+      process.stdout.write(format(m) + '\n');
     },
     { ruleset: rulesetOptions(args, settings), node: host, batchSize: 1024 },
   );

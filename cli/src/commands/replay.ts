@@ -13,7 +13,6 @@ import {
   compileOutput,
   fieldMapAccessor,
   loadRules,
-  resolveField,
   formatDiagnostic,
   parseFieldMapLines,
   Ruleset,
@@ -22,13 +21,13 @@ import {
   type AlertInput,
   type CompiledOutput,
   type FieldMapEvent,
-  type FieldRef,
   type LoadResult,
 } from '@harrier/rules';
 import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
 import { readSettings } from '../settings.js';
+import { alertFormatter } from '../alerts.js';
 
 const EXAMPLE_EVENTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'examples', 'events.ndjson');
 
@@ -167,32 +166,13 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     out.length = 0;
   };
   let alerts = 0;
+  const format = alertFormatter(settings, json, host);
   const pipeline = new ReplayPipeline(
     result ?? loadRules([]),
     (m) => {
       if (printing) return;
       alerts++;
-      const raw = accessor.reader(RAWTIME)?.(m.cursor);
-      const input: AlertInput = {
-        rule: m.rule.rule.name,
-        priority: m.rule.rule.priority,
-        source: m.rule.rule.source,
-        tags: m.rule.rule.tags,
-        output: m.rule.output.render(m.cursor),
-        timeNs: typeof raw === 'bigint' ? raw : 0n,
-        hostname: host,
-        uuid: randomUUID(),
-        node: host,
-        eventId: `${m.batch.msg.collectorId}-${m.batch.msg.sequence}-${m.row}`,
-        engineVersion: ENGINE_VERSION,
-      };
-      if (!json) out.push(toAlertText(input, settings.timeFormatIso8601) + '\n');
-      else {
-        const obj: Record<string, unknown> = { ...toAlertJson(input, settings.timeFormatIso8601) };
-        if (!settings.jsonIncludeOutputProperty) delete obj['output'];
-        if (!settings.jsonIncludeTagsProperty) delete obj['tags'];
-        out.push(JSON.stringify(obj) + '\n');
-      }
+      out.push(format(m) + '\n');
     },
     {
       ruleset: rulesetOptions(args, settings),
@@ -223,8 +203,3 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
   return capture.truncated ? 1 : 0;
 }
 
-const RAWTIME = ((): FieldRef => {
-  const r = resolveField('evt.rawtime', undefined);
-  if (!r.ok) throw new Error('evt.rawtime is not in the field registry');
-  return { name: r.info.name, arg: undefined, info: r.info };
-})();

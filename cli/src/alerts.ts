@@ -1,0 +1,40 @@
+// One alert line per rule match of a batch event, as Falco prints it: text, or JSON with the
+// `json_include_*` settings applied. Capture replay and live detection share it.
+
+import { randomUUID } from 'node:crypto';
+import { batchAccessor } from '@harrier/batch';
+import type { ReplayMatch } from '@harrier/collector';
+import { ENGINE_VERSION, resolveField, toAlertJson, toAlertText, type AlertInput, type FieldRef } from '@harrier/rules';
+import type { Settings } from './settings.js';
+
+const RAWTIME = ((): FieldRef => {
+  const r = resolveField('evt.rawtime', undefined);
+  if (!r.ok) throw new Error('evt.rawtime is not in the field registry');
+  return { name: r.info.name, arg: undefined, info: r.info };
+})();
+
+/** Formats a match as the line Falco would print (without the newline). */
+export function alertFormatter(settings: Settings, json: boolean, host: string): (m: ReplayMatch) => string {
+  const rawtime = batchAccessor().reader(RAWTIME);
+  return (m) => {
+    const raw = rawtime?.(m.cursor);
+    const input: AlertInput = {
+      rule: m.rule.rule.name,
+      priority: m.rule.rule.priority,
+      source: m.rule.rule.source,
+      tags: m.rule.rule.tags,
+      output: m.rule.output.render(m.cursor),
+      timeNs: typeof raw === 'bigint' ? raw : 0n,
+      hostname: host,
+      uuid: randomUUID(),
+      node: host,
+      eventId: `${m.batch.msg.collectorId}-${m.batch.msg.sequence}-${m.row}`,
+      engineVersion: ENGINE_VERSION,
+    };
+    if (!json) return toAlertText(input, settings.timeFormatIso8601);
+    const obj: Record<string, unknown> = { ...toAlertJson(input, settings.timeFormatIso8601) };
+    if (!settings.jsonIncludeOutputProperty) delete obj['output'];
+    if (!settings.jsonIncludeTagsProperty) delete obj['tags'];
+    return JSON.stringify(obj);
+  };
+}
