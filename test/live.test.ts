@@ -19,6 +19,7 @@ import { DecodedBatch, batchAccessor } from '@harrier/batch';
 import { compileOutput } from '@harrier/rules';
 import { defaultProbeBinary } from '@harrier/collector';
 import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
+import { acceptanceScript } from '../services/collector/src/testing/workload.js';
 import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../services/collector/src/testing/podman.js';
 import { listenerPids } from '../services/collector/src/live/listeners.js';
 import { startPodmanService } from '../services/collector/src/containers/podman-service.js';
@@ -135,17 +136,7 @@ test('live pipeline on the host: the acceptance commands are published with thei
   const port = (listener.address() as AddressInfo).port;
   const shm = `/dev/shm/harrier-e2e-${process.pid}`;
   try {
-    const script = [
-      `echo $$ > ${dir}/pid`,
-      'cat /etc/shadow > /dev/null',
-      "sh -c 'echo hi > /dev/null'",
-      `ln -s /etc/shadow ${dir}/shadow-link`,
-      `touch ${dir}/suid && chmod 4755 ${dir}/suid`,
-      `exec 3<>/dev/tcp/127.0.0.1/${port}; exec 3>&-`,
-      'unshare -n true',
-      `cp /bin/true ${shm} && ${shm}`,
-      `python3 -c "import os; fd=os.memfd_create('harrier', 0); os.write(fd, open('/bin/true','rb').read()); os.execv('/proc/self/fd/%d' % fd, ['memfd-true'])"`,
-    ].join('\n');
+    const script = acceptanceScript(dir, port, shm);
     await execFileP('bash', ['-c', script]);
     const shell = readFileSync(`${dir}/pid`, 'utf8').trim();
     const rows = p.rows;

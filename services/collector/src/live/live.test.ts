@@ -14,6 +14,7 @@ import { BatchBuilder, DecodedBatch, batchAccessor } from '@harrier/batch';
 import { compileOutput } from '@harrier/rules';
 import { LiveCapture } from './capture.js';
 import { defaultProbeBinary } from './probe.js';
+import { acceptanceScript } from '../testing/workload.js';
 import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../testing/podman.js';
 
 const execFileP = promisify(execFile);
@@ -79,18 +80,9 @@ test('host: the acceptance commands arrive with their arguments, process, fd and
   const port = (server.address() as AddressInfo).port;
   const shm = `/dev/shm/harrier-live-${process.pid}`;
   let shellPid = 0;
-  const script = [
-    'cat /etc/shadow > /dev/null',
-    "sh -c 'echo hi > /dev/null'",
-    `ln -s /etc/shadow ${dir}/shadow-link`,
-    `touch ${dir}/suid && chmod 4755 ${dir}/suid`,
-    `exec 3<>/dev/tcp/127.0.0.1/${port}; exec 3>&-`,
-    'unshare -n true',
-    `cp /bin/true ${shm} && ${shm}`,
-    `python3 -c "import os; fd=os.memfd_create('harrier', 0); os.write(fd, open('/bin/true','rb').read()); os.execv('/proc/self/fd/%d' % fd, ['memfd-true'])"`,
-  ].join('\n');
+  const script = acceptanceScript(dir, port, shm);
   const { rows, lc } = await capture(async () => {
-    await execFileP('bash', ['-c', `echo $$ > ${dir}/pid; ${script}`]);
+    await execFileP('bash', ['-c', script]);
     shellPid = Number(readFileSync(`${dir}/pid`, 'utf8').trim());
   });
   server.close();
