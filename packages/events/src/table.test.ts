@@ -35,7 +35,8 @@ test('generic events are `syscall` with the PPM_SC id', () => {
   assert.equal(info(0).name, 'syscall');
   assert.deepEqual(names(info(0)), ['ID', 'nativeID']);
   assert.equal(info(0).params[0]?.type, 'syscallid');
-  assert.deepEqual(names(info(1)), ['ID']);
+  // Current libs appends the enter event's nativeID to the exit.
+  assert.deepEqual(names(info(1)), ['ID', 'nativeID']);
   assert.equal(syscallName(3), 'read');
   assert.equal(syscallName(197), 'openat');
   assert.equal(syscallName(296), 'arch_prctl');
@@ -57,11 +58,12 @@ test('openat: old and current versions, codes and params', () => {
   assert.equal(x.category, 'file');
   assert.equal(x.source, 'syscall');
   assert.ok(x.flags & EVENT_FLAGS.CREATES_FD && x.flags & EVENT_FLAGS.MODIFIES_STATE);
-  assert.deepEqual(names(x), ['fd', 'dirfd', 'name', 'flags', 'mode', 'dev', 'ino']);
+  assert.deepEqual(names(x), ['fd', 'dirfd', 'name', 'flags', 'mode', 'dev', 'ino', 'fullpath']);
   assert.deepEqual(x.params[2], { name: 'name', type: 'fsrelpath', format: 'na', info: 1 });
   assert.deepEqual(x.params[3], { name: 'flags', type: 'flags32', format: 'hex', info: 'file_flags' });
   assert.deepEqual(x.params[4], { name: 'mode', type: 'uint32', format: 'oct' });
   assert.deepEqual(x.params[5], { name: 'dev', type: 'uint32', format: 'hex' });
+  assert.deepEqual(x.params[7], { name: 'fullpath', type: 'fspath', format: 'na' });
 });
 
 test('execve exit (version 19): 28 params ending with trusted_exepath', () => {
@@ -138,4 +140,32 @@ test('EF_DROP_SIMPLE_CONS as the last libs table that had it set it', () => {
   for (const code of [4, 5, 6, 7, 8, 9, 64, 65, 160, 161, 234, 350, 351]) assert.ok(drops(code), `code ${code}`);
   for (const code of [2, 3, 12, 13, 90, 91, 306, 307, 293, 235, 352]) assert.ok(!drops(code), `code ${code}`);
   assert.equal(EVENT_TABLE.filter((e) => e.flags & EVENT_FLAGS.DROP_SIMPLE_CONS).length, 127);
+});
+
+test('exit events carry their enter params appended, as current libs sends them', () => {
+  const exit = (name: string): string[] => {
+    const codes = eventCodes(name, '<').filter((c) => (info(c).flags & EVENT_FLAGS.OLD_VERSION) === 0);
+    return names(info(codes[codes.length - 1]!));
+  };
+  assert.deepEqual(exit('close'), ['res', 'fd']);
+  assert.deepEqual(exit('socket'), ['fd', 'domain', 'type', 'proto']);
+  assert.deepEqual(exit('connect'), ['res', 'tuple', 'fd', 'addr']);
+  assert.deepEqual(exit('read'), ['res', 'data', 'fd', 'size']);
+  assert.deepEqual(exit('socketpair'), ['res', 'fd1', 'fd2', 'source', 'peer', 'domain', 'type', 'proto']);
+  assert.deepEqual(exit('openat2'), ['fd', 'dirfd', 'name', 'flags', 'mode', 'resolve', 'dev', 'ino', 'fullpath']);
+  assert.deepEqual(exit('mmap'), ['res', 'vm_size', 'vm_rss', 'vm_swap', 'addr', 'length', 'prot', 'flags', 'fd', 'offset']);
+  assert.deepEqual(exit('sendfile'), ['res', 'offset', 'out_fd', 'in_fd', 'size']);
+  // Every appended param has the type its enter event gives it (libs' own exceptions: prlimit's
+  // exit has always declared its pid an int64, and bpf's exit carries cmd as an enum of 32 bits).
+  const differ: string[] = [];
+  for (let c = 0; c < PPM_EVENT_MAX; c += 2) {
+    const en = info(c);
+    const ex = info(c + 1);
+    if (ex.name !== en.name) continue;
+    for (const p of ex.params) {
+      const q = en.params.find((x) => x.name === p.name);
+      if (q && p.name !== 'flags' && p.type !== q.type) differ.push(`${en.name}.${p.name}`);
+    }
+  }
+  assert.deepEqual(differ, ['prlimit.pid', 'bpf.cmd']);
 });

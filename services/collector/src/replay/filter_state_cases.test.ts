@@ -426,6 +426,7 @@ const CPP_EXPR: Record<string, string> = {
 const UTF8 = "libs master only (hex_escape, after Falco 0.44's libs 0.25.2); Harrier decodes string params as UTF-8, so the byte 0xff becomes U+FFFD and no longer equals \\xff";
 const TODO: Record<string, string> = {
   'EVT_FILTER_rawarg_madness:50': 'Harrier renders evt.rawarg in decimal; libs renders it in the param print format (PF_HEX flags16 512 -> 200)',
+  'EVT_FILTER_rawarg_madness:65': 'Harrier renders evt.rawarg in decimal; libs renders it in the param print format (PF_HEX flags8 255 -> FF)',
   'fd_fields_invalid_utf8_match:37': UTF8,
   'fd_fields_invalid_utf8_match:38': UTF8,
   'fd_fields_invalid_utf8_match:40': UTF8,

@@ -114,6 +114,11 @@ const OPEN_TYPES = new Set(['open', 'openat', 'openat2', 'creat', 'open_by_handl
 const DUP_TYPES = new Set(['dup', 'dup2', 'dup3']);
 const SETUID_TYPES = new Set(['setuid', 'setresuid', 'setreuid']);
 const SETGID_TYPES = new Set(['setgid', 'setresgid', 'setregid']);
+/**
+ * The fd an event is about is its enter event's first param (libsinsp's rule for EF_USES_FD). Where
+ * current libs appends it to the exit under another name, an exit-only stream finds it there.
+ */
+const FD_ON_EXIT: Readonly<Record<string, string>> = { dup: 'oldfd', dup2: 'oldfd', dup3: 'oldfd', copy_file_range: 'fdin', splice: 'fd_in', sendfile: 'out_fd' };
 
 export class StateEngine {
   readonly tables = new StateTables();
@@ -296,7 +301,8 @@ export class StateEngine {
       const first = int(param(e, 'fd1'));
       return first === undefined || first < 0 ? undefined : t.fdTable.fds.get(first);
     }
-    const n = int(this.arg(e, t, 'fd'));
+    const alias = FD_ON_EXIT[e.type];
+    const n = int(this.arg(e, t, 'fd')) ?? (alias === undefined ? undefined : int(this.arg(e, t, alias)));
     return n === undefined || n < 0 ? undefined : t.fdTable.fds.get(n);
   }
 
