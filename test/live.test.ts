@@ -154,9 +154,9 @@ test('live pipeline on the host: the acceptance commands are published with thei
 
     const sh = await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.name'] === 'sh' && r['proc.ppid'] === shell, 'sh -c');
     assert.equal(sh['proc.cmdline'], 'sh -c echo hi > /dev/null');
-    const link = await waitFor(rows, (r) => r['evt.type'] === 'symlinkat' && r['proc.name'] === 'ln', 'ln -s');
+    const link = await waitFor(rows, (r) => r['evt.type'] === 'symlinkat' && r['proc.name'] === 'ln' && r['proc.ppid'] === shell, 'ln -s');
     assert.equal(link['evt.arg.target'], '/etc/shadow');
-    const chmod = await waitFor(rows, (r) => r['evt.type'] === 'fchmodat' && r['proc.name'] === 'chmod', 'chmod 4755');
+    const chmod = await waitFor(rows, (r) => r['evt.type'] === 'fchmodat' && r['proc.name'] === 'chmod' && r['proc.ppid'] === shell, 'chmod 4755');
     assert.match(chmod['evt.arg.mode'], /S_ISUID/);
     const conn = await waitFor(rows, (r) => r['evt.type'] === 'connect' && r['proc.pid'] === shell && r['fd.sport'] === String(port), 'TCP connect');
     assert.equal(conn['fd.sip'], '127.0.0.1');

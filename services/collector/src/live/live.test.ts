@@ -107,11 +107,11 @@ test('host: the acceptance commands arrive with their arguments, process, fd and
   assert.equal(sh['proc.cmdline'], 'sh -c echo hi > /dev/null');
   assert.equal(sh['evt.res'], 'SUCCESS');
 
-  const link = find(rows, (r) => r['evt.type'] === 'symlinkat' && r['proc.name'] === 'ln', 'ln -s');
+  const link = find(rows, (r) => r['evt.type'] === 'symlinkat' && r['proc.name'] === 'ln' && r['proc.ppid'] === String(shellPid), 'ln -s');
   assert.equal(link['evt.arg.target'], '/etc/shadow');
   assert.match(link['evt.arg.linkpath'], /shadow-link$/);
 
-  const chmod = find(rows, (r) => r['evt.type'] === 'fchmodat' && r['proc.name'] === 'chmod', 'chmod 4755');
+  const chmod = find(rows, (r) => r['evt.type'] === 'fchmodat' && r['proc.name'] === 'chmod' && r['proc.ppid'] === String(shellPid), 'chmod 4755');
   assert.match(chmod['evt.arg.mode'], /S_ISUID/);
 
   const conn = find(rows, (r) => r['evt.type'] === 'connect' && r['proc.pid'] === String(shellPid) && r['fd.sport'] === String(port), 'TCP connect');
