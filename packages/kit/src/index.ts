@@ -5,5 +5,4 @@ export type { CollectorConfig, HarrierConfig, NatsConfig, RuleSelection } from '
 export { createLogger, componentLogger, eventFields, type Logger, type LoggerOptions } from './log.js';
 export { connectNats, drainNats, natsOptions, NatsConnectError, type NatsConnection } from './nats.js';
 export { Lifecycle, type Teardown, type LifecycleOptions } from './lifecycle.js';
-export { ensureStream, isStreamNotFound, type StreamLimits } from './streams.js';
 export { startEmbeddedNats, EmbeddedNatsError, type EmbeddedNats, type EmbeddedNatsOptions } from './embedded.js';
