@@ -5,4 +5,6 @@ export type { CollectorConfig, HarrierConfig, NatsConfig, RuleSelection } from '
 export { createLogger, componentLogger, eventFields, type Logger, type LoggerOptions } from './log.js';
 export { connectNats, drainNats, natsOptions, NatsConnectError, type NatsConnection } from './nats.js';
 export { Lifecycle, type Teardown, type LifecycleOptions } from './lifecycle.js';
+export { ensureStream, ensureEventsStream, isStreamNotFound, EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type EventsStreamOptions, type StreamLimits } from './streams.js';
 export { startEmbeddedNats, EmbeddedNatsError, type EmbeddedNats, type EmbeddedNatsOptions } from './embedded.js';
+export { serveHealth, type HealthServer, type HealthServerOptions } from './health.js';

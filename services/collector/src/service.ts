@@ -3,11 +3,9 @@
 // and stopped in reverse on SIGTERM: the source stops, the publisher flushes and waits for its
 // acks, NATS drains.
 
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
-import { Lifecycle, componentLogger, connectNats, drainNats, type HarrierConfig, type Logger, type NatsConnection } from '@harrier/kit';
+import { Lifecycle, componentLogger, connectNats, drainNats, serveHealth, type HarrierConfig, type Logger, type NatsConnection } from '@harrier/kit';
 import type { EventSource, SourceOutput } from './source.js';
 import { EventPublisher, type PublisherStats } from './publish/publisher.js';
 import { ensureEventsStream } from './publish/stream.js';
@@ -107,37 +105,18 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
   });
   if (config.webserver.enabled) {
     await life.step('http', async () => {
-      const server = createServer((req, res) => {
-        const path = (req.url ?? '/').split('?')[0];
-        if (path === '/healthz') {
+      const server = await serveHealth({
+        port: config.webserver.listenPort,
+        host: config.webserver.listenAddress,
+        health: () => {
           const h = health();
-          res.writeHead(h.status === 'ok' ? 200 : 503, { 'content-type': 'application/json' });
-          res.end(JSON.stringify(h));
-        } else if (path === '/metrics') {
-          registry.metrics().then(
-            (text) => {
-              res.writeHead(200, { 'content-type': registry.contentType });
-              res.end(text);
-            },
-            (err: unknown) => {
-              res.writeHead(500, { 'content-type': 'text/plain' });
-              res.end(`metrics failed: ${(err as Error).message}\n`);
-            },
-          );
-        } else {
-          res.writeHead(404, { 'content-type': 'text/plain' });
-          res.end('not found: try /healthz or /metrics\n');
-        }
+          return { ok: h.status === 'ok', body: h };
+        },
+        metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
       });
-      await listen(server, config.webserver.listenPort, config.webserver.listenAddress);
-      const a = server.address() as AddressInfo;
-      http = { address: a.address, port: a.port };
-      log.info({ address: a.address, port: a.port }, 'serving /healthz and /metrics');
-      return () =>
-        new Promise<void>((done) => {
-          server.close(() => done());
-          server.closeAllConnections();
-        });
+      http = { address: server.address, port: server.port };
+      log.info({ address: server.address, port: server.port }, 'serving /healthz and /metrics');
+      return () => server.close();
     });
   }
   await life.step(`source ${source.name}`, async () => {
@@ -172,11 +151,4 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
 
   if (opts.handleSignals !== false) life.handleSignals(() => onStopped(exitCode));
   return { publisher: publisher!, registry, http, health, stopped, stop };
-}
-
-function listen(server: Server, port: number, host: string): Promise<void> {
-  return new Promise((done, fail) => {
-    server.once('error', (err: NodeJS.ErrnoException) => fail(new Error(`cannot serve /healthz and /metrics on ${host}:${port}: ${err.code ?? err.message}; set webserver.listen_port (or webserver.enabled: false)`, { cause: err })));
-    server.listen(port, host, () => done());
-  });
 }
