@@ -7,8 +7,7 @@ import { ENGINE_VERSION, eventTypeInfo, resolveField, toAlertJson, type FieldRea
 import { alertId, alertMsgId, alertSubject, type PublishedAlert } from './alerts.js';
 
 /** The rules in force for each event source (syscall, k8s_audit, ...). */
-export interface RulesInForce {
-  readonly version: string;
+export interface RulesetLookup {
   rulesetFor(source: string): Ruleset<BatchCursor> | undefined;
 }
 
@@ -33,7 +32,7 @@ export class BatchEvaluator {
   private readonly accessor = batchAccessor();
   private readonly rawtime: FieldReader<BatchCursor>;
 
-  constructor(private readonly rules: () => RulesInForce) {
+  constructor(private readonly rules: RulesetLookup) {
     const r = this.accessor.reader(RAWTIME);
     if (!r) throw new Error('the batch accessor cannot read evt.rawtime');
     this.rawtime = r;
@@ -50,7 +49,7 @@ export class BatchEvaluator {
     const unknownTypes = source === 'syscall' ? unknownRows(batch) : new Map<string, number[]>();
     const alerts: PublishedAlert[] = [];
     const matches: { rule: string; priority: string; source: string }[] = [];
-    const ruleset = this.rules().rulesetFor(source);
+    const ruleset = this.rules.rulesetFor(source);
     if (ruleset && batch.rows > 0) {
       const seq = Number(msg.sequence);
       ruleset.evaluateBatch(batch, (rule, row) => {
