@@ -140,6 +140,11 @@ Usage:
   harrier rules validate [--json] PATH...        (also: harrier -V PATH)
   harrier rules list [-r RULES]... [--json]      (also: harrier -L)
   harrier rules describe RULE [-r RULES]... [--json]   (also: harrier -l RULE)
+  harrier rules push [PATH]... [-c FILE] [-o nats.url=URL] [--dry-run] [--json]
+                                                 validate rules, then store them in the rules bucket
+                                                 (engine.rules_bucket): every engine worker and
+                                                 collector switches to them
+  harrier rules pull [--json]                    show the ruleset the rules bucket holds
   harrier fields [--json]                        (also: harrier --list)
   harrier collector [--source ebpf|capture FILE [--loop] [--rate N]] [-c FILE] [-o KEY=VALUE]...
                                                  publish events to NATS (JetStream stream EVENTS)

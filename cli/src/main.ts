@@ -6,6 +6,7 @@ import { runFields } from './commands/fields.js';
 import { runReplay } from './commands/replay.js';
 import { liveUnavailable, runLive } from './commands/live.js';
 import { runRulesDescribe, runRulesList, runRulesValidate } from './commands/rules.js';
+import { runRulesPull, runRulesPush } from './commands/rulespush.js';
 import { HARRIER_VERSION, versionText } from './version.js';
 
 type Command = (args: CliArgs) => Promise<number>;
@@ -30,8 +31,12 @@ function pick(args: CliArgs): Command {
           if (!name) throw new UsageError('harrier rules describe needs a rule name');
           return (a) => runRulesDescribe(a, name);
         }
+        case 'push':
+          return runRulesPush;
+        case 'pull':
+          return runRulesPull;
         default:
-          throw new UsageError(`unknown 'rules' subcommand '${sub ?? ''}': expected validate, list or describe`);
+          throw new UsageError(`unknown 'rules' subcommand '${sub ?? ''}': expected validate, list, describe, push or pull`);
       }
     case 'fields':
       return runFields;

@@ -1,13 +1,13 @@
 // `harrier collector [--source capture FILE] [-c harrier.yaml] [-o key=value]`: runs the collector
 // service until SIGTERM/SIGINT. The source comes from --source, else collector.source (default
-// ebpf, the live probe).
+// ebpf, the live probe, which traces what the rules in force need: the rules bucket's, else the files).
 
 import { existsSync } from 'node:fs';
-import { CaptureSource, EbpfSource, argsNamedBy, startCollector, type ArgSelection, type EventSource } from '@harrier/collector';
-import { Ruleset, fieldMapAccessor, formatDiagnostic } from '@harrier/rules';
-import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
+import { CaptureSource, EbpfSource, startCollector, type EventSource } from '@harrier/collector';
+import { rulePaths, rulesetOptions } from '../rulesource.js';
+import { CollectorRules, fileTypes, type TracedTypes } from '../collectorrules.js';
 import type { Settings } from '../settings.js';
-import { createLogger } from '@harrier/kit';
+import { connectNats, createLogger, drainNats, type NatsConnection } from '@harrier/kit';
 import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import { readSettings } from '../settings.js';
@@ -17,8 +17,10 @@ export async function runCollector(args: CliArgs): Promise<number> {
   const config = settings.config;
   const cc = config.collector;
   const sourceName = args.source ?? cc.source;
+  const log = createLogger({ level: config.logging.level, name: 'harrier-collector' });
   let source: EventSource;
   let ebpf: EbpfSource | undefined;
+  let rules: { nc: NatsConnection; follower: CollectorRules } | undefined;
   switch (sourceName) {
     case 'capture': {
       const file = args.positionals[0] ?? args.eventsFile ?? cc.capture.file;
@@ -30,8 +32,27 @@ export async function runCollector(args: CliArgs): Promise<number> {
     }
     case 'ebpf': {
       if (args.positionals.length > 0) throw new UsageError(`unexpected argument '${args.positionals[0]}': a file goes with --source capture`);
-      const types = ruleTypes(args, settings);
+      // Its own small connection to follow the rules bucket: the probe must start with the
+      // rules in force, before the collector service (and its connection) exists.
+      let nc: NatsConnection;
+      try {
+        nc = await connectNats(config.nats, log);
+      } catch (err) {
+        process.stderr.write(`harrier: the collector cannot start: ${(err as Error).message}\n`);
+        return 1;
+      }
+      const follower = new CollectorRules({ nc, bucket: config.engine.rulesBucket, log, options: rulesetOptions(args, settings), files: () => reloadTypes(args) });
+      rules = { nc, follower };
+      let types: TracedTypes;
+      try {
+        types = await follower.initial();
+      } catch (err) {
+        await drainNats(nc, log);
+        process.stderr.write(`harrier: the collector cannot start: ${(err as Error).message}\n`);
+        return 1;
+      }
       if (!types.ok) {
+        await drainNats(nc, log);
         process.stderr.write(`harrier: ${types.message}\n`);
         return 1;
       }
@@ -52,37 +73,44 @@ export async function runCollector(args: CliArgs): Promise<number> {
       throw new UsageError(`unknown source '${sourceName}': expected ebpf or capture`);
   }
   if (args.loop && sourceName !== 'capture') throw new UsageError('--loop goes with --source capture');
-  const log = createLogger({ level: config.logging.level, name: 'harrier-collector' });
   let service;
   try {
     service = await startCollector({ config, source, log });
   } catch (err) {
+    if (rules) await drainNats(rules.nc, log);
     process.stderr.write(`harrier: the collector cannot start: ${(err as Error).message}\n`);
     return 1;
   }
-  if (ebpf) {
+  if (ebpf && rules) {
     const live = ebpf;
-    // SIGHUP: read the rules again and trace what they need now; bad rules keep the old set.
-    process.on('SIGHUP', () => {
-      const t = ruleTypes(args, readSettings(args.overrides, args.config));
-      if (!t.ok) log.error({ problem: t.message }, 'rules reload failed; the traced syscalls stay as they were');
-      else {
-        live.setTypes(t.types, t.args);
-        log.info({ types: t.types === 'all' ? 'all' : t.types.size }, 'rules reloaded: traced syscalls updated');
-      }
-    });
+    const { nc, follower } = rules;
+    const apply = (t: Extract<TracedTypes, { ok: true }>): void => live.setTypes(t.types, t.args);
+    try {
+      await follower.follow(apply);
+    } catch (err) {
+      // The probe runs with the rules it started with; only later pushes go unseen.
+      log.error({ err }, 'cannot follow the rules bucket: pushed rules will not retune the probe until a restart');
+    }
+    // SIGHUP: read the rules files again and trace what they need now; bad rules keep the old set.
+    process.on('SIGHUP', () => follower.reloadFiles(apply));
+    const code = await service.stopped;
+    await follower.stop();
+    await drainNats(nc, log);
+    return code;
   }
   return service.stopped;
 }
 
-/** The event types the configured rules can match: the probe traces those (plus what state needs). */
-function ruleTypes(args: CliArgs, settings: Settings): { ok: true; types: ReadonlySet<string> | 'all'; args: ArgSelection } | { ok: false; message: string } {
-  const paths = rulePaths(args, settings);
-  const loaded = loadRulesFor(paths);
-  const errors = [...loaded.readErrors, ...loaded.result.errors];
-  if (errors.length > 0) {
-    return { ok: false, message: `the rules in ${paths.join(', ')} have ${errors.length} error(s); first: ${formatDiagnostic(errors[0]!)}. Check them with harrier rules validate` };
+/** The files' types with the configuration read again; a configuration now invalid is a refusal, not a crash. */
+function reloadTypes(args: CliArgs): TracedTypes {
+  try {
+    return ruleTypes(args, readSettings(args.overrides, args.config));
+  } catch (err) {
+    return { ok: false, message: (err as Error).message };
   }
-  const rs = new Ruleset(loaded.result, fieldMapAccessor, { ...rulesetOptions(args, settings), source: 'syscall' });
-  return { ok: true, types: rs.eventTypes(), args: argsNamedBy(rs) };
+}
+
+/** The event types the configured rules files can match: the probe traces those (plus what state needs). */
+function ruleTypes(args: CliArgs, settings: Settings): TracedTypes {
+  return fileTypes(rulePaths(args, settings), rulesetOptions(args, settings));
 }
