@@ -1,10 +1,11 @@
 // One alert line per rule match of a batch event, as Falco prints it: text, or JSON with the
-// `json_include_*` settings applied. Capture replay and live detection share it.
+// `json_include_*` settings applied. Capture replay formats matches; `harrier run` prints the
+// engine's alerts through the same JSON settings.
 
 import { randomUUID } from 'node:crypto';
 import { batchAccessor } from '@harrier/batch';
 import type { ReplayMatch } from '@harrier/collector';
-import { ENGINE_VERSION, resolveField, toAlertJson, toAlertText, type AlertInput, type FieldRef } from '@harrier/rules';
+import { ENGINE_VERSION, resolveField, toAlertJson, toAlertText, type AlertInput, type AlertJson, type FieldRef } from '@harrier/rules';
 import type { Settings } from './settings.js';
 
 const RAWTIME = ((): FieldRef => {
@@ -32,9 +33,14 @@ export function alertFormatter(settings: Settings, json: boolean, host: string):
       engineVersion: ENGINE_VERSION,
     };
     if (!json) return toAlertText(input, settings.timeFormatIso8601);
-    const obj: Record<string, unknown> = { ...toAlertJson(input, settings.timeFormatIso8601) };
-    if (!settings.jsonIncludeOutputProperty) delete obj['output'];
-    if (!settings.jsonIncludeTagsProperty) delete obj['tags'];
-    return JSON.stringify(obj);
+    return jsonAlertLine(toAlertJson(input, settings.timeFormatIso8601), settings);
   };
+}
+
+/** A full alert (as the engine publishes it) as Falco's JSON line: `json_include_*_property` applied. */
+export function jsonAlertLine(alert: AlertJson, settings: Settings): string {
+  const obj: Partial<AlertJson> = { ...alert };
+  if (!settings.jsonIncludeOutputProperty) delete obj.output;
+  if (!settings.jsonIncludeTagsProperty) delete obj.tags;
+  return JSON.stringify(obj);
 }

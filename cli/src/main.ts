@@ -4,7 +4,7 @@ import { HELP, parseCli, UsageError, type CliArgs } from './args.js';
 import { runCollector } from './commands/collector.js';
 import { runFields } from './commands/fields.js';
 import { runReplay } from './commands/replay.js';
-import { liveUnavailable, runLive } from './commands/live.js';
+import { liveUnavailable, runPipeline } from './commands/run.js';
 import { runRulesDescribe, runRulesList, runRulesValidate } from './commands/rules.js';
 import { runRulesPull, runRulesPush } from './commands/rulespush.js';
 import { HARRIER_VERSION, versionText } from './version.js';
@@ -46,10 +46,11 @@ function pick(args: CliArgs): Command {
       return runReplay;
     case 'run':
     case undefined: {
-      // Like `falco`: live detection unless events are given (-e FILE, --fields FILE, a capture).
+      // Like `falco`: live detection unless events are given (-e FILE, --fields FILE, a capture),
+      // here through the whole pipeline (private NATS, collector, one engine worker).
       if (args.eventsFile !== undefined || args.fieldsFile !== undefined || args.positionals.length > 0) return runReplay;
       const why = liveUnavailable();
-      if (why === undefined) return runLive;
+      if (why === undefined) return runPipeline;
       if (cmd === undefined) throw new UsageError(`${why}; to replay events instead: harrier -e CAPTURE.scap, or harrier replay --fields EVENTS.ndjson`);
       process.stderr.write(`harrier run: ${why}; replaying a capture instead\n`);
       return runReplay;
