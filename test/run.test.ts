@@ -26,6 +26,8 @@ interface Fixture {
   readonly dir: string;
   readonly marker: string;
   readonly rules: string;
+  /** Rewrites the rules file: both rules, or the marker rule only. */
+  writeRules(withConnect: boolean): void;
   readonly listener: Server;
   readonly port: number;
   /** Client ports of the connections the listener accepted. */
@@ -44,24 +46,25 @@ async function fixture(): Promise<Fixture> {
   await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
   const port = (listener.address() as AddressInfo).port;
   const rules = join(dir, 'rules.yaml');
-  writeFileSync(
-    rules,
-    `
+  const marked = `
 - rule: Run e2e marker read
   desc: the test's marker file opened for reading
   condition: evt.type in (open, openat, openat2) and evt.is_open_read = true and fd.name = "${marker}"
   output: "marker read (pid=%proc.pid ppid=%proc.ppid pname=%proc.pname cmdline=%proc.cmdline user=%user.name uid=%user.uid file=%fd.name)"
   priority: WARNING
   tags: [e2e, filesystem]
+`;
+  const connect = `
 - rule: Run e2e connect
   desc: a TCP connect to the test's listener
   condition: evt.type = connect and fd.sip = "127.0.0.1" and fd.sport = ${port}
   output: "connect (pid=%proc.pid ppid=%proc.ppid pname=%proc.pname cmdline=%proc.cmdline user=%user.name connection=%fd.name sip=%fd.sip sport=%fd.sport cip=%fd.cip cport=%fd.cport proto=%fd.l4proto)"
   priority: NOTICE
   tags: [e2e, network]
-`,
-  );
-  return { dir, marker, rules, listener, port, clientPorts };
+`;
+  const writeRules = (withConnect: boolean): void => writeFileSync(rules, withConnect ? marked + connect : marked);
+  writeRules(true);
+  return { dir, marker, rules, writeRules, listener, port, clientPorts };
 }
 
 interface Run {
@@ -216,19 +219,31 @@ test('harrier run, JSON: alerts for a marker read and a TCP connect carry the re
   }
 });
 
-test('harrier -r RULES -M: Falco\'s text lines on stdout, and a clean exit when the time is up', { skip, timeout: 120_000 }, async () => {
+test('harrier -r RULES -M: Falco\'s text lines on stdout, SIGHUP reloads the rules, and a clean exit when the time is up', { skip, timeout: 120_000 }, async () => {
   const f = await fixture();
+  f.writeRules(false);
   let run: Run | undefined;
   try {
     const started = Date.now();
-    run = await startHarrier(f, ['-M', '8']);
+    run = await startHarrier(f, ['-M', '12']);
     const r = run;
     const w = await workload(f);
     const [line] = await waitForLines(r, (l) => l.includes('marker read'), 1, 'marker read');
     assert.match(line!, new RegExp(`^\\d{2}:\\d{2}:\\d{2}\\.\\d{9}: Warning marker read \\(pid=${w.cat} ppid=${w.shell} pname=bash cmdline=cat ${f.marker} user=root uid=0 file=${f.marker}\\)$`));
-    await waitForLines(r, (l) => / Notice connect \(pid=\d+ /.test(l), 1, 'TCP connect');
+    assert.ok(!r.stdout().includes(' connect ('), 'no connect rule yet');
+
+    // The connect rule arrives with SIGHUP; connect until the reloaded rules see it.
+    f.writeRules(true);
+    r.child.kill('SIGHUP');
+    let connected = false;
+    for (let i = 0; i < 10 && !connected; i++) {
+      await workload(f);
+      await sleep(500);
+      connected = / Notice connect \(pid=\d+ /.test(r.stdout());
+    }
+    assert.ok(connected, `the reloaded rules alert on a connect:\n${r.stdout()}\n${r.stderr()}`);
     assert.equal(await r.exited, 0, r.stderr());
-    assert.ok(Date.now() - started >= 8000, '-M 8 runs for 8 s');
+    assert.ok(Date.now() - started >= 12_000, '-M 12 runs for 12 s');
     assert.ok(!alive(r.natsPid) && !alive(r.probePid), 'nothing left behind');
     assert.ok(r.stdout().trim().split('\n').every((l) => /^\d{2}:\d{2}:\d{2}\.\d{9}: [A-Z][a-z]+ /.test(l)), `only alert lines on stdout:\n${r.stdout()}`);
   } finally {

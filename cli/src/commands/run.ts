@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
-import { EbpfSource, argsNamedBy, defaultProbeBinary, startCollector, type CollectorService } from '@harrier/collector';
+import { EbpfSource, defaultProbeBinary, startCollector, type CollectorService } from '@harrier/collector';
 import { ALERTS_STREAM, consumerPrefix, pushRuleset, startEngine, type EngineService } from '@harrier/engine';
 import {
   EVENTS_STREAM,
@@ -22,8 +22,9 @@ import {
   type Logger,
   type NatsConnection,
 } from '@harrier/kit';
-import { Ruleset, fieldMapAccessor, formatDiagnostic, loadRules, readRulesPaths, type AlertJson } from '@harrier/rules';
+import { formatDiagnostic, loadRules, readRulesPaths, type AlertJson } from '@harrier/rules';
 import { jsonAlertLine } from '../alerts.js';
+import { CollectorRules, fileTypes } from '../collectorrules.js';
 import type { CliArgs } from '../args.js';
 import { rulePaths, rulesetOptions } from '../rulesource.js';
 import { readSettings, type Settings } from '../settings.js';
@@ -53,9 +54,6 @@ export async function runPipeline(args: CliArgs): Promise<number> {
     process.stderr.write(`harrier: the rules have ${errors.length} error(s); fix them first (see harrier rules validate)\n`);
     return 1;
   }
-  // The probe traces what the rules can match; the engine compiles the same files from the bucket.
-  const rules = new Ruleset(loaded, fieldMapAccessor, { ...options, source: 'syscall' });
-  const types = rules.eventTypes();
 
   const log = createLogger({ level: runLogLevel(config), name: 'harrier', destination: process.stderr });
   const life = new Lifecycle({ log, teardownTimeoutMs: 15_000 });
@@ -81,7 +79,8 @@ export async function runPipeline(args: CliArgs): Promise<number> {
   let nc: NatsConnection | undefined;
   let engine: EngineService | undefined;
   let collector: CollectorService | undefined;
-  let source: EbpfSource | undefined;
+  let probePid: number | undefined;
+  let traced = 'all' as ReadonlySet<string> | 'all';
   const printer = new AlertPrinter(settings, json, log);
   try {
     await life.step('nats server', async () => {
@@ -130,9 +129,14 @@ export async function runPipeline(args: CliArgs): Promise<number> {
       if (!(await waitUntil(async () => printer.lastSeq >= last, Date.now() + 2000))) log.warn({ printed: printer.lastSeq, last }, 'not every alert reached this process before the wait ended');
     });
     await life.step('collector', async () => {
-      source = new EbpfSource({
-        types,
-        args: argsNamedBy(rules),
+      // The probe traces what the rules in force can match, and follows the bucket as the engine does.
+      const follower = new CollectorRules({ nc: nc!, bucket: cfg.engine.rulesBucket, log: componentLogger(log, 'collector.rules'), options, files: () => fileTypes(paths, options) });
+      const t = await follower.initial();
+      if (!t.ok) throw new Error(t.message);
+      traced = t.types;
+      const source = new EbpfSource({
+        types: t.types,
+        args: t.args,
         probePath: cfg.collector.probe.path,
         ringBufferMb: cfg.collector.probe.ringbufMb,
         statsIntervalMs: cfg.collector.probe.statsIntervalMs,
@@ -142,10 +146,19 @@ export async function runPipeline(args: CliArgs): Promise<number> {
       });
       const c = await startCollector({ config: cfg, source, log, handleSignals: false });
       collector = c;
+      probePid = source.capture?.probe.pid;
       void c.stopped.then((code) => {
         if (!stopRequested) requestStop('the collector stopped', code === 0 ? 1 : code);
       });
-      return () => c.stop();
+      try {
+        await follower.follow((u) => source.setTypes(u.types, u.args));
+      } catch (err) {
+        log.error({ err }, 'cannot follow the rules bucket: pushed rules will not retune the probe until a restart');
+      }
+      return async () => {
+        await follower.stop();
+        await c.stop();
+      };
     });
   } catch (err) {
     process.off('SIGINT', onSignal);
@@ -154,9 +167,11 @@ export async function runPipeline(args: CliArgs): Promise<number> {
     return 1;
   }
 
-  const probePid = source?.capture?.probe.pid;
+  // SIGHUP, as in Falco: the rules files again, checked here, then pushed; engine and probe follow the bucket.
+  const onHangup = (): void => void reloadRules(paths, nc!, cfg.engine.rulesBucket, log);
+  process.on('SIGHUP', onHangup);
   process.stderr.write(
-    `harrier: live detection: ${rules.enabledCount()} rules from ${paths.join(', ')}, ${types === 'all' ? 'all' : types.size} event types traced; ` +
+    `harrier: live detection: ${engine!.rules().ruleset.enabledCount()} rules from ${paths.join(', ')}, ${traced === 'all' ? 'all' : traced.size} event types traced; ` +
       (embedded ? `nats-server pid ${embedded.pid} at ${embedded.url} (embedded, state in ${embedded.stateDir})` : `NATS at ${cfg.nats.servers.join(', ')}`) +
       `, probe pid ${probePid ?? '?'}, engine worker ${engine!.workerId} in pid ${process.pid}` +
       `${args.durationSec ? `, for ${args.durationSec} s` : ''}; Ctrl-C stops\n`,
@@ -164,6 +179,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
   const timer = args.durationSec ? setTimeout(() => requestStop(`-M ${args.durationSec}`), args.durationSec * 1000) : undefined;
   await stopSignal;
   clearTimeout(timer);
+  process.off('SIGHUP', onHangup);
   await life.stop();
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
@@ -176,10 +192,27 @@ export async function runPipeline(args: CliArgs): Promise<number> {
     .join(', ');
   const st = engine!.stats();
   process.stderr.write(
-    `Events published: ${published.eventsPublished}, evaluated: ${st.counters.events}, alerts: ${printer.printed}, rules enabled: ${rules.enabledCount()}` +
+    `Events published: ${published.eventsPublished}, evaluated: ${st.counters.events}, alerts: ${printer.printed}, rules enabled: ${engine!.rules().ruleset.enabledCount()}` +
       `${dropText ? `; dropped: ${dropText}` : ''}\n`,
   );
   return exitCode;
+}
+
+/** Reads the rules files again; pushes them when they load, else says why and keeps the rules in force. */
+async function reloadRules(paths: readonly string[], nc: NatsConnection, bucket: string, log: Logger): Promise<void> {
+  const read = readRulesPaths(paths);
+  const errors = [...read.errors, ...loadRules(read.sources).errors];
+  if (errors.length > 0) {
+    for (const d of errors) process.stderr.write(formatDiagnostic(d) + '\n');
+    process.stderr.write(`harrier: rules reload refused: ${errors.length} error(s) in ${paths.join(', ')}; the rules in force stay\n`);
+    return;
+  }
+  try {
+    const pushed = await pushRuleset(nc, bucket, read.sources);
+    log.info({ revision: pushed.revision, digest: pushed.digest }, 'rules reloaded and pushed');
+  } catch (err) {
+    process.stderr.write(`harrier: rules reload failed: ${(err as Error).message}\n`);
+  }
 }
 
 /** Run mode logs warnings and errors only, unless a level is configured: stderr is the user's terminal. */
