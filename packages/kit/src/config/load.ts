@@ -340,7 +340,7 @@ function resolve(m: Raw): HarrierConfig {
         replicas: asNum(eventsStream['replicas'], 1),
       },
     },
-    engine: { workers: asNum(engine['workers'], 1), leaseTtlMs: asNum(engine['lease_ttl_ms'], 6000), leaseRenewMs: asNum(engine['lease_renew_ms'], 2000), rulesBucket: asStr(engine['rules_bucket'], 'harrier-rules') },
+    engine: { workers: asNum(engine['workers'], 1), leaseTtlMs: asNum(engine['lease_ttl_ms'], 5000), leaseRenewMs: asNum(engine['lease_renew_ms'], 1000), rulesBucket: asStr(engine['rules_bucket'], 'harrier-rules') },
     notifier: {
       sinks: (Array.isArray(notifier['sinks']) ? (notifier['sinks'] as Raw[]) : []).map((s, i) => ({
         name: asStr(s['name'], `${asStr(s['type'], 'sink')}-${i}`),
