@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { hostPartitionKey, type EnrichedEvent } from '@harrier/batch';
-import { EventPublisher, ensureEventsStream, readScap, seedFromCapture, StateEngine, toRawEvent } from '@harrier/collector';
+import { EventPublisher, ensureEventsStream, readScap, stateFromCapture, toRawEvent } from '@harrier/collector';
 import { startNatsServer } from '@harrier/kit/testing';
 import { Enricher } from '../services/collector/src/replay/enrich.js';
 import { corpusPath } from '../packages/rules/src/testing/corpus.js';
@@ -25,18 +25,7 @@ export interface PublishBench {
 export async function benchPublish(target = 2_000_000, maxSeconds = 10): Promise<PublishBench> {
   const capture = 'scap/falco/psp__run_as_user_0_container.scap';
   const cap = readScap(readFileSync(corpusPath(capture)));
-  const state = new StateEngine();
-  seedFromCapture(
-    {
-      seedThread: (s) => void state.seedThread(s),
-      seedFd: (tid, f) => state.seedFd(tid, f),
-      seedUsers: (users, groups) => {
-        for (const u of users) state.tables.users.set(u.uid, u);
-        for (const g of groups) state.tables.groups.set(g.gid, g);
-      },
-    },
-    cap,
-  );
+  const state = stateFromCapture(cap);
   const enricher = new Enricher(state.tables, 'all');
   const events: { e: EnrichedEvent; key: string }[] = [];
   for (const se of cap.events) {

@@ -72,7 +72,7 @@ export interface CliArgs {
   readonly positionals: string[];
 }
 
-const COMMANDS = new Set(['rules', 'fields', 'replay', 'run', 'collector', 'version', 'help']);
+const COMMANDS = new Set(['rules', 'fields', 'replay', 'run', 'collector', 'engine', 'version', 'help']);
 
 export function parseCli(argv: readonly string[]): CliArgs {
   let parsed;
@@ -148,6 +148,9 @@ Usage:
   harrier fields [--json]                        (also: harrier --list)
   harrier collector [--source ebpf|capture FILE [--loop] [--rate N]] [-c FILE] [-o KEY=VALUE]...
                                                  publish events to NATS (JetStream stream EVENTS)
+  harrier engine [-r RULES]... [-c FILE] [-o KEY=VALUE]...
+                                                 one engine worker: owns a share of the partitions,
+                                                 evaluates their events, stores alerts in ALERTS
   harrier version                                (also: harrier --version)
 
 Options (Falco's spelling):

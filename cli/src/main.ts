@@ -2,6 +2,7 @@
 
 import { HELP, parseCli, UsageError, type CliArgs } from './args.js';
 import { runCollector } from './commands/collector.js';
+import { runEngine } from './commands/engine.js';
 import { runFields } from './commands/fields.js';
 import { runReplay } from './commands/replay.js';
 import { liveUnavailable, runPipeline } from './commands/run.js';
@@ -42,6 +43,8 @@ function pick(args: CliArgs): Command {
       return runFields;
     case 'collector':
       return runCollector;
+    case 'engine':
+      return runEngine;
     case 'replay':
       return runReplay;
     case 'run':

@@ -201,3 +201,14 @@ test('process start times (ns since the epoch, past 2^53) survive encoding exact
   assert.equal(d.msg.processes[0]!.startTs, '1562711472093267123');
   assert.equal(d.msg.processes[0]!.pidnsInitStartTs, '18446744073709551615');
 });
+
+test('an event too far in time from the batch start does not fit: a batch of them would not decode', () => {
+  const b = new BatchBuilder({ collectorId: 'c1', node: 'n', source: 'syscall' });
+  const at = (ts: bigint): EnrichedEvent => ({ num: 1, ts, tid: 1, type: 'procinfo', enter: false });
+  b.add(at(T0));
+  assert.equal(b.fits(at(T0 + 1_000_000_000n)), true);
+  assert.equal(b.fits(at(0n)), false, "a capture's untimed event (ts 0) is 1.7e18 ns away");
+  b.add(at(0n));
+  assert.throws(() => DecodedBatch.decode(b.finishEncoded(1)), BatchError, 'what fits() guards against');
+  assert.equal(b.fits(at(0n)), true, 'an empty builder takes any event');
+});

@@ -38,6 +38,15 @@ export class BatchBuilder {
     return this.cols.type.length;
   }
 
+  /**
+   * False when the event's time is too far from the batch's first (beyond 2^53 ns, about 104
+   * days: a capture's untimed events carry 0) for the batch's time deltas: finish first.
+   */
+  fits(e: EnrichedEvent): boolean {
+    return this.base === undefined || Number.isSafeInteger(Number(e.ts - this.base));
+  }
+
+  /** Adds an event; the caller has checked `fits` (a batch whose deltas overflow cannot be decoded). */
   add(e: EnrichedEvent): void {
     const c = this.cols;
     if (this.base === undefined) this.base = e.ts;

@@ -22,7 +22,7 @@ export { DEFAULT_LIMITS, FdEntry, ThreadInfo, containerIdFromCgroup, type FdKind
 export type { RawEvent } from './state/params.js';
 // Capture replay (replay/).
 export { ReplayPipeline, type ReplayCounts, type ReplayMatch, type ReplayOptions } from './replay/pipeline.js';
-export { replayCapture, seedFromCapture, toRawEvent, type CaptureSeedTarget } from './replay/capture.js';
+export { replayCapture, seedFromCapture, stateFromCapture, toRawEvent, type CaptureSeedTarget } from './replay/capture.js';
 // Live seeding from /proc (live/).
 export { readGroup, readPasswd, readSockets, scanProc, type PasswdEntry, type ProcScan, type SocketInfo } from './live/procfs.js';
 // Publishing (publish/) and the collector service.

@@ -151,7 +151,11 @@ export class EventPublisher {
     }
     this.counters.eventsIn++;
     this.pending++;
-    const o = this.openBatch(partitionOf(key, this.opts.partitions), source);
+    let o = this.openBatch(partitionOf(key, this.opts.partitions), source);
+    if (!o.builder.fits(e)) {
+      this.closeBatch(o);
+      o = this.openBatch(partitionOf(key, this.opts.partitions), source);
+    }
     o.builder.add(e);
     const n = o.builder.size;
     if (n >= this.opts.batchMaxEvents) this.closeBatch(o);

@@ -4,7 +4,7 @@
 import { syscallName, type EventInfo, type ParamDesc } from '@harrier/events';
 import type { ScapCapture, ScapEvent } from '../scap/reader.js';
 import type { ScapFd, ScapProcess } from '../scap/tables.js';
-import type { SeedFd, SeedThread } from '../state/engine.js';
+import { StateEngine, type SeedFd, type SeedThread } from '../state/engine.js';
 import { uint, type RawEvent } from '../state/params.js';
 import type { FdKind } from '../state/tables.js';
 import type { ReplayPipeline } from './pipeline.js';
@@ -125,6 +125,23 @@ export function seedFromCapture(p: CaptureSeedTarget, cap: ScapCapture): void {
   const procs = [...cap.processes].sort((a, b) => Number(b.tid === b.pid) - Number(a.tid === a.pid));
   for (const proc of procs) p.seedThread(seedThread(proc));
   for (const [tid, fds] of cap.fds) for (const f of fds) p.seedFd(tid, seedFd(f));
+}
+
+/** A state engine seeded from a capture's tables, ready for its events. */
+export function stateFromCapture(cap: ScapCapture): StateEngine {
+  const state = new StateEngine();
+  seedFromCapture(
+    {
+      seedThread: (s) => void state.seedThread(s),
+      seedFd: (tid, f) => state.seedFd(tid, f),
+      seedUsers: (users, groups) => {
+        for (const u of users) state.tables.users.set(u.uid, u);
+        for (const g of groups) state.tables.groups.set(g.gid, g);
+      },
+    },
+    cap,
+  );
+  return state;
 }
 
 /** Replays every event of a capture through a seeded pipeline; returns how many were skipped as unknown. */

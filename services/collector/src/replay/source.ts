@@ -8,7 +8,7 @@ import type { EventSource, SourceOutput } from '../source.js';
 import { readScapFile, type ScapCapture } from '../scap/reader.js';
 import { StateEngine } from '../state/engine.js';
 import { Enricher } from './enrich.js';
-import { seedFromCapture, toRawEvent } from './capture.js';
+import { stateFromCapture, toRawEvent } from './capture.js';
 
 export interface CaptureSourceOptions {
   readonly file: string;
@@ -37,18 +37,7 @@ export class CaptureSource implements EventSource {
 
   async start(out: SourceOutput): Promise<void> {
     const cap = await readScapFile(this.opts.file);
-    const state = new StateEngine();
-    seedFromCapture(
-      {
-        seedThread: (s) => void state.seedThread(s),
-        seedFd: (tid, f) => state.seedFd(tid, f),
-        seedUsers: (users, groups) => {
-          for (const u of users) state.tables.users.set(u.uid, u);
-          for (const g of groups) state.tables.groups.set(g.gid, g);
-        },
-      },
-      cap,
-    );
+    const state = stateFromCapture(cap);
     out.log.info({ file: this.opts.file, eventBlocks: cap.eventBlocks, processes: cap.processes.length }, 'replaying capture');
     this.running = this.run(cap, state, out).then(
       () => out.ended(),
