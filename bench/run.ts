@@ -13,6 +13,8 @@ import { benchCollector } from './collector.js';
 import { benchLiveMemoryIsolated } from './livemem.js';
 import { syscallSet } from '../services/collector/src/live/capture.js';
 import { benchPublish } from './publish.js';
+import { benchEngine } from './engine.js';
+import { benchRunMemory } from './runmem.js';
 
 const FILES = ['falco_rules.yaml', 'falco-incubating_rules.yaml', 'falco-sandbox_rules.yaml'].map((f) => `rules/falcosecurity-rules@main/${f}`);
 
@@ -142,4 +144,22 @@ if (liveSkip) {
   const m = await benchLiveMemoryIsolated(upstreamTypes === 'all' ? new Set(traced) : upstreamTypes);
   console.log(`(8) collector memory with ${m.processes.toLocaleString()} live processes (${m.threadsSeeded.toLocaleString()} threads seeded from /proc): RSS ${mb(m.rss)} ` +
     `(target < 200 MB; ${mb(m.rssBefore)} before the capture started), heap ${mb(m.heap)}`);
+}
+
+// (9)-(10) the engine: EVENTS -> one `harrier engine` worker process -> ALERTS on a real nats-server.
+const eng = await benchEngine();
+console.log(`(9) engine worker (its own process, upstream stable + incubating rules, ${eng.drains.length} loads drained from EVENTS; target >= 400 k events/s):`);
+for (const d of eng.drains) {
+  console.log(`    ${d.load}: ${(d.rate / 1e3).toFixed(0)} k events/s, ${d.events.toLocaleString()} events in ${d.batches} batches, ` +
+    `worker CPU ${(d.nsPerEvent / 1000).toFixed(2)} us/event; ${d.alerts.toLocaleString()} alerts stored, ${d.deadLetters} batches dead-lettered`);
+}
+console.log(`    ALERTS holds ${eng.alertsInStream.toLocaleString()} alerts (both loads and the latency run); worker RSS ${mb(eng.workerRss)}`);
+console.log(`(10) alert latency at 1,000 events/s (batches of 20 every 20 ms, one alert each), publish to arrival on the alert subject: ` +
+  `p50 ${eng.latency.p50.toFixed(1)} ms, p99 ${eng.latency.p99.toFixed(1)} ms, max ${eng.latency.max.toFixed(1)} ms over ${eng.latency.count} of ${eng.latency.expected} alerts (target p99 < 100 ms)`);
+
+// (11) everything `harrier run` starts (needs the live path).
+if (liveSkip) console.log(`(11) harrier run memory: skipped (${liveSkip})`);
+else {
+  const r = await benchRunMemory();
+  console.log(`(11) harrier run, resident memory of all it starts: ${mb(r.total)} (target < 500 MB): ` + r.parts.map((p) => `${p.name} ${mb(p.rss)}`).join(', '));
 }
