@@ -3,8 +3,8 @@
 // theirs), so nothing the old owner left unacknowledged is delivered late and out of order. Each
 // batch is acknowledged (AckAll) once every alert it produced, and anything it set aside, is stored.
 
-import { AckPolicy, DeliverPolicy, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
-import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type Logger } from '@harrier/kit';
+import { AckPolicy, DeliverPolicy, JetStreamApiCodes, JetStreamApiError, type ConsumerInfo, type ConsumerMessages, type JetStreamClient, type JetStreamManager, type JsMsg } from '@nats-io/jetstream';
+import { EVENTS_STREAM, EVENTS_SUBJECT_PREFIX, type Logger, type NatsConnection } from '@harrier/kit';
 
 /** What the worker does with each message; the returned promise settles when the message may be acknowledged. */
 export type BatchHandler = (partition: number, msg: JsMsg, owned: () => boolean) => Promise<void>;
@@ -44,6 +44,7 @@ export class PartitionConsumer {
   name = '';
 
   constructor(
+    private readonly nc: NatsConnection,
     private readonly js: JetStreamClient,
     private readonly jsm: JetStreamManager,
     private readonly opts: PartitionConsumerOptions,
@@ -57,8 +58,20 @@ export class PartitionConsumer {
     const p = this.opts.partition;
     const prefix = consumerPrefix(p);
     const previous: { name: string; resume: number }[] = [];
-    for await (const ci of this.jsm.consumers.list(this.stream)) {
-      if (!ci.name.startsWith(prefix)) continue;
+    // Not CONSUMER.LIST: in a cluster it leaves out consumers whose leader does not answer in time
+    // (one on a restarting server), and resuming without them would go back to an older ack floor
+    // or the partition's start (evaluating again what the dedupe window may no longer cover) and
+    // leave their consumers behind. Names are complete; a look-up that fails fails the start,
+    // which the lease retries.
+    for (const name of (await this.consumerNames()).filter((n) => n.startsWith(prefix))) {
+      let ci: ConsumerInfo;
+      try {
+        ci = await this.jsm.consumers.info(this.stream, name);
+      } catch (err) {
+        // Removed since the names were read, by an owner before us: nothing to resume from.
+        if (err instanceof JetStreamApiError && err.code === JetStreamApiCodes.ConsumerNotFound) continue;
+        throw err;
+      }
       // AckAll: everything up to the ack floor is done. A consumer that never acked resumes where it started.
       const floor = ci.ack_floor.stream_seq;
       previous.push({ name: ci.name, resume: floor > 0 ? floor + 1 : (ci.config.opt_start_seq ?? 1) });
@@ -82,6 +95,19 @@ export class PartitionConsumer {
     this.loop = this.run(this.messages);
   }
 
+  /** Every consumer of the stream by name, from its assignments (paged as the API pages it). */
+  private async consumerNames(): Promise<string[]> {
+    const names: string[] = [];
+    for (;;) {
+      const reply = await this.nc.request(`${this.js.apiPrefix}.CONSUMER.NAMES.${this.stream}`, JSON.stringify({ offset: names.length }), { timeout: 5000 });
+      const r = reply.json<{ error?: { description?: string }; total?: number; consumers?: string[] | null }>();
+      if (r.error) throw new Error(`cannot list the consumers of ${this.stream}: ${r.error.description ?? 'JetStream error'}`);
+      const page = r.consumers ?? [];
+      names.push(...page);
+      if (page.length === 0 || names.length >= (r.total ?? 0)) return names;
+    }
+  }
+
   private async run(messages: ConsumerMessages): Promise<void> {
     const owned = (): boolean => !this.stopping;
     for await (const m of messages) {
@@ -102,6 +128,11 @@ export class PartitionConsumer {
         this.opts.log.error({ partition: this.opts.partition, seq: m.seq, err }, 'batch handler failed');
         done = Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
+      // The chain awaits `done` only after the batches before it: a rejection that comes sooner
+      // (alerts given up once the partition is being stopped) would be unhandled until then, and
+      // an unhandled rejection ends the process. A no-op handler now marks it handled; the chain
+      // still sees the rejection when it gets there.
+      done.catch(() => undefined);
       this.inChain++;
       const prev = this.chain;
       this.chain = (async () => {

@@ -29,7 +29,7 @@ class Recorder {
   readonly overlaps: string[] = [];
   readonly #current = new Map<number, string>();
 
-  handler(worker: string, opts: { failStart?: (p: number) => boolean } = {}): PartitionHandler {
+  handler(worker: string, opts: { failStart?: (p: number) => boolean; startMs?: (p: number) => number } = {}): PartitionHandler {
     return {
       start: async (p) => {
         if (opts.failStart?.(p)) throw new Error(`start ${p} refused`);
@@ -38,7 +38,7 @@ class Recorder {
         if (other !== undefined) this.overlaps.push(`partition ${p} started on ${worker} while ${other} had it`);
         this.#current.set(p, worker);
         this.events.push({ worker, p, kind: 'start', at: Date.now() });
-        await sleep(5);
+        await sleep(opts.startMs?.(p) ?? 5);
       },
       stop: async (p, reason) => {
         await sleep(5);
@@ -90,7 +90,7 @@ class World {
     return nc;
   }
 
-  async worker(id: string, opts: { failStart?: (p: number) => boolean; partitions?: number } = {}): Promise<{ leases: PartitionLeases; nc: NatsConnection }> {
+  async worker(id: string, opts: { failStart?: (p: number) => boolean; startMs?: (p: number) => number; partitions?: number } = {}): Promise<{ leases: PartitionLeases; nc: NatsConnection }> {
     const nc = await this.connect();
     const leases = await PartitionLeases.open(nc, { workerId: id, partitions: opts.partitions ?? P, ttlMs: TTL, renewMs: RENEW, log: this.log.log.child({ worker: id }) }, this.rec.handler(id, opts));
     this.#workers.push(leases);
@@ -290,6 +290,23 @@ test('two workers racing for the same lease: exactly one wins', { skip }, async 
     await waitFor('a, b and c settle', () => [a, b, c].every((x) => x.owned().length > 0) && covered(a, b, c), 6000);
     assertCover({ a: a.owned(), b: b.owned(), c: c.owned() });
     assert.deepEqual(w.rec.overlaps, []);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a handler start slower than the lease expiry holds up no renewal: no lease is lost, each partition starts once', { skip }, async () => {
+  const w = await World.open();
+  try {
+    // Creating a consumer while a clustered server restarts can take this long.
+    const { leases: a } = await w.worker('a', { startMs: (p) => (p === 3 ? 2 * TTL : 5) });
+    a.start();
+    await waitFor('a owns all', () => covered(a), 4 * TTL);
+    assert.deepEqual(
+      w.log.lines().filter((l) => l['msg'] === 'lease lost'),
+      [],
+    );
+    for (const p of all) assert.equal(w.rec.starts('a', p).length, 1, `partition ${p} started once`);
   } finally {
     await w.close();
   }

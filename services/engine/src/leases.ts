@@ -3,8 +3,8 @@
 // bounded loads) over the workers whose heartbeat keys are live.
 
 import { createHash } from 'node:crypto';
-import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager } from '@nats-io/jetstream';
-import { Kvm, type KV, type KvEntry } from '@nats-io/kv';
+import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
+import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger, NatsConnection } from '@harrier/kit';
 
 export const DEFAULT_LEASES_BUCKET = 'harrier-leases';
@@ -84,10 +84,11 @@ export function placePartitions(workers: readonly string[], partitions: number):
   return owners;
 }
 
-function parseSlot(e: KvEntry | null): LeaseSlot {
+/** A key's last message in the bucket's stream (a KV entry: `KV-Operation` marks deletes and purges). */
+function parseSlot(e: StoredMsg | null): LeaseSlot {
   if (!e) return FREE;
-  const slot: LeaseSlot = { revision: e.revision, value: undefined, storedAt: e.created.getTime() };
-  if (e.operation !== 'PUT') return slot;
+  const slot: LeaseSlot = { revision: e.seq, value: undefined, storedAt: e.time.getTime() };
+  if ((e.header?.get('KV-Operation') || 'PUT') !== 'PUT') return slot;
   try {
     const v = e.json<Partial<LeaseValue>>();
     // Anything else under our keys is treated as free, so a CAS write replaces it.
@@ -131,8 +132,14 @@ export class LeaseTable {
     return new LeaseTable(kv, await jetstreamManager(nc, { timeout: timeoutMs }), bucket);
   }
 
+  /**
+   * The key as the stream's leader has it. Not a KV get: the bucket allows direct gets, which any
+   * replica answers, and one catching up after a restart answers with old revisions. A renewal
+   * that trusted such a read would expect the revision its own write (whose reply was lost) has
+   * already moved past, and lose the lease to itself, again and again while the replica lags.
+   */
   async read(key: string): Promise<LeaseSlot> {
-    return parseSlot(await this.kv.get(key));
+    return parseSlot(await this.jsm.streams.getMessage(this.#stream, { last_by_subj: `${this.#keyPrefix}${key}` }));
   }
 
   /** Every heartbeat key (`w.*`), including ones whose last entry is a delete marker. */
@@ -186,6 +193,8 @@ interface Held {
   revision: number;
   expires: number;
   epoch: number;
+  /** Its handler is being stopped to hand it to another worker; renewals go on until then. */
+  releasing?: boolean;
 }
 
 type Phase = 'new' | 'running' | 'stopping' | 'stopped';
@@ -346,26 +355,35 @@ export class PartitionLeases {
     await Promise.all(leases.map((slot, p) => this.#settle(p, slot, desired[p], now)));
   }
 
-  /** One partition's step in a tick: renew, release, take, or leave alone. */
+  /**
+   * One partition's step in a tick: renew, release, take, or leave alone. Handlers start and stop
+   * outside the tick (#transition): a tick that waited for them would renew none of this worker's
+   * leases meanwhile, so a start slower than the expiry margin (creating a consumer while a
+   * clustered server restarts takes seconds) or a rebalance stop waiting for acknowledgements
+   * would cost every lease, and the partitions would churn between workers.
+   */
   async #settle(p: number, slot: LeaseSlot, desired: string | undefined, now: number): Promise<void> {
     const key = `p.${p}`;
     const held = this.#held.get(p);
     const v = slot.value;
     try {
       if (held) {
-        // A read older than our last write (a lagging replica answering a direct get) says
-        // nothing; our name and epoch at a newer revision is our own write whose reply we missed.
+        // A read older than our last write (answered before it landed) says nothing; our name
+        // and epoch at a newer revision is our own write whose reply we missed.
         if (slot.revision >= held.revision) {
-          if (v?.owner !== this.#id || v.epoch !== held.epoch) return this.#lose(p, held, v ? `taken by ${v.owner}` : 'lease deleted');
+          if (v?.owner !== this.#id || v.epoch !== held.epoch) return this.#transition(p, this.#lose(p, held, v ? `taken by ${v.owner}` : 'lease deleted'));
           held.revision = slot.revision;
         }
         const expires = Date.now() + this.#ttl;
         const revision = await this.#table.swap(key, { ...slot, revision: held.revision }, { owner: this.#id, expires, epoch: held.epoch });
         if (this.#held.get(p) !== held) return; // the watchdog gave it up meanwhile
-        if (revision === undefined) return this.#lose(p, held, 'renewal conflict');
+        if (revision === undefined) return this.#transition(p, this.#lose(p, held, 'renewal conflict'));
         held.revision = revision;
         held.expires = expires;
-        if (desired !== this.#id) await this.#release(p, held, desired);
+        if (desired !== this.#id && !held.releasing) {
+          held.releasing = true;
+          this.#transition(p, this.#release(p, held, desired));
+        }
         return;
       }
       const mine = v?.owner === this.#id;
@@ -396,11 +414,20 @@ export class PartitionLeases {
     const previous = slot.value?.owner;
     const reason = previous === undefined ? 'free' : previous === this.#id ? 'own lease not held' : 'expired';
     this.#log.info({ partition: p, epoch, reason, ...(previous && previous !== this.#id ? { previous } : {}) }, 'lease acquired');
+    this.#transition(p, this.#startTaken(p, held));
+  }
+
+  async #startTaken(p: number, held: Held): Promise<void> {
     const started = await this.#enqueue(p, () => this.#startHandler(p, held));
     if (started || this.#held.get(p) !== held) return;
     // Give the partition back so it shows as unowned; the next tick tries again.
     this.#held.delete(p);
     await this.#table.remove(`p.${p}`, held.revision);
+  }
+
+  /** Lets a handler start or stop run on past the tick (see #settle); its failure is the next tick's to retry. */
+  #transition(p: number, work: Promise<void>): void {
+    work.catch((err: unknown) => this.#log.debug({ err, partition: p }, 'lease step failed'));
   }
 
   async #release(p: number, held: Held, to: string | undefined): Promise<void> {

@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { headers } from '@nats-io/transport-node';
-import { jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
+import { JetStreamApiError, jetstream, jetstreamManager, type JetStreamClient, type JsMsg } from '@nats-io/jetstream';
 import { Registry, type Histogram } from 'prom-client';
 import { BatchError, type BatchCursor } from '@harrier/batch';
 import { Lifecycle, componentLogger, connectNats, drainNats, ensureEventsStream, serveHealth, type HarrierConfig, type Logger, type NatsConnection } from '@harrier/kit';
@@ -15,7 +15,7 @@ import { AlertPublisher, DEADLETTER_SUBJECT_PREFIX, ensureAlertsStream, ensureDe
 import { PartitionConsumer } from './consumer.js';
 import { BatchEvaluator } from './evaluate.js';
 import { DropMonitor, InternalAlerts, dropSettings, isCollectorStats, type RaiseInternal } from './internal.js';
-import { PartitionLeases } from './leases.js';
+import { PartitionLeases, type PartitionHandler } from './leases.js';
 import { newCounters, registerEngineMetrics, type EngineCounters } from './metrics.js';
 import { RulesManager, type RulesInForce } from './rules.js';
 
@@ -63,6 +63,41 @@ const UNOWNED_RULE = 'Harrier internal: partition without owner';
 /** How long JetStream waits for a batch's acknowledgement before delivering it again. */
 const ACK_WAIT_MS = 30_000;
 
+/** How long start-up waits for JetStream to answer before it gives up. */
+const JETSTREAM_READY_MS = 60_000;
+
+/**
+ * True for JetStream failures that pass: no answer in time, or "temporarily unavailable", while a
+ * cluster elects its meta leader, or a clustered stream or bucket another worker has just created
+ * (or whose server restarts) elects its leader. Not "no responders": that is a server without
+ * JetStream, which should fail at once with its own message.
+ */
+function isTransient(err: unknown): boolean {
+  for (let e = err; e instanceof Error; e = e.cause) {
+    if (e.name === 'TimeoutError') return true;
+    if (e instanceof JetStreamApiError && e.status === 503) return true;
+  }
+  return false;
+}
+
+/**
+ * Runs an idempotent start-up step again while JetStream fails for a passing reason. Workers
+ * started together on a new cluster hit this: the first creates ALERTS with three replicas and
+ * the others' look-ups time out until its leader is elected, which must not end them.
+ */
+async function whenJetStreamAnswers<T>(log: Logger, what: string, f: () => Promise<T>): Promise<T> {
+  const end = Date.now() + JETSTREAM_READY_MS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await f();
+    } catch (err) {
+      if (!isTransient(err) || Date.now() > end) throw err;
+      log.warn({ step: what, attempt, err: (err as Error).message }, 'JetStream is not ready; trying again');
+      await new Promise((r) => setTimeout(r, Math.min(2000, 250 * attempt)));
+    }
+  }
+}
+
 export async function startEngine(opts: StartEngineOptions): Promise<EngineService> {
   const { config } = opts;
   const ec = config.engine;
@@ -93,14 +128,16 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
     js = jetstream(nc);
     return () => drainNats(nc, log);
   });
-  await life.step('streams', async () => {
-    const jsm = await jetstreamManager(nc);
-    const replicas = config.collector.eventsStream.replicas;
-    await ensureEventsStream(jsm, config.collector.eventsStream);
-    // ALERTS' duplicate window must outlast a takeover: lease expiry + ack wait + recovery.
-    await ensureAlertsStream(jsm, { replicas, duplicateWindowMs: Math.max(300_000, 4 * (ec.leaseTtlMs + ACK_WAIT_MS)) });
-    await ensureDeadLetterStream(jsm, replicas);
-  });
+  await life.step('streams', () =>
+    whenJetStreamAnswers(log, 'streams', async () => {
+      const jsm = await jetstreamManager(nc);
+      const replicas = config.collector.eventsStream.replicas;
+      await ensureEventsStream(jsm, config.collector.eventsStream);
+      // ALERTS' duplicate window must outlast a takeover: lease expiry + ack wait + recovery.
+      await ensureAlertsStream(jsm, { replicas, duplicateWindowMs: Math.max(300_000, 4 * (ec.leaseTtlMs + ACK_WAIT_MS)) });
+      await ensureDeadLetterStream(jsm, replicas);
+    }),
+  );
   const internal = new InternalAlerts(new AlertPublisher(nc, { maxAttempts: 5 }), node, (err, a) => log.error({ err, rule: a.rule }, 'an internal alert could not be stored'));
   const raise: RaiseInternal = (a) => {
     counters.internalAlerts++;
@@ -133,6 +170,13 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
     await js.publish(`${DEADLETTER_SUBJECT_PREFIX}.events.${p}`, body, { msgID: `${m.seq}:${reason}`, headers: h });
   };
 
+  // Per partition (and per consumer, which `owned` identifies), the store of its latest alert. A
+  // partition's alerts are stored one after another, so ALERTS holds them in event order: stored
+  // concurrently, an alert whose store failed (the ALERTS leader going away, say) and was retried
+  // lands after later alerts that went through meanwhile. A failed store fails every later one of
+  // the partition, so nothing is stored past a gap (the batches stay unacknowledged).
+  const alertTails = new Map<number, { owned: () => boolean; last: Promise<void> }>();
+
   const handleBatch = (p: number, m: JsMsg, owned: () => boolean): Promise<void> => {
     const t0 = process.hrtime.bigint();
     let ev;
@@ -152,12 +196,16 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
       const key = `${x.rule}\0${x.priority}\0${x.source}`;
       counters.matches.set(key, (counters.matches.get(key) ?? 0) + 1);
     }
-    const waits: Promise<unknown>[] = ev.alerts.map((a) =>
-      publisher.publish(a, owned).then((ack) => {
+    // Each alert is stored after the partition's previous one (see alertTails).
+    let tail = alertTails.get(p);
+    if (tail?.owned !== owned) alertTails.set(p, (tail = { owned, last: Promise.resolve() }));
+    for (const a of ev.alerts) {
+      tail.last = tail.last.then(() => publisher.publish(a, owned)).then((ack) => {
         counters.alertsStored++;
         if (ack.duplicate) counters.alertDuplicates++;
-      }),
-    );
+      });
+    }
+    const waits: Promise<unknown>[] = ev.alerts.length > 0 ? [tail.last] : [];
     if (ev.unknownTypes.size > 0) {
       const rows = [...ev.unknownTypes.values()].reduce((n, r) => n + r.length, 0);
       counters.unknownTypeEvents += rows;
@@ -206,30 +254,33 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
   });
   await life.step('partitions', async () => {
     const consumerLog = componentLogger(opts.log, 'engine.partition');
-    const jsm = await jetstreamManager(nc);
-    leases = await PartitionLeases.open(
-      nc,
-      { workerId, partitions: config.partitions, ttlMs: ec.leaseTtlMs, renewMs: ec.leaseRenewMs, replicas: config.collector.eventsStream.replicas, log: componentLogger(opts.log, 'engine.leases') },
-      {
-        start: async (p) => {
-          const c = new PartitionConsumer(js, jsm, { partition: p, ackWaitMs: ACK_WAIT_MS, maxPendingBatches: 64, prefetch: 64, log: consumerLog }, handleBatch);
-          consumers.set(p, c);
-          try {
-            await c.start();
-          } catch (err) {
-            consumers.delete(p);
-            throw err;
-          }
-        },
-        stop: async (p, reason) => {
-          const c = consumers.get(p);
-          if (!c) return;
+    const jsm = await whenJetStreamAnswers(log, 'partitions', () => jetstreamManager(nc));
+    const handler: PartitionHandler = {
+      start: async (p) => {
+        const c = new PartitionConsumer(nc, js, jsm, { partition: p, ackWaitMs: ACK_WAIT_MS, maxPendingBatches: 64, prefetch: 64, log: consumerLog }, handleBatch);
+        consumers.set(p, c);
+        try {
+          await c.start();
+        } catch (err) {
           consumers.delete(p);
-          // A lost lease means someone else may already be evaluating: do not wait to acknowledge.
-          await c.stop(reason === 'lost' ? 0 : 5000);
-          counters.redeliveriesSkipped += c.progress.redeliveriesSkipped;
-        },
+          throw err;
+        }
       },
+      stop: async (p, reason) => {
+        const c = consumers.get(p);
+        if (!c) return;
+        consumers.delete(p);
+        // A lost lease means someone else may already be evaluating: do not wait to acknowledge.
+        await c.stop(reason === 'lost' ? 0 : 5000);
+        counters.redeliveriesSkipped += c.progress.redeliveriesSkipped;
+      },
+    };
+    leases = await whenJetStreamAnswers(log, 'leases bucket', () =>
+      PartitionLeases.open(
+        nc,
+        { workerId, partitions: config.partitions, ttlMs: ec.leaseTtlMs, renewMs: ec.leaseRenewMs, replicas: config.collector.eventsStream.replicas, log: componentLogger(opts.log, 'engine.leases') },
+        handler,
+      ),
     );
     leases.start();
     const owner = leases;

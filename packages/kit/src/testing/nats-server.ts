@@ -1,5 +1,7 @@
 // Test helper: a real nats-server child process on a random loopback port, optionally with
-// JetStream in its own temp store, that tests can stop and start again on the same port.
+// JetStream in its own temp store, that tests can stop and start again on the same port; and a
+// cluster of them (JetStream clustered, so streams can have 3 replicas) whose servers tests can
+// kill and restart.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -44,7 +46,23 @@ export async function freePort(): Promise<number> {
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<TestNatsServer> {
   const port = await freePort();
   const storeDir = opts.jetstream === false ? undefined : mkdtempSync(join(tmpdir(), 'harrier-nats-'));
-  const args = ['-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : []), ...(opts.args ?? [])];
+  const proc = serverProcess(['-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : []), ...(opts.args ?? [])]);
+  await proc.start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    port,
+    storeDir,
+    stop: proc.stop,
+    start: proc.start,
+    dispose: async () => {
+      await proc.stop();
+      if (storeDir) rmSync(storeDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** One nats-server child with fixed arguments, started and stopped as often as a test wants. */
+function serverProcess(args: readonly string[]): { start: () => Promise<void>; stop: () => Promise<void>; kill: () => Promise<void> } {
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
@@ -63,27 +81,78 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Tes
       });
     });
   };
-  const stop = async (): Promise<void> => {
+  const halt = async (signal: NodeJS.Signals): Promise<void> => {
     const c = child;
     if (!c) return;
     child = undefined;
     if (c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise<void>((done) => c.once('exit', () => done()));
-    c.kill('SIGTERM');
+    c.kill(signal);
     const timer = setTimeout(() => c.kill('SIGKILL'), 3000);
     await exited;
     clearTimeout(timer);
   };
-  await start();
-  return {
-    url: `nats://127.0.0.1:${port}`,
-    port,
-    storeDir,
-    stop,
-    start,
-    dispose: async () => {
-      await stop();
-      if (storeDir) rmSync(storeDir, { recursive: true, force: true });
-    },
+  return { start, stop: () => halt('SIGTERM'), kill: () => halt('SIGKILL') };
+}
+
+export interface TestNatsClusterServer extends TestNatsServer {
+  /** The server_name, which JetStream clustering requires to be unique. */
+  readonly name: string;
+  readonly clusterPort: number;
+  /** Ends the process with SIGKILL (a crash: no lame-duck, no leadership hand-off); `start` brings it back. */
+  kill(): Promise<void>;
+}
+
+export interface TestNatsCluster {
+  readonly servers: readonly TestNatsClusterServer[];
+  /** Every server's client URL, for a client that should fail over between them. */
+  readonly urls: readonly string[];
+  /** Stops every server and removes their stores. */
+  dispose(): Promise<void>;
+}
+
+/**
+ * `size` nats-server processes on loopback forming one JetStream cluster (each with its own name,
+ * store, client and route port, routes to the others), so tests can create R3 streams and kill or
+ * restart single servers on the same ports and stores. Resolves once every server accepts clients;
+ * the JetStream meta leader may still be in election, so callers retry their first JetStream call.
+ */
+export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
+  const ports = new Set<number>();
+  while (ports.size < 2 * size) ports.add(await freePort());
+  const [...free] = ports;
+  const nodes = Array.from({ length: size }, (_, i) => ({ i, port: free[2 * i]!, clusterPort: free[2 * i + 1]!, storeDir: mkdtempSync(join(tmpdir(), `harrier-nats-c${i}-`)) }));
+  const clusterName = `harrier-test-${process.pid}`;
+  const servers = nodes.map((n): TestNatsClusterServer => {
+    const name = `n${n.i}`;
+    const routes = nodes.filter((o) => o !== n).map((o) => `nats://127.0.0.1:${o.clusterPort}`);
+    const proc = serverProcess([
+      '-a', '127.0.0.1', '-p', String(n.port), '-n', name, '-js', '-sd', n.storeDir,
+      '--cluster', `nats://127.0.0.1:${n.clusterPort}`, '--cluster_name', clusterName, '--routes', routes.join(','),
+    ]);
+    return {
+      name,
+      url: `nats://127.0.0.1:${n.port}`,
+      port: n.port,
+      clusterPort: n.clusterPort,
+      storeDir: n.storeDir,
+      start: proc.start,
+      stop: proc.stop,
+      kill: proc.kill,
+      dispose: async () => {
+        await proc.stop();
+        rmSync(n.storeDir, { recursive: true, force: true });
+      },
+    };
+  });
+  const dispose = async (): Promise<void> => {
+    await Promise.all(servers.map((s) => s.dispose()));
   };
+  try {
+    await Promise.all(servers.map((s) => s.start()));
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+  return { servers, urls: servers.map((s) => s.url), dispose };
 }
