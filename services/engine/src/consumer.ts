@@ -148,6 +148,7 @@ export class PartitionConsumer {
         .finally(() => this.inChain--);
       if (this.inChain >= this.opts.maxPendingBatches) await this.chain;
       if (this.chainFailed !== undefined) break;
+      await yieldWhenBusy();
     }
   }
 
@@ -167,3 +168,15 @@ export class PartitionConsumer {
   }
 }
 
+/**
+ * Buffered batches are handed over as microtasks, so a busy worker could run batch after batch
+ * without ever reaching its timers and sockets: lease renewals then time out and the worker loses
+ * its partitions. Every consumer of the process shares this slice; past it, they let I/O run.
+ */
+const SLICE_MS = 20;
+let sliceStart = performance.now();
+async function yieldWhenBusy(): Promise<void> {
+  if (performance.now() - sliceStart < SLICE_MS) return;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+  sliceStart = performance.now();
+}

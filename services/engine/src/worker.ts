@@ -60,6 +60,11 @@ export interface EngineService {
 export const STATS_SUBJECTS = 'harrier.stats.collector.*';
 const STATS_QUEUE = 'harrier-engine';
 const UNOWNED_RULE = 'Harrier internal: partition without owner';
+/**
+ * Batches each partition's consumer keeps buffered. Small on purpose: a worker owns many partitions,
+ * and 32 x 64 batches of ~30 KB queued at once made nats-server cut the connection as a slow consumer.
+ */
+const PREFETCH = 8;
 /** How long JetStream waits for a batch's acknowledgement before delivering it again. */
 const ACK_WAIT_MS = 30_000;
 
@@ -257,7 +262,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
     const jsm = await whenJetStreamAnswers(log, 'partitions', () => jetstreamManager(nc));
     const handler: PartitionHandler = {
       start: async (p) => {
-        const c = new PartitionConsumer(nc, js, jsm, { partition: p, ackWaitMs: ACK_WAIT_MS, maxPendingBatches: 64, prefetch: 64, log: consumerLog }, handleBatch);
+        const c = new PartitionConsumer(nc, js, jsm, { partition: p, ackWaitMs: ACK_WAIT_MS, maxPendingBatches: 16, prefetch: PREFETCH, log: consumerLog }, handleBatch);
         consumers.set(p, c);
         try {
           await c.start();
