@@ -28,7 +28,7 @@ const GOOD = '- rule: Cat ran\n  desc: d\n  condition: evt.type = execve and pro
 const UNUSED = '- macro: never_used\n  condition: proc.name = x\n';
 const BROKEN = '- rule: Broken\n  desc: d\n  condition: evt.type = open and proc.nmae = cat\n  output: o\n  priority: WARNING\n';
 
-test('harrier rules push: valid rules land in the bucket (exit 0); broken ones are refused (exit 1) and the bucket keeps the old', { skip: natsServerSkip }, async () => {
+test('harrier rules push: valid rules land in the bucket (exit 0); broken ones are refused (exit 1) and the bucket keeps the old; rules clear deletes it', { skip: natsServerSkip }, async () => {
   const server = await startNatsServer();
   const dir = mkdtempSync(join(tmpdir(), 'harrier-push-'));
   const nc = await connect({ servers: server.url });
@@ -75,6 +75,18 @@ test('harrier rules push: valid rules land in the bucket (exit 0); broken ones a
     assert.equal(dry.code, 0, dry.stderr);
     assert.match(dry.stdout, /Ok, 1 rules, 0 warning\(s\); not pushed \(--dry-run\)/);
     assert.equal((await readRuleset(nc, 'e2e-rules'))?.revision, stored.revision);
+
+    // Clearing deletes the pushed ruleset (workers go back to their files); a second clear finds none.
+    const cleared = await harrier(['rules', 'clear', ...nats]);
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.match(cleared.stdout, new RegExp(`cleared the pushed ruleset from bucket e2e-rules \\(revision ${stored.revision + 1}\\)`));
+    assert.equal(await readRuleset(nc, 'e2e-rules'), undefined);
+    const again = await harrier(['rules', 'clear', ...nats]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, /holds no pushed ruleset: workers already use their rules files/);
+    const none = await harrier(['rules', 'pull', ...nats]);
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /holds no ruleset: workers use their rules files/);
   } finally {
     await nc.close();
     await server.dispose();

@@ -145,6 +145,8 @@ Usage:
                                                  (engine.rules_bucket): every engine worker and
                                                  collector switches to them
   harrier rules pull [--json]                    show the ruleset the rules bucket holds
+  harrier rules clear                            delete the pushed ruleset: every worker and
+                                                 collector goes back to its rules files
   harrier fields [--json]                        (also: harrier --list)
   harrier collector [--source ebpf|capture FILE [--loop] [--rate N]] [-c FILE] [-o KEY=VALUE]...
                                                  publish events to NATS (JetStream stream EVENTS)

@@ -79,7 +79,7 @@ export class CollectorRules {
   /** SIGHUP: the files again, unless a pushed ruleset is in force (it wins, as on the engine). */
   reloadFiles(apply: ApplyTypes): void {
     if (this.origin === 'push') {
-      this.opts.log.warn({ revision: this.revision }, 'rules reload: a pushed ruleset is in force and wins over the files; push them with harrier rules push to use them');
+      this.opts.log.warn({ revision: this.revision }, 'rules reload: a pushed ruleset is in force and wins over the files; push them (harrier rules push), or clear the pushed ruleset (harrier rules clear), to use them');
       return;
     }
     const t = this.opts.files();

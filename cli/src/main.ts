@@ -7,7 +7,7 @@ import { runFields } from './commands/fields.js';
 import { runReplay } from './commands/replay.js';
 import { liveUnavailable, runPipeline } from './commands/run.js';
 import { runRulesDescribe, runRulesList, runRulesValidate } from './commands/rules.js';
-import { runRulesPull, runRulesPush } from './commands/rulespush.js';
+import { runRulesClear, runRulesPull, runRulesPush } from './commands/rulespush.js';
 import { HARRIER_VERSION, versionText } from './version.js';
 
 type Command = (args: CliArgs) => Promise<number>;
@@ -36,8 +36,10 @@ function pick(args: CliArgs): Command {
           return runRulesPush;
         case 'pull':
           return runRulesPull;
+        case 'clear':
+          return runRulesClear;
         default:
-          throw new UsageError(`unknown 'rules' subcommand '${sub ?? ''}': expected validate, list, describe, push or pull`);
+          throw new UsageError(`unknown 'rules' subcommand '${sub ?? ''}': expected validate, list, describe, push, pull or clear`);
       }
     case 'fields':
       return runFields;

@@ -1,7 +1,8 @@
 // `harrier rules push PATH...`: validates rules files and stores them in the rules bucket, which
-// every engine worker and collector follows; `harrier rules pull` shows what the bucket holds.
+// every engine worker and collector follows; `harrier rules pull` shows what the bucket holds;
+// `harrier rules clear` deletes it, so every worker and collector goes back to its rules files.
 
-import { compileRuleset, pushRuleset, readRuleset } from '@harrier/engine';
+import { clearRuleset, compileRuleset, pushRuleset, readRuleset } from '@harrier/engine';
 import { connectNats, createLogger, drainNats, type Logger, type NatsConnection } from '@harrier/kit';
 import { formatDiagnostic, readRulesPaths } from '@harrier/rules';
 import type { CliArgs } from '../args.js';
@@ -59,6 +60,20 @@ export async function runRulesPull(args: CliArgs): Promise<number> {
       process.stdout.write(`bucket ${bucket}, revision ${e.revision}, digest sha256:${d.digest}, pushed by ${d.pushed_by} at ${d.pushed_at}\n`);
       for (const f of d.files) process.stdout.write(`  ${f.name} (${Buffer.byteLength(f.content)} bytes)\n`);
     }
+    return 0;
+  });
+}
+
+export async function runRulesClear(args: CliArgs): Promise<number> {
+  const settings = readSettings(args.overrides, args.config);
+  return withNats(settings, 'clear', async (nc) => {
+    const bucket = settings.config.engine.rulesBucket;
+    const revision = await clearRuleset(nc, bucket);
+    if (revision === undefined) {
+      process.stdout.write(`the rules bucket ${bucket} holds no pushed ruleset: workers already use their rules files\n`);
+      return 0;
+    }
+    process.stdout.write(`cleared the pushed ruleset from bucket ${bucket} (revision ${revision}): every worker and collector goes back to its rules files\n`);
     return 0;
   });
 }

@@ -7,6 +7,7 @@ export { DropMonitor, InternalAlerts, dropSettings, internalAlert, DEFAULT_DROP_
 export { LOAD_RULES, LoadGenerator, MARKER_DIR, type LoadBatch, type LoadOptions } from './testing/load.js';
 export { compileRuleset, RULES_RELOAD_FAILED, RulesLoadError, RulesManager, type ReloadResult, type RulesInForce, type RulesListener, type RulesManagerOptions } from './rules.js';
 export {
+  clearRuleset,
   DEFAULT_RULES_BUCKET,
   RULESET_KEY,
   openRulesBucket,

@@ -14,7 +14,7 @@ import { createLogger } from '@harrier/kit';
 import { natsServerSkip, startNatsServer, type TestNatsServer } from '@harrier/kit/testing';
 import type { InternalAlertInput } from './internal.js';
 import { RULES_RELOAD_FAILED, RulesLoadError, RulesManager, type RulesInForce } from './rules.js';
-import { pushRuleset, RULESET_KEY, rulesetDigest } from './rulesstore.js';
+import { clearRuleset, pushRuleset, RULESET_KEY, rulesetDigest } from './rulesstore.js';
 
 const skip = natsServerSkip;
 
@@ -155,9 +155,9 @@ test('a valid push switches the rules and tells the listeners; a broken one is r
     assert.match(String((await alert2).fields['rules.diagnostics']), /malformed value: 'files' must be a non-empty list/);
     assert.equal(m.current(), r);
 
-    // Deleting the pushed ruleset brings the files back.
+    // Clearing the pushed ruleset (harrier rules clear) brings the files back.
     const back = h.nextChange(m);
-    await (await new Kvm(h.nc).open('rules-test')).delete(RULESET_KEY);
+    assert.ok((await clearRuleset(h.nc, 'rules-test'))! > 0);
     const f = await back;
     assert.equal(f.origin, 'files');
     assert.deepEqual(names(f), ['Old rule']);
@@ -198,7 +198,7 @@ test('reloadFromFiles (SIGHUP): a broken file is refused and the old rules stay;
     const p = await pushed;
     const r = m.reloadFromFiles();
     assert.ok(!r.ok);
-    assert.match(r.reason, /is in force and wins over the files; the files load fine: push them with harrier rules push/);
+    assert.match(r.reason, /is in force and wins over the files; the files load fine: push them \(harrier rules push\), or clear the pushed ruleset \(harrier rules clear\)/);
     assert.equal(m.current(), p);
     assert.equal(h.alerts.length, 1, 'no alert: nothing was wrong with the files');
   } finally {

@@ -140,7 +140,7 @@ export class RulesManager {
     const c = this.fromFiles();
     if (!c.ok) return this.refuse(source, c.errors);
     if (cur.origin === 'push') {
-      const reason = `the ruleset pushed at revision ${cur.revision} is in force and wins over the files; the files load fine: push them with harrier rules push to use them`;
+      const reason = `the ruleset pushed at revision ${cur.revision} is in force and wins over the files; the files load fine: push them (harrier rules push), or clear the pushed ruleset (harrier rules clear), to use them`;
       this.log.warn({ files: this.opts.files, inForce: cur.version }, reason);
       return { ok: false, reason, diagnostics: [] };
     }

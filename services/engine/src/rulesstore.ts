@@ -140,6 +140,22 @@ export async function readRuleset(nc: NatsConnection, bucket: string = DEFAULT_R
   return entry.kind === 'deleted' ? undefined : entry;
 }
 
+/**
+ * Deletes the pushed ruleset, so every worker and collector goes back to its rules files. Returns
+ * the revision of the deletion, or undefined when the bucket held no ruleset.
+ */
+export async function clearRuleset(nc: NatsConnection, bucket: string = DEFAULT_RULES_BUCKET): Promise<number | undefined> {
+  if ((await readRuleset(nc, bucket)) === undefined) return undefined;
+  const kv = await openRulesBucket(nc, bucket);
+  try {
+    await kv.delete(RULESET_KEY);
+    // The delete marker is the key's newest entry: its revision is the one watchers see.
+    return (await kv.get(RULESET_KEY))?.revision;
+  } catch (err) {
+    throw new RulesStoreError(`cannot delete '${RULESET_KEY}' from the rules bucket '${bucket}': ${(err as Error).message}`, 'BUCKET', bucket, { cause: err });
+  }
+}
+
 export interface WatchOptions {
   /** Entries at or below this revision are skipped (the caller has already read them). */
   readonly afterRevision?: number;
