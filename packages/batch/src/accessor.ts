@@ -35,70 +35,11 @@ export class DecodedBatch {
       this.typeIds = new Int32Array(0);
       return;
     }
-    const per: [string, number][] = [
-      ['enter', ev.enter.length],
-      ['ts', ev.ts.length],
-      ['num', ev.num.length],
-      ['tid', ev.tid.length],
-      ['process', ev.process.length],
-      ['fd', ev.fd.length],
-      ['res', ev.res.length],
-      ['has_res', ev.hasRes.length],
-      ['cpu', ev.cpu.length],
-      ['args_end', ev.argsEnd.length],
-      ['json', ev.json.length],
-      ['open', ev.open.length],
-    ];
-    for (const [name, len] of per) if (len !== n) throw new BatchError(`events.${name} has ${len} entries for ${n} events: the batch is malformed`);
-    if (ev.argText.length !== ev.argName.length || ev.argRaw.length !== ev.argName.length || ev.argResolved.length !== ev.argName.length) throw new BatchError('the argument columns differ in length: the batch is malformed');
-    let prev = 0;
-    for (let i = 0; i < n; i++) {
-      const end = ev.argsEnd[i]!;
-      if (end < prev || end > ev.argName.length) throw new BatchError(`events.args_end[${i}] = ${end} is out of order or past the ${ev.argName.length} arguments`);
-      prev = end;
-    }
-    const ns = this.strings.length;
-    const checkRefs = (name: string, refs: readonly number[], limit: number): void => {
-      for (let i = 0; i < refs.length; i++) if (refs[i]! > limit) throw new BatchError(`${name}[${i}] = ${refs[i]} refers past the ${limit} entries of its table`);
-    };
-    checkRefs('events.type', ev.type, ns);
-    checkRefs('events.arg_name', ev.argName, ns);
-    checkRefs('events.arg_text', ev.argText, ns);
-    checkRefs('events.arg_resolved', ev.argResolved, ns);
-    checkRefs('events.arg_raw', ev.argRaw, ns);
-    checkRefs('events.json', ev.json, ns);
-    checkRefs('events.process', ev.process, msg.processes.length);
-    checkRefs('events.fd', ev.fd, msg.fds.length);
-    msg.processes.forEach((p, i) => {
-      checkRefs(`processes[${i}].ancestors`, p.ancestors, msg.processes.length);
-      checkRefs(`processes[${i}].args`, p.args, ns);
-      checkRefs(`processes[${i}].env`, p.env, ns);
-      for (const [k, v, lim] of [
-        ['name', p.name, ns],
-        ['exe', p.exe, ns],
-        ['exepath', p.exepath, ns],
-        ['cwd', p.cwd, ns],
-        ['comm', p.comm, ns],
-        ['user', p.user, msg.users.length],
-        ['loginuser', p.loginuser, msg.users.length],
-        ['group', p.group, msg.groups.length],
-        ['container', p.container, msg.containers.length],
-        ['parent', p.parent, msg.processes.length],
-      ] as const) {
-        if (v > lim) throw new BatchError(`processes[${i}].${k} = ${v} refers past the ${lim} entries of its table`);
-      }
-    });
-    const strRefs = (where: string, o: object): void => {
-      for (const [k, v] of Object.entries(o)) if (typeof v === 'number' && STRING_KEYS.has(k) && v > ns) throw new BatchError(`${where}.${k} = ${v} refers past the ${ns} strings`);
-    };
-    msg.fds.forEach((f, i) => strRefs(`fds[${i}]`, f));
-    msg.containers.forEach((c, i) => {
-      strRefs(`containers[${i}]`, c);
-      for (const l of [...c.labels, ...c.podLabels]) if (l.key > ns || l.value > ns) throw new BatchError(`containers[${i}] has a label that refers past the ${ns} strings`);
-    });
-    msg.users.forEach((u, i) => strRefs(`users[${i}]`, u));
-    msg.groups.forEach((g, i) => strRefs(`groups[${i}]`, g));
-    this.typeIds = Int32Array.from(ev.type, (t) => t - 1);
+    validate(msg, ev, n);
+    const typeIds = new Int32Array(n);
+    const type = ev.type;
+    for (let i = 0; i < n; i++) typeIds[i] = type[i]! - 1;
+    this.typeIds = typeIds;
   }
 
   /** Decodes a batch from its wire form; a malformed one throws BatchError. */
@@ -156,32 +97,129 @@ export class DecodedBatch {
   }
 }
 
-const STRING_KEYS = new Set([
-  'type',
-  'typechar',
-  'name',
-  'nameRaw',
-  'directory',
-  'filename',
-  'cip',
-  'sip',
-  'lip',
-  'rip',
-  'l4proto',
-  'sockfamily',
-  'id',
-  'image',
-  'imageRepository',
-  'imageTag',
-  'imageDigest',
-  'imageId',
-  'podName',
-  'podNamespace',
-  'podUid',
-  'ip',
-  'homedir',
-  'shell',
-]);
+type Events = NonNullable<EventBatch['events']>;
+
+/**
+ * The checks a batch must pass before its columns are read: every column as long as the events,
+ * argument ranges in order, every reference within its table. Errors name the first offence in a
+ * fixed order (events' columns, then processes, fds, containers, users, groups).
+ */
+function validate(msg: EventBatch, ev: Events, n: number): void {
+  lengthIs('enter', ev.enter.length, n);
+  lengthIs('ts', ev.ts.length, n);
+  lengthIs('num', ev.num.length, n);
+  lengthIs('tid', ev.tid.length, n);
+  lengthIs('process', ev.process.length, n);
+  lengthIs('fd', ev.fd.length, n);
+  lengthIs('res', ev.res.length, n);
+  lengthIs('has_res', ev.hasRes.length, n);
+  lengthIs('cpu', ev.cpu.length, n);
+  lengthIs('args_end', ev.argsEnd.length, n);
+  lengthIs('json', ev.json.length, n);
+  lengthIs('open', ev.open.length, n);
+  const nArgs = ev.argName.length;
+  if (ev.argText.length !== nArgs || ev.argRaw.length !== nArgs || ev.argResolved.length !== nArgs) throw new BatchError('the argument columns differ in length: the batch is malformed');
+  const argsEnd = ev.argsEnd;
+  let prev = 0;
+  for (let i = 0; i < n; i++) {
+    const end = argsEnd[i]!;
+    if (end < prev || end > nArgs) throw new BatchError(`events.args_end[${i}] = ${end} is out of order or past the ${nArgs} arguments`);
+    prev = end;
+  }
+  const ns = msg.strings.length;
+  const nProcs = msg.processes.length;
+  const nUsers = msg.users.length;
+  const nGroups = msg.groups.length;
+  const nContainers = msg.containers.length;
+  refsWithin('events.type', ev.type, ns);
+  refsWithin('events.arg_name', ev.argName, ns);
+  refsWithin('events.arg_text', ev.argText, ns);
+  refsWithin('events.arg_resolved', ev.argResolved, ns);
+  refsWithin('events.arg_raw', ev.argRaw, ns);
+  refsWithin('events.json', ev.json, ns);
+  refsWithin('events.process', ev.process, nProcs);
+  refsWithin('events.fd', ev.fd, msg.fds.length);
+  const procs = msg.processes;
+  for (let i = 0; i < nProcs; i++) {
+    const p = procs[i]!;
+    refsWithin(`processes[${i}].ancestors`, p.ancestors, nProcs);
+    refsWithin(`processes[${i}].args`, p.args, ns);
+    refsWithin(`processes[${i}].env`, p.env, ns);
+    if (p.name > ns) pastTable(`processes[${i}].name`, p.name, ns);
+    if (p.exe > ns) pastTable(`processes[${i}].exe`, p.exe, ns);
+    if (p.exepath > ns) pastTable(`processes[${i}].exepath`, p.exepath, ns);
+    if (p.cwd > ns) pastTable(`processes[${i}].cwd`, p.cwd, ns);
+    if (p.comm > ns) pastTable(`processes[${i}].comm`, p.comm, ns);
+    if (p.user > nUsers) pastTable(`processes[${i}].user`, p.user, nUsers);
+    if (p.loginuser > nUsers) pastTable(`processes[${i}].loginuser`, p.loginuser, nUsers);
+    if (p.group > nGroups) pastTable(`processes[${i}].group`, p.group, nGroups);
+    if (p.container > nContainers) pastTable(`processes[${i}].container`, p.container, nContainers);
+    if (p.parent > nProcs) pastTable(`processes[${i}].parent`, p.parent, nProcs);
+  }
+  const fds = msg.fds;
+  for (let i = 0; i < fds.length; i++) {
+    const f = fds[i]!;
+    // One comparison for the usual case; the field at fault is looked for only on failure.
+    if (Math.max(f.type, f.typechar, f.name, f.nameRaw, f.directory, f.filename, f.cip, f.sip, f.lip, f.rip, f.l4proto, f.sockfamily) > ns) {
+      stringsWithin(`fds[${i}]`, ns, [
+        ['type', f.type],
+        ['typechar', f.typechar],
+        ['name', f.name],
+        ['nameRaw', f.nameRaw],
+        ['directory', f.directory],
+        ['filename', f.filename],
+        ['cip', f.cip],
+        ['sip', f.sip],
+        ['lip', f.lip],
+        ['rip', f.rip],
+        ['l4proto', f.l4proto],
+        ['sockfamily', f.sockfamily],
+      ]);
+    }
+  }
+  const containers = msg.containers;
+  for (let i = 0; i < nContainers; i++) {
+    const c = containers[i]!;
+    stringsWithin(`containers[${i}]`, ns, [
+      ['id', c.id],
+      ['name', c.name],
+      ['type', c.type],
+      ['image', c.image],
+      ['imageRepository', c.imageRepository],
+      ['imageTag', c.imageTag],
+      ['imageDigest', c.imageDigest],
+      ['imageId', c.imageId],
+      ['podName', c.podName],
+      ['podNamespace', c.podNamespace],
+      ['podUid', c.podUid],
+      ['ip', c.ip],
+    ]);
+    for (const list of [c.labels, c.podLabels]) for (const l of list) if (l.key > ns || l.value > ns) throw new BatchError(`containers[${i}] has a label that refers past the ${ns} strings`);
+  }
+  const users = msg.users;
+  for (let i = 0; i < nUsers; i++) {
+    const u = users[i]!;
+    if (u.name > ns || u.homedir > ns || u.shell > ns) stringsWithin(`users[${i}]`, ns, [['name', u.name], ['homedir', u.homedir], ['shell', u.shell]]);
+  }
+  const groups = msg.groups;
+  for (let i = 0; i < nGroups; i++) if (groups[i]!.name > ns) stringsWithin(`groups[${i}]`, ns, [['name', groups[i]!.name]]);
+}
+
+function lengthIs(name: string, len: number, n: number): void {
+  if (len !== n) throw new BatchError(`events.${name} has ${len} entries for ${n} events: the batch is malformed`);
+}
+
+function refsWithin(name: string, refs: readonly number[], limit: number): void {
+  for (let i = 0; i < refs.length; i++) if (refs[i]! > limit) pastTable(`${name}[${i}]`, refs[i]!, limit);
+}
+
+function pastTable(what: string, v: number, limit: number): never {
+  throw new BatchError(`${what} = ${v} refers past the ${limit} entries of its table`);
+}
+
+function stringsWithin(where: string, ns: number, fields: readonly (readonly [string, number])[]): void {
+  for (const [k, v] of fields) if (v > ns) throw new BatchError(`${where}.${k} = ${v} refers past the ${ns} strings`);
+}
 
 // --- column builders ---------------------------------------------------------------------------
 

@@ -157,6 +157,10 @@ test('rules evaluate over decoded batches, batch-wise and row-wise alike', () =>
   assert.deepEqual(rowWise, batchWise);
 });
 
+function emptyContainer(): EventBatch['containers'][number] {
+  return { id: 0, name: 0, type: 0, image: 0, imageRepository: 0, imageTag: 0, imageDigest: 0, imageId: 0, privileged: false, labels: [], podName: 0, podNamespace: 0, podUid: 0, podLabels: [], ip: 0 };
+}
+
 test('malformed batches are refused with what is wrong', () => {
   const good = (): EventBatch => {
     const b = new BatchBuilder({ collectorId: 'c1', node: 'n', source: 'syscall' });
@@ -169,6 +173,16 @@ test('malformed batches are refused with what is wrong', () => {
     ['a dangling string ref', (m) => (m.fds[0]!.name = 5000), /fds\[0\]\.name = 5000 refers past the \d+ strings/],
     ['args out of order', (m) => (m.events!.argsEnd[0] = 50), /events\.args_end\[0\] = 50/],
     ['a dangling ancestor', (m) => m.processes[0]!.ancestors.push(77), /processes\[0\]\.ancestors\[\d\] = 77/],
+    ['a dangling fd string ref, found past others in range', (m) => (m.fds[0]!.sockfamily = 5000), /fds\[0\]\.sockfamily = 5000 refers past the \d+ strings/],
+    ['the first of two dangling fd refs', (m) => Object.assign(m.fds[0]!, { rip: 5001, filename: 5000 }), /fds\[0\]\.filename = 5000 refers/],
+    ['a dangling user ref', (m) => (m.processes[0]!.loginuser = 9), /processes\[0\]\.loginuser = 9 refers past the \d+ entries/],
+    ['a dangling parent', (m) => (m.processes[0]!.parent = 90), /processes\[0\]\.parent = 90 refers past the 4 entries/],
+    ['a dangling user string', (m) => (m.users[0]!.shell = 7000), /users\[0\]\.shell = 7000 refers past the \d+ strings/],
+    ['a dangling group string', (m) => m.groups.push({ gid: 1, name: 7000 }), /groups\[\d\]\.name = 7000 refers past/],
+    ['a dangling container string', (m) => m.containers.push({ ...emptyContainer(), imageTag: 7000 }), /containers\[\d\]\.imageTag = 7000 refers past/],
+    ['a dangling container label', (m) => m.containers.push({ ...emptyContainer(), podLabels: [{ key: 1, value: 7000 }] }), /containers\[\d\] has a label that refers past/],
+    ['a dangling arg ref', (m) => (m.events!.argResolved[0] = 7000), /events\.arg_resolved\[0\] = 7000 refers past/],
+    ['argument columns of different lengths', (m) => m.events!.argRaw.push(0), /the argument columns differ in length/],
   ];
   for (const [what, spoil, want] of cases) {
     const m = good();
