@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { batchAccessor } from '@harrier/batch';
 import type { ReplayMatch } from '@harrier/collector';
-import { ENGINE_VERSION, resolveField, toAlertJson, toAlertText, type AlertInput, type AlertJson, type FieldRef } from '@harrier/rules';
+import { ENGINE_VERSION, resolveField, toAlertJson, toAlertText, type AlertInput, type AlertJson, type FieldRef, type Priority, type RenderedOutput } from '@harrier/rules';
 import type { Settings } from './settings.js';
 
 const RAWTIME = ((): FieldRef => {
@@ -35,6 +35,25 @@ export function alertFormatter(settings: Settings, json: boolean, host: string):
     if (!json) return toAlertText(input, settings.timeFormatIso8601);
     return jsonAlertLine(toAlertJson(input, settings.timeFormatIso8601), settings);
   };
+}
+
+/** An internal alert (`source: internal`, e.g. a syscall event drop) as the line Falco would print. */
+export function internalAlertLine(settings: Settings, json: boolean, host: string, a: { rule: string; priority: Priority; text: string; fields: RenderedOutput['fields']; timeNs: bigint }): string {
+  const input: AlertInput = {
+    rule: a.rule,
+    priority: a.priority,
+    source: 'internal',
+    tags: [],
+    output: { text: a.text, fields: a.fields },
+    timeNs: a.timeNs,
+    hostname: host,
+    uuid: randomUUID(),
+    node: host,
+    eventId: '',
+    engineVersion: ENGINE_VERSION,
+  };
+  if (!json) return toAlertText(input, settings.timeFormatIso8601);
+  return jsonAlertLine(toAlertJson(input, settings.timeFormatIso8601), settings);
 }
 
 /** A full alert (as the engine publishes it) as Falco's JSON line: `json_include_*_property` applied. */

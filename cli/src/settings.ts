@@ -21,7 +21,8 @@ export interface Settings {
 export function readSettings(overrides: readonly string[], configFile?: string): Settings {
   const files = configFile !== undefined ? [configFile] : DEFAULT_CONFIG_PATHS.filter((p) => existsSync(p)).slice(0, 1);
   const r = loadConfig({ files, overrides, env: process.env });
-  if (!r.ok) throw new UsageError(`invalid configuration:\n${r.errors.map((e) => `  ${e.where}: ${e.message}`).join('\n')}`);
+  // A configuration that does not load ends the command with status 1, as Falco ends.
+  if (!r.ok) throw new UsageError(`invalid configuration:\n${r.errors.map((e) => `  ${e.where}: ${e.message}`).join('\n')}`, 1);
   const c = r.config;
   return {
     rulesFiles: c.rules.files,

@@ -27,7 +27,8 @@ import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
 import { readSettings } from '../settings.js';
-import { alertFormatter } from '../alerts.js';
+import { alertFormatter, internalAlertLine } from '../alerts.js';
+import { CaptureDropCheck, dropSettings } from '@harrier/engine';
 
 const EXAMPLE_EVENTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'examples', 'events.ndjson');
 
@@ -186,8 +187,24 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
         : {}),
     },
   );
+  // Falco's syscall_event_drops check runs over the capture's event time, with its actions.
+  const drops = printing
+    ? undefined
+    : new CaptureDropCheck(dropSettings(settings.config.raw), {
+        log: (text) => {
+          pipeline.flush();
+          flushOut();
+          process.stderr.write(`harrier: ${text}\n`);
+        },
+        alert: (text, fields, timeNs) => {
+          pipeline.flush();
+          alerts++;
+          out.push(internalAlertLine(settings, json, host, { rule: 'Falco internal: syscall event drop', priority: 'Debug', text, fields, timeNs }) + '\n');
+        },
+      });
+  let completed: boolean;
   try {
-    replayCapture(pipeline, capture);
+    completed = replayCapture(pipeline, capture, drops && ((ts) => drops.onEvent(ts)));
   } catch (err) {
     flushOut();
     if (err instanceof ScapError) {
@@ -200,6 +217,7 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
   if (capture.truncated) process.stderr.write(`harrier: ${file}: ${capture.truncated.message}; the events before it were replayed\n`);
   const c = pipeline.counts;
   if (!printing) process.stderr.write(`Events processed: ${c.events}, evaluated: ${c.evaluated}, alerts: ${alerts}, rules enabled: ${pipeline.ruleset.enabledCount()}\n`);
-  return capture.truncated ? 1 : 0;
+  if (drops && drops.detected > 0) process.stderr.write(drops.summary());
+  return capture.truncated || !completed ? 1 : 0;
 }
 

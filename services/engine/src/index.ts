@@ -3,7 +3,7 @@ export { startEngine, STATS_SUBJECTS, type EngineService, type EngineStats, type
 export { ALERTS_STREAM, ALERTS_SUBJECT_PREFIX, DEADLETTER_STREAM, DEADLETTER_SUBJECT_PREFIX, AlertPublisher, alertId, alertMsgId, alertSubject, ensureAlertsStream, ensureDeadLetterStream, ruleSlug, type PublishedAlert } from './alerts.js';
 export { BatchEvaluator, type EvaluatedBatch, type RulesetLookup } from './evaluate.js';
 export { PartitionConsumer, consumerPrefix, type BatchHandler, type PartitionConsumerOptions } from './consumer.js';
-export { DropMonitor, InternalAlerts, dropSettings, internalAlert, DEFAULT_DROP_SETTINGS, INTERNAL_SOURCE, type DropSettings, type InternalAlertInput, type RaiseInternal } from './internal.js';
+export { CaptureDropCheck, DropMonitor, InternalAlerts, type DropActionHooks, dropSettings, internalAlert, DEFAULT_DROP_SETTINGS, INTERNAL_SOURCE, type DropSettings, type InternalAlertInput, type RaiseInternal } from './internal.js';
 export { LOAD_RULES, LoadGenerator, MARKER_DIR, type LoadBatch, type LoadOptions } from './testing/load.js';
 export { compileRuleset, RULES_RELOAD_FAILED, RulesLoadError, RulesManager, type ReloadResult, type RulesInForce, type RulesListener, type RulesManagerOptions } from './rules.js';
 export {

@@ -75,16 +75,107 @@ export interface DropSettings {
   /** Alerts per second the token bucket refills (Falco default 1/30). */
   readonly rate: number;
   readonly maxBurst: number;
+  /** Falco's `simulate_drops`: every check counts one drop more than it saw (for testing the actions). */
+  readonly simulateDrops: boolean;
 }
 
-export const DEFAULT_DROP_SETTINGS: DropSettings = { threshold: 0.1, actions: ['log', 'alert'], rate: 0.03333, maxBurst: 1 };
+export const DEFAULT_DROP_SETTINGS: DropSettings = { threshold: 0.1, actions: ['log', 'alert'], rate: 0.03333, maxBurst: 1, simulateDrops: false };
 
 /** Reads Falco's syscall_event_drops keys from the raw configuration, defaults where absent. */
 export function dropSettings(raw: Readonly<Record<string, unknown>>): DropSettings {
   const s = (raw['syscall_event_drops'] ?? {}) as Record<string, unknown>;
   const num = (v: unknown, d: number): number => (typeof v === 'number' && Number.isFinite(v) ? v : d);
   const actions = Array.isArray(s['actions']) ? (s['actions'] as unknown[]).filter((a): a is DropSettings['actions'][number] => a === 'ignore' || a === 'log' || a === 'alert' || a === 'exit') : DEFAULT_DROP_SETTINGS.actions;
-  return { threshold: num(s['threshold'], DEFAULT_DROP_SETTINGS.threshold), actions, rate: num(s['rate'], DEFAULT_DROP_SETTINGS.rate), maxBurst: num(s['max_burst'], DEFAULT_DROP_SETTINGS.maxBurst) };
+  return {
+    threshold: num(s['threshold'], DEFAULT_DROP_SETTINGS.threshold),
+    actions,
+    rate: num(s['rate'], DEFAULT_DROP_SETTINGS.rate),
+    maxBurst: num(s['max_burst'], DEFAULT_DROP_SETTINGS.maxBurst),
+    simulateDrops: s['simulate_drops'] === true,
+  };
+}
+
+/** Falco's token bucket: `rate` tokens a second up to `max`, full at the start. */
+class TokenBucket {
+  private tokens: number;
+  constructor(
+    private readonly rate: number,
+    private readonly max: number,
+    private last: number,
+  ) {
+    this.tokens = max;
+  }
+
+  /** Takes one token at time `now` (seconds) if there is one. */
+  claim(now: number): boolean {
+    if (now > this.last) this.tokens = Math.min(this.max, this.tokens + (now - this.last) * this.rate);
+    this.last = Math.max(this.last, now);
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}
+
+/** What a drop action produces; `exit` asks the caller to stop. */
+export interface DropActionHooks {
+  log(text: string): void;
+  alert(text: string, fields: InternalFields, tsNs: bigint): void;
+}
+
+const NS_PER_S = 1_000_000_000n;
+
+/**
+ * Falco's drop check over a capture's event time: once a second of event time it compares the
+ * drops counted since the last check (a capture records none, so only `simulate_drops` makes one),
+ * and when their share passes the threshold takes the actions, as the token bucket allows.
+ * `detected` and `actionsTaken` are the counts Falco prints when it stops.
+ */
+export class CaptureDropCheck {
+  detected = 0;
+  actionsTaken = 0;
+  private nextCheck = 0n;
+  private bucket: TokenBucket | undefined;
+
+  constructor(
+    private readonly settings: DropSettings,
+    private readonly hooks: DropActionHooks,
+  ) {}
+
+  /** Called before each event with its time; false when an `exit` action says to stop. */
+  onEvent(tsNs: bigint): boolean {
+    if (tsNs <= 0n) return true;
+    if (this.nextCheck === 0n) {
+      this.nextCheck = tsNs + NS_PER_S;
+      this.bucket = new TokenBucket(this.settings.rate, this.settings.maxBurst, Number(tsNs / 1_000_000n) / 1000);
+      return true;
+    }
+    if (tsNs <= this.nextCheck) return true;
+    this.nextCheck = tsNs + NS_PER_S;
+    const drops = this.settings.simulateDrops ? 1 : 0;
+    if (drops === 0) return true;
+    this.detected++;
+    // A capture counts no delivered events per interval: the share is the drop count itself.
+    const ratio = drops;
+    if (ratio <= this.settings.threshold) return true;
+    if (!this.bucket!.claim(Number(tsNs / 1_000_000n) / 1000)) return true;
+    this.actionsTaken++;
+    const text = `Falco internal: syscall event drop. ${drops} system calls dropped in last second.`;
+    let go = true;
+    for (const a of this.settings.actions) {
+      if (a === 'log') this.hooks.log(text);
+      else if (a === 'alert') this.hooks.alert(text, { n_drops: drops, n_evts: 0, simulated: this.settings.simulateDrops }, tsNs);
+      else if (a === 'exit') {
+        this.hooks.log(`${text} Exiting.`);
+        go = false;
+      }
+    }
+    return go;
+  }
+
+  /** Falco's closing lines about drop monitoring. */
+  summary(): string {
+    return `Syscall event drop monitoring:\n   - event drop detected: ${this.detected} occurrences\n   - num times actions taken: ${this.actionsTaken}\n`;
+  }
 }
 
 /** The part of a collector's statistics message the drop check reads. */

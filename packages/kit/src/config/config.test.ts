@@ -85,6 +85,20 @@ test('Falco keys that would change which rules run are refused, not ignored', ()
   assert.ok(r.errors.some((e) => e.message.includes('base_syscalls.custom_set is not supported') && e.where.startsWith('harrier.yaml:3:')));
 });
 
+test('syscall_event_drops: Falco\'s refusals (threshold outside [0, 1], ignore with another action, unknown actions)', () => {
+  const oor = cfg('syscall_event_drops:\n  threshold: 1.1\n');
+  assert.ok(!oor.ok);
+  assert.deepEqual(oor.errors.map((e) => e.where), ['harrier.yaml:2:14']);
+  assert.match(oor.errors[0]!.message, /syscall event drops threshold must be a double in the range \[0, 1\], got 1\.1/);
+  const both = cfg('syscall_event_drops:\n  actions: [ignore, log, alert]\n');
+  assert.ok(!both.ok);
+  assert.deepEqual(both.errors.map((e) => /action "(\w+)"/.exec(e.message)?.[1]), ['log', 'alert']);
+  const unknown = cfg('syscall_event_drops:\n  actions: [shout]\n');
+  assert.ok(!unknown.ok);
+  assert.ok(unknown.errors[0]!.where.startsWith('harrier.yaml:2:'), unknown.errors[0]!.where);
+  assert.ok(cfg('syscall_event_drops:\n  threshold: 0\n  actions: [log, alert, exit]\n  simulate_drops: true\n').ok);
+});
+
 test('-o overrides, lists, environment, and precedence file < env < -o', () => {
   const r = cfg('partitions: 8\nrules_files: [a.yaml]\n', {
     env: { HARRIER_PARTITIONS: '16', HARRIER_NATS_URL: 'nats://10.1.1.1:4222', HARRIER__COLLECTOR__BATCH_MAX_EVENTS: '100' },

@@ -223,8 +223,28 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
   if (Array.isArray(custom) && custom.length > 0) {
     errors.push({ where: origins.get('base_syscalls')?.where(['base_syscalls', 'custom_set']) ?? 'base_syscalls', message: 'base_syscalls.custom_set is not supported: Harrier derives the syscall set from the loaded rules; remove the key' });
   }
+  errors.push(...dropSettingsErrors(merged['syscall_event_drops'], origins));
   if (errors.length) return { ok: false, errors: dedupe(errors) };
   return { ok: true, config: deepFreeze(resolve(merged)) };
+}
+
+/** Falco's checks of syscall_event_drops that a schema cannot say: the threshold's range, and ignore alone. */
+function dropSettingsErrors(section: unknown, origins: Map<string, Origin>): ConfigError[] {
+  if (typeof section !== 'object' || section === null) return [];
+  const s = section as Raw;
+  const at = (key: string): string => origins.get('syscall_event_drops')?.where(['syscall_event_drops', key]) ?? `syscall_event_drops.${key}`;
+  const errors: ConfigError[] = [];
+  const t = s['threshold'];
+  if (typeof t === 'number' && !(t >= 0 && t <= 1)) {
+    errors.push({ where: at('threshold'), message: `syscall event drops threshold must be a double in the range [0, 1], got ${t}: it is the share of dropped events in an interval above which the actions run` });
+  }
+  const actions = s['actions'];
+  if (Array.isArray(actions) && actions.includes('ignore')) {
+    for (const a of actions) {
+      if (a !== 'ignore') errors.push({ where: at('actions'), message: `syscall event drop action "${String(a)}" does not make sense with the "ignore" action: keep either "ignore" or the other actions` });
+    }
+  }
+  return errors;
 }
 
 function dedupe(errors: ConfigError[]): ConfigError[] {

@@ -82,7 +82,7 @@ const FALCO_HONOURED: Json = {
   log_syslog: bool,
   log_level: { enum: ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'] },
   output_timeout: int,
-  syscall_event_drops: obj({ threshold: num, actions: strList, rate: num, max_burst: num, simulate_drops: bool }),
+  syscall_event_drops: obj({ threshold: num, actions: { type: 'array', items: { enum: ['ignore', 'log', 'alert', 'exit'] } }, rate: { type: 'number', exclusiveMinimum: 0 }, max_burst: { type: 'integer', minimum: 1 }, simulate_drops: bool }),
   syscall_event_timeouts: obj({ max_consecutives: int }),
   metrics: anyObj,
   watch_config_files: bool,

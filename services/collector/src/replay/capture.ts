@@ -144,12 +144,21 @@ export function stateFromCapture(cap: ScapCapture): StateEngine {
   return state;
 }
 
-/** Replays every event of a capture through a seeded pipeline; returns how many were skipped as unknown. */
-export function replayCapture(p: ReplayPipeline, cap: ScapCapture): void {
+/**
+ * Replays every event of a capture through a seeded pipeline. `beforeEvent` sees each event's time
+ * first; when it returns false the replay stops there (the events before it are evaluated).
+ * Returns false when it stopped early.
+ */
+export function replayCapture(p: ReplayPipeline, cap: ScapCapture, beforeEvent?: (tsNs: bigint) => boolean): boolean {
   seedFromCapture(p, cap);
   for (const e of cap.events) {
+    if (beforeEvent && !beforeEvent(e.ts)) {
+      p.flush();
+      return false;
+    }
     const raw = toRawEvent(e);
     if (raw) p.push(raw);
   }
   p.flush();
+  return true;
 }

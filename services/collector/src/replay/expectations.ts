@@ -110,7 +110,7 @@ function legacySkip(r: LegacyRow): string | undefined {
   const keys = Object.keys(r.other_keys);
   if (keys.includes('validate_rules_file')) return 'a rules-validation case (no replay): packages/rules/src/loader/legacy_validate.test.ts runs it';
   if (keys.includes('grpc')) return 'needs the gRPC output service (notifier issue)';
-  if (keys.includes('conf_file') && String(r.other_keys['conf_file']).includes('drops')) return 'syscall_event_drops actions on a capture\'s drop events: engine issue (internal alerts)';
+  if (keys.includes('conf_file') && String(r.other_keys['conf_file']).includes('drops')) return 'syscall_event_drops over a capture (exit status, stderr and stdout lines): test/cli.test.ts runs it through the harrier command';
   if (keys.includes('exit_status') && r.other_keys['exit_status'] !== 0) return 'a command-line error case (exit status and message): test/cli.test.ts runs it through the harrier command';
   if (keys.includes('output_strictly_contains')) return 'exact output lines: test/cli.test.ts compares harrier replay\'s stdout with output_files/single_rule_with_cat_write.txt';
   const other = keys.filter((x) => !OUTPUT_ONLY.has(x) && !['run_tags', 'disable_tags', 'disabled_rules', 'priority', 'conf_file', 'exit_status'].includes(x));
