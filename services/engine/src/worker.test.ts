@@ -256,6 +256,76 @@ test('a pushed ruleset takes effect; a broken one is refused, the old one keeps 
   }
 });
 
+test('two workers under a steady load: a push mid-flow switches both, a broken push is refused by both, every event alerts once under one ruleset', { skip }, async () => {
+  const e = await setup();
+  try {
+    const w1 = await engine(e, 'w1');
+    const w2 = await engine(e, 'w2');
+    const workers = [w1, w2];
+    await until('partitions shared by both', async () => {
+      const [a, b] = workers.map((w) => w.stats().owned.length);
+      return a! > 0 && b! > 0 && a! + b! === PARTITIONS ? true : undefined;
+    });
+    const gen = new LoadGenerator({ collectorId: 'col-f', node: 'test-node', partitions: PARTITIONS, containers: 8, eventsPerBatch: 10 });
+    const partitionOf = new Map<string, number>();
+    let expected = new Map<string, number[]>();
+    let flowing = true;
+    // A batch every 10 ms until told to stop, so every change below lands while events flow.
+    const load = (async () => {
+      while (flowing) {
+        const b = gen.next();
+        await e.js.publish(b.subject, b.bytes, { msgID: b.msgId });
+        partitionOf.set(b.container, b.partition);
+        expected = merge(expected, new Map([[b.container, [...b.hits]]]));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    const OLD = 'harrier.alerts.syscall.warning.marker-file-opened';
+    const NEW = 'harrier.alerts.syscall.warning.marker-file-opened-again';
+    await until('alerts of the file rules', async () => ((await readAlerts(e, OLD)).length >= 20 ? true : undefined));
+
+    await pushRuleset(e.nc, e.config.engine.rulesBucket, [{ name: 'pushed.yaml', content: LOAD_RULES.replace('rule: Marker file opened', 'rule: Marker file opened again') }]);
+    await until('both workers on the pushed rules', async () => (workers.every((w) => w.rules().origin === 'push') ? true : undefined));
+    // Each worker evaluates its own partitions with the pushed rules: alerts of the new rule come
+    // from containers of partitions owned by each of them.
+    const owner = (c: string): string => (w1.stats().owned.includes(partitionOf.get(c)!) ? 'w1' : 'w2');
+    await until('pushed-rule alerts from both workers', async () => {
+      const by = new Set((await readAlerts(e, NEW)).map((a) => owner(String(a.json.output_fields['container.id']))));
+      return by.size === 2 ? true : undefined;
+    });
+
+    const versions = workers.map((w) => w.rules().version);
+    await pushRuleset(e.nc, e.config.engine.rulesBucket, [{ name: 'broken.yaml', content: '- rule: Broken\n  desc: x\n  condition: evt.type = = openat\n  output: x\n  priority: INFO\n' }]);
+    const internal = await until('the refusal reported', async () => {
+      const a = await readAlerts(e, 'harrier.alerts.internal.>');
+      return a.length > 0 ? a : undefined;
+    });
+    assert.equal(internal[0]!.json.rule, 'Rules reload failed');
+    const before = (await readAlerts(e, NEW)).length;
+    await until('the pushed rules still alert after the refusal', async () => ((await readAlerts(e, NEW)).length >= before + 20 ? true : undefined));
+    assert.deepEqual(workers.map((w) => w.rules().version), versions, 'both workers kept the rules in force');
+
+    flowing = false;
+    await load;
+    const total = [...expected.values()].reduce((n, h) => n + h.length, 0);
+    await until('every alert stored', async () => ((await readAlerts(e, 'harrier.alerts.syscall.>')).length >= total ? true : undefined));
+    await new Promise((r) => setTimeout(r, 500));
+    const alerts = await readAlerts(e, 'harrier.alerts.syscall.>');
+    checkAlerts(alerts, expected);
+    // Per container the rule switches once, old to new, never back: one ruleset per event, in order.
+    const names = new Map<string, string[]>();
+    for (const a of alerts) {
+      const c = String(a.json.output_fields['container.id']);
+      const l = names.get(c) ?? [];
+      if (l.at(-1) !== a.json.rule) l.push(a.json.rule);
+      names.set(c, l);
+    }
+    for (const [c, l] of names) assert.deepEqual(l, ['Marker file opened', 'Marker file opened again'], `container ${c}: ${l.join(' -> ')}`);
+  } finally {
+    await teardown(e);
+  }
+});
+
 test('collector drop statistics become a syscall event drop internal alert', { skip }, async () => {
   const e = await setup();
   try {
