@@ -14,6 +14,9 @@ export interface ProbeOverhead {
   readonly ddProbe: number;
   readonly loopBase: number;
   readonly loopProbe: number;
+  /** With the probe tracing execve alone: what any attached sys_exit hook costs every syscall. */
+  readonly ddHookOnly: number;
+  readonly loopHookOnly: number;
   readonly loopIterations: number;
   readonly syscalls: number;
 }
@@ -44,25 +47,33 @@ export async function benchProbeOverhead(syscalls: readonly string[], runs = 5):
     const oc = (): number => seconds(loop, ['/etc/hostname', String(iterations)]);
     const base = { dd: [] as number[], loop: [] as number[] };
     const withProbe = { dd: [] as number[], loop: [] as number[] };
-    for (let i = 0; i < runs; i++) {
-      base.dd.push(dd());
-      base.loop.push(oc());
-      const p = spawn(defaultProbeBinary(), ['--syscalls', syscalls.join(',')], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const hookOnly = { dd: [] as number[], loop: [] as number[] };
+    const measureWith = async (set: readonly string[], into: { dd: number[]; loop: number[] }): Promise<void> => {
+      const p = spawn(defaultProbeBinary(), ['--syscalls', set.join(',')], { stdio: ['pipe', 'ignore', 'pipe'] });
       let err = '';
       p.stderr.on('data', (d: Buffer) => (err += d.toString()));
       // Attached once it says so on stderr.
       for (let t = 0; t < 100 && !err.includes('tracing'); t++) await new Promise((r) => setTimeout(r, 50));
       if (!err.includes('tracing')) throw new Error(`the probe did not start: ${err}`);
-      withProbe.dd.push(dd());
-      withProbe.loop.push(oc());
+      into.dd.push(dd());
+      into.loop.push(oc());
       p.kill('SIGTERM');
       await new Promise((r) => p.once('exit', r));
+    };
+    for (let i = 0; i < runs; i++) {
+      base.dd.push(dd());
+      base.loop.push(oc());
+      await measureWith(syscalls, withProbe);
+      // Neither workload calls execve: every bit of this is the hook's cost on untraced syscalls.
+      await measureWith(['execve'], hookOnly);
     }
     return {
       ddBase: median(base.dd),
       ddProbe: median(withProbe.dd),
       loopBase: median(base.loop),
       loopProbe: median(withProbe.loop),
+      ddHookOnly: median(hookOnly.dd),
+      loopHookOnly: median(hookOnly.loop),
       loopIterations: iterations,
       syscalls: syscalls.length,
     };

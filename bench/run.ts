@@ -125,6 +125,7 @@ if (liveSkip) {
   console.log(`(6) probe overhead (${o.syscalls} syscalls traced, the set the upstream rules need; frames to /dev/null; median of 3, alternating):`);
   console.log(`    dd if=/dev/zero of=/dev/null bs=1 count=5M (read/write, not traced): ${o.ddBase.toFixed(2)} s -> ${o.ddProbe.toFixed(2)} s, +${pctOf(o.ddProbe, o.ddBase)} (target < 5%)`);
   console.log(`    open/close loop x${o.loopIterations.toLocaleString()} (traced): ${o.loopBase.toFixed(2)} s -> ${o.loopProbe.toFixed(2)} s, +${pctOf(o.loopProbe, o.loopBase)} (target < 30%)`);
+  console.log(`    the probe tracing execve alone (no events from either program: the cost of the kernel's syscall-exit hook on every syscall): dd +${pctOf(o.ddHookOnly, o.ddBase)}, open/close +${pctOf(o.loopHookOnly, o.loopBase)}`);
 
   const c = await benchCollector();
   console.log(`(7) live collector (harrier collector process: probe, decode, state, enrich, batches, JetStream) under a paced open/close + exec storm, upstream stable rules:`);
