@@ -4,9 +4,10 @@
 // arguments become columns on first use. Columns are built once per batch and field.
 
 import type { BatchAccessor, FieldColumn, FieldReader, FieldRef, FieldValue } from '@harrier/rules';
-import { EventBatch, type Container, type FileDescriptor, type Process } from '@harrier/proto';
+import type { Container, EventBatch, FileDescriptor, Process } from '@harrier/proto';
 import { ERRNO_NAMES, capabilitiesText } from '@harrier/events';
 import { eventTypeInfo } from '@harrier/rules';
+import { decodeEventBatch } from './decode.js';
 
 /** A batch that is not what its encoding promises: which part, and what is wrong with it. */
 export class BatchError extends Error {
@@ -46,7 +47,7 @@ export class DecodedBatch {
   static decode(bytes: Uint8Array): DecodedBatch {
     let msg: EventBatch;
     try {
-      msg = EventBatch.decode(bytes);
+      msg = decodeEventBatch(bytes);
     } catch (err) {
       throw new BatchError(`the batch is not a valid EventBatch message (${(err as Error).message})`);
     }
