@@ -32,12 +32,16 @@ export interface Drain {
   readonly nsPerEvent: number;
   /** Alerts the worker stored (duplicates left out), and the matches it counted. */
   readonly alerts: number;
+  /** Alerts the load must give (the storm's hits), when known in advance. */
+  readonly expectedAlerts: number | undefined;
   readonly deadLetters: number;
 }
 
 export interface EngineBench {
   readonly drains: readonly Drain[];
   readonly alertsInStream: number;
+  /** What ALERTS must hold after the loads: every expected alert, each once. */
+  readonly alertsExpected: number;
   readonly latency: { readonly count: number; readonly p50: number; readonly p99: number; readonly max: number; readonly expected: number };
   readonly workerRss: number;
 }
@@ -93,6 +97,7 @@ interface Encoded {
   readonly load: string;
   readonly events: number;
   readonly batches: readonly { subject: string; id: string; bytes: Uint8Array }[];
+  readonly expectedAlerts?: number;
 }
 
 /** The corpus captures' events again and again: many processes per batch (about 70 per 320 events). */
@@ -129,16 +134,20 @@ function stormLoad(target: number): Encoded {
   const gen = new LoadGenerator({ collectorId: 'bench-storm', node: 'bench', partitions: PARTITIONS, containers: 64, eventsPerBatch: BATCH, hitEvery: 100 });
   const batches: { subject: string; id: string; bytes: Uint8Array }[] = [];
   let events = 0;
+  let hits = 0;
   while (events < target) {
     const b = gen.next();
     batches.push({ subject: b.subject, id: b.msgId, bytes: b.bytes });
     events += b.events;
+    hits += b.hits.length;
   }
-  return { load: 'open storm (one process per batch, 1% alerting)', events, batches };
+  return { load: 'open storm (one process per batch, 1% alerting)', events, batches, expectedAlerts: hits };
 }
 
 export async function benchEngine(target = 1_000_000): Promise<EngineBench> {
-  const loads = [captureLoad(target), stormLoad(target)];
+  // BENCH_LOADS=capture or =storm drains one load only.
+  const only = process.env['BENCH_LOADS']?.split(',');
+  const loads = [...(!only || only.includes('capture') ? [captureLoad(target)] : []), ...(!only || only.includes('storm') ? [stormLoad(target)] : [])];
   const progress = (m: string): void => void (process.env['BENCH_VERBOSE'] && process.stderr.write(`bench engine: ${m}\n`));
   const server = await startNatsServer();
   const nc = await connect({ servers: server.url });
@@ -172,14 +181,15 @@ export async function benchEngine(target = 1_000_000): Promise<EngineBench> {
       drains.push(await drain(port, pid, before, load, progress));
       before += load.events;
     }
-    // The latency run starts on an idle worker: every earlier alert stored.
-    for (let i = 0; i < 100; i++) {
-      const h = (await health(port))!;
-      if (h.counters.alertsStored - h.counters.alertDuplicates >= drains.reduce((n, d) => n + d.alerts, 0)) break;
+    // The latency run starts on an idle worker: every earlier alert stored (alerts are stored
+    // after their batch is evaluated, so some are still on their way when a drain ends).
+    const alertsExpected = drains.reduce((n, d) => n + (d.expectedAlerts ?? d.alerts), 0);
+    const jsm = await jetstreamManager(nc);
+    for (let i = 0; i < 300; i++) {
+      if ((await jsm.streams.info(ALERTS_STREAM)).state.messages >= alertsExpected) break;
       await sleep(100);
     }
-    const settled = (await health(port))!;
-    const info = await (await jetstreamManager(nc)).streams.info(ALERTS_STREAM);
+    const info = await jsm.streams.info(ALERTS_STREAM);
 
     // (10) latency at 1,000 events/s: 50 batches/s of 20 events, one matching the marker rule.
     const gen = new LoadGenerator({ collectorId: 'latency', node: 'bench', partitions: PARTITIONS, containers: 8, eventsPerBatch: 20, hitEvery: 20 });
@@ -208,10 +218,10 @@ export async function benchEngine(target = 1_000_000): Promise<EngineBench> {
     lat.sort((a, b) => a - b);
     const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
     const workerRss = rssOf(pid);
-    void settled;
     return {
       drains,
       alertsInStream: info.state.messages,
+      alertsExpected,
       latency: { count: lat.length, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1] ?? NaN, expected: seconds * 50 },
       workerRss,
     };
@@ -257,6 +267,7 @@ async function drain(port: number, pid: number, before: number, load: Encoded, p
     cpuSeconds: cpu,
     nsPerEvent: (cpu * 1e9) / measured,
     alerts: end.counters.alertsStored - end.counters.alertDuplicates - (start.counters.alertsStored - start.counters.alertDuplicates),
+    expectedAlerts: load.expectedAlerts,
     deadLetters: dl(end) - dl(start),
   };
 }

@@ -62,13 +62,15 @@ export class DecodedBatch {
     return ref === 0 ? undefined : this.strings[ref - 1];
   }
 
-  /** The string reference of a text, or 0 when the batch does not hold it. */
+  /** The string reference of a text (its last entry, should the table hold it twice), or 0 when the batch does not hold it. */
   ref(s: string): number {
-    if (!this.refs) {
-      this.refs = new Map();
-      this.strings.forEach((x, i) => this.refs!.set(x, i + 1));
+    this.refs ??= new Map();
+    let r = this.refs.get(s);
+    if (r === undefined) {
+      r = this.strings.lastIndexOf(s) + 1;
+      this.refs.set(s, r);
     }
-    return this.refs.get(s) ?? 0;
+    return r;
   }
 
   /** The string table with integers as numbers: the values of evt.rawarg. */
@@ -78,12 +80,12 @@ export class DecodedBatch {
 
   /** Each row's process as a 0-based table row, -1 when unknown. */
   processRows(): Int32Array {
-    return (this.procRows ??= Int32Array.from(this.msg.events?.process ?? [], (p) => p - 1));
+    return (this.procRows ??= rowsOf(this.msg.events?.process));
   }
 
   /** Each row's fd as a 0-based table row, -1 when the event has none. */
   fdRows(): Int32Array {
-    return (this.fdCache ??= Int32Array.from(this.msg.events?.fd ?? [], (f) => f - 1));
+    return (this.fdCache ??= rowsOf(this.msg.events?.fd));
   }
 
   /** The field's column, built on first use. */
@@ -99,6 +101,14 @@ export class DecodedBatch {
 }
 
 type Events = NonNullable<EventBatch['events']>;
+
+/** Table references (0 none, n the (n - 1)th row) as 0-based rows, -1 for none. */
+function rowsOf(refs: readonly number[] | undefined): Int32Array {
+  const n = refs?.length ?? 0;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) out[i] = refs![i]! - 1;
+  return out;
+}
 
 /**
  * The checks a batch must pass before its columns are read: every column as long as the events,
@@ -228,6 +238,14 @@ type Builder = (b: DecodedBatch, arg: string | undefined) => FieldColumn | undef
 
 function dict(ids: Int32Array, table: Table): FieldColumn {
   return { kind: 'dict', ids, table: table as readonly FieldValue[] };
+}
+
+/** A column with a value on every row. */
+function allNum(b: DecodedBatch, col: readonly number[]): FieldColumn {
+  const n = b.rows;
+  const values = new Float64Array(n);
+  for (let r = 0; r < n; r++) values[r] = col[r]!;
+  return { kind: 'num', values, present: new Uint8Array(n).fill(1) };
 }
 
 function num(b: DecodedBatch, value: (row: number) => number | undefined): FieldColumn {
@@ -375,9 +393,14 @@ function openBit(bit: number): Builder {
 
 const BUILDERS: Record<string, Builder> = {
   'evt.type': (b) => dict(b.typeIds, b.strings),
-  'evt.dir': (b) => dict(Int32Array.from(b.events.enter, (e) => (e ? 0 : 1)), ['>', '<']),
-  'evt.num': (b) => num(b, (r) => b.events.num[r]),
-  'evt.cpu': (b) => num(b, (r) => b.events.cpu[r]),
+  'evt.dir': (b) => {
+    const enter = b.events.enter;
+    const ids = new Int32Array(b.rows);
+    for (let r = 0; r < b.rows; r++) ids[r] = enter[r] ? 0 : 1;
+    return dict(ids, ['>', '<']);
+  },
+  'evt.num': (b) => allNum(b, b.events.num),
+  'evt.cpu': (b) => allNum(b, b.events.cpu),
   'evt.rawres': (b) => num(b, (r) => (b.events.hasRes[r] ? b.events.res[r] : undefined)),
   'evt.res': (b) => {
     const ev = b.events;
@@ -407,7 +430,7 @@ const BUILDERS: Record<string, Builder> = {
   'evt.is_open_create': openBit(8),
   'evt.arg': eventArg(false),
   'evt.rawarg': eventArg(true),
-  'thread.tid': (b) => num(b, (r) => b.events.tid[r]),
+  'thread.tid': (b) => allNum(b, b.events.tid),
   'proc.pid': proc((p) => p.pid),
   'proc.ppid': proc((p) => p.ppid),
   'proc.vpid': proc((p) => p.vpid),
