@@ -15,7 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { defaultProbeBinary } from '@harrier/collector';
-import { natsServerSkip } from '@harrier/kit/testing';
+import { connect } from '@nats-io/transport-node';
+import { clearRuleset, pushRuleset, readRuleset } from '@harrier/engine';
+import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
 
 const execFileP = promisify(execFile);
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -77,7 +79,8 @@ interface Run {
 }
 
 /** Starts `harrier ARGS` and waits for its startup line, which names the nats-server and probe pids. */
-async function startHarrier(f: Fixture, args: string[]): Promise<Run> {
+async function startHarrier(f: Fixture, args: string[], natsUrl?: string): Promise<Run> {
+  if (natsUrl) args = [...args, '-o', `nats.url=${natsUrl}`];
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, ...args, '-r', f.rules, '-o', `nats.embedded.state_dir=${join(f.dir, 'nats')}`], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -90,7 +93,7 @@ async function startHarrier(f: Fixture, args: string[]): Promise<Run> {
   let started: RegExpExecArray | null = null;
   for (let i = 0; i < 600 && !started && child.exitCode === null; i++) {
     await sleep(50);
-    started = /nats-server pid (\d+) .*probe pid (\d+)/.exec(err);
+    started = natsUrl ? /NATS at \S+, ()probe pid (\d+)/.exec(err) : /nats-server pid (\d+) .*probe pid (\d+)/.exec(err);
   }
   if (!started) {
     child.kill('SIGKILL');
@@ -248,5 +251,37 @@ test('harrier -r RULES -M: Falco\'s text lines on stdout, SIGHUP reloads the rul
     assert.ok(r.stdout().trim().split('\n').every((l) => /^\d{2}:\d{2}:\d{2}\.\d{9}: [A-Z][a-z]+ /.test(l)), `only alert lines on stdout:\n${r.stdout()}`);
   } finally {
     await cleanup(f, run);
+  }
+});
+
+test('harrier run on a shared NATS joins it without changing its rules: a pushed ruleset is in force, else the files, and the bucket is left as it was', { skip, timeout: 180_000 }, async () => {
+  const f = await fixture();
+  f.writeRules(false);
+  const server = await startNatsServer();
+  const nc = await connect({ servers: server.url });
+  let run: Run | undefined;
+  try {
+    const pushed = readFileSync(f.rules, 'utf8').replace('rule: Run e2e marker read', 'rule: Pushed marker read').replace('output: "marker read', 'output: "pushed marker read');
+    const p = await pushRuleset(nc, 'harrier-rules', [{ name: 'cluster.yaml', content: pushed }]);
+
+    run = await startHarrier(f, ['-M', '8'], server.url);
+    assert.match(run.stderr(), new RegExp(`holds a pushed ruleset \\(revision ${p.revision}\\): it is in force for this run too`));
+    await workload(f);
+    await waitForLines(run, (l) => l.includes('pushed marker read'), 1, 'the pushed rule');
+    assert.equal(await run.exited, 0, run.stderr());
+    assert.equal((await readRuleset(nc, 'harrier-rules'))?.revision, p.revision, 'the run pushed nothing');
+
+    await clearRuleset(nc, 'harrier-rules');
+    run = await startHarrier(f, ['-M', '8'], server.url);
+    assert.doesNotMatch(run.stderr(), /holds a pushed ruleset/);
+    await workload(f);
+    const [line] = await waitForLines(run, (l) => / Warning marker read /.test(l), 1, 'the files\' rule');
+    assert.ok(line);
+    assert.equal(await run.exited, 0, run.stderr());
+    assert.equal(await readRuleset(nc, 'harrier-rules'), undefined, 'still no pushed ruleset');
+  } finally {
+    await nc.close();
+    await cleanup(f, run);
+    await server.dispose();
   }
 });

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamManager } from '@nats-io/jetstream';
 import { EbpfSource, defaultProbeBinary, startCollector, type CollectorService } from '@harrier/collector';
-import { ALERTS_STREAM, consumerPrefix, pushRuleset, startEngine, type EngineService } from '@harrier/engine';
+import { ALERTS_STREAM, consumerPrefix, pushRuleset, readRuleset, startEngine, type EngineService } from '@harrier/engine';
 import {
   EVENTS_STREAM,
   Lifecycle,
@@ -81,6 +81,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
   let collector: CollectorService | undefined;
   let probePid: number | undefined;
   let traced = 'all' as ReadonlySet<string> | 'all';
+  let reloadProbe: (() => void) | undefined;
   const printer = new AlertPrinter(settings, json, log);
   try {
     await life.step('nats server', async () => {
@@ -102,9 +103,21 @@ export async function runPipeline(args: CliArgs): Promise<number> {
       return () => drainNats(conn, log);
     });
     await life.step('rules', async () => {
-      // The bucket's ruleset wins over the workers' own files: this run's rules become the ones in force.
-      const pushed = await pushRuleset(nc!, cfg.engine.rulesBucket, read.sources);
-      log.info({ bucket: cfg.engine.rulesBucket, revision: pushed.revision, digest: pushed.digest }, 'rules pushed');
+      if (embedded) {
+        // A private server: the bucket's ruleset wins over the workers' files, so this run's rules
+        // are pushed to become the ones in force.
+        const pushed = await pushRuleset(nc!, cfg.engine.rulesBucket, read.sources);
+        log.info({ bucket: cfg.engine.rulesBucket, revision: pushed.revision, digest: pushed.digest }, 'rules pushed');
+        return;
+      }
+      // A shared NATS: this run joins its workers and never changes their rules. A ruleset pushed
+      // there is in force here too; otherwise this run's files are.
+      const inBucket = await readRuleset(nc!, cfg.engine.rulesBucket);
+      if (inBucket) {
+        process.stderr.write(
+          `harrier: the rules bucket ${cfg.engine.rulesBucket} on ${cfg.nats.servers.join(', ')} holds a pushed ruleset (revision ${inBucket.revision}): it is in force for this run too, not ${paths.join(', ')} (harrier rules push changes it for every worker)\n`,
+        );
+      }
     });
     await life.step('engine', async () => {
       const e = await startEngine({ config: cfg, log, rules: { files: paths, options }, handleSignals: false, http: false });
@@ -150,6 +163,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
       void c.stopped.then((code) => {
         if (!stopRequested) requestStop('the collector stopped', code === 0 ? 1 : code);
       });
+      reloadProbe = () => follower.reloadFiles((u) => source.setTypes(u.types, u.args));
       try {
         await follower.follow((u) => source.setTypes(u.types, u.args));
       } catch (err) {
@@ -167,8 +181,15 @@ export async function runPipeline(args: CliArgs): Promise<number> {
     return 1;
   }
 
-  // SIGHUP, as in Falco: the rules files again, checked here, then pushed; engine and probe follow the bucket.
-  const onHangup = (): void => void reloadRules(paths, nc!, cfg.engine.rulesBucket, log);
+  // SIGHUP, as in Falco: the rules files again. On the private server they are checked, then
+  // pushed (engine and probe follow the bucket); on a shared one they are reloaded here only, and
+  // a pushed ruleset in force wins over them as it does on every worker.
+  const onHangup = (): void => {
+    if (embedded) return void reloadRules(paths, nc!, cfg.engine.rulesBucket, log);
+    const r = engine!.reloadFromFiles();
+    if (r.ok) reloadProbe?.();
+    else process.stderr.write(`harrier: rules reload: ${r.reason}\n`);
+  };
   process.on('SIGHUP', onHangup);
   process.stderr.write(
     `harrier: live detection: ${engine!.rules().ruleset.enabledCount()} rules from ${paths.join(', ')}, ${traced === 'all' ? 'all' : traced.size} event types traced; ` +
