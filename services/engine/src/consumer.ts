@@ -138,7 +138,7 @@ export class PartitionConsumer {
       this.chain = (async () => {
         await prev;
         await done;
-        if (this.chainFailed === undefined) m.ack();
+        if (this.chainFailed === undefined) ackSoon(this, m);
       })()
         .catch((err: unknown) => {
           // Never acknowledge past a batch whose alerts were not stored: it will be delivered again.
@@ -165,7 +165,35 @@ export class PartitionConsumer {
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([this.chain, new Promise<void>((r) => (timer = setTimeout(r, waitMs)))]);
     clearTimeout(timer);
+    ackNow(this);
   }
+}
+
+/**
+ * Acknowledgements wait for the next turn of the event loop, the latest batch per consumer (AckAll
+ * covers the ones before it), and go out together: one socket write for every partition's, where
+ * acknowledging each batch as it completes cost a write (and a wake-up of the server) per batch.
+ * Under load they are at most one slice (SLICE_MS) late.
+ */
+const pendingAcks = new Map<PartitionConsumer, JsMsg>();
+let ackTurn: NodeJS.Immediate | undefined;
+
+function ackSoon(c: PartitionConsumer, m: JsMsg): void {
+  pendingAcks.set(c, m);
+  ackTurn ??= setImmediate(() => {
+    ackTurn = undefined;
+    const due = [...pendingAcks.values()];
+    pendingAcks.clear();
+    for (const x of due) x.ack();
+  });
+}
+
+/** Sends the consumer's waiting acknowledgement at once (when it stops). */
+function ackNow(c: PartitionConsumer): void {
+  const m = pendingAcks.get(c);
+  if (m === undefined) return;
+  pendingAcks.delete(c);
+  m.ack();
 }
 
 /**
