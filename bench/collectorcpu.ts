@@ -6,8 +6,8 @@
 // (process.cpuUsage: user + system) per event frame, per round and the median.
 //
 //   node --conditions=source --import tsx bench/collectorcpu.ts record FILE [RATE] [SECONDS]   (root)
-//   node --conditions=source --import tsx bench/collectorcpu.ts run FILE [ROUNDS] [build|publish]
-//   node --conditions=source --import tsx bench/collectorcpu.ts stages FILE [ROUNDS]
+//   node --expose-gc --conditions=source --import tsx bench/collectorcpu.ts run FILE [ROUNDS] [build|publish]
+//   node --expose-gc --conditions=source --import tsx bench/collectorcpu.ts stages FILE [ROUNDS]
 
 import { execFileSync, spawn } from 'node:child_process';
 import { createWriteStream, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -31,6 +31,11 @@ import { ensureEventsStream } from '../services/collector/src/publish/stream.js'
 
 const CHUNK = 65536;
 
+/** A full collection between rounds (with --expose-gc), so no round pays for the garbage of the one before. */
+function collect(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 export interface CollectorCpu {
   readonly frames: number;
   readonly events: number;
@@ -38,6 +43,8 @@ export interface CollectorCpu {
   /** µs of CPU per event frame, one per measured round. */
   readonly rounds: readonly number[];
   readonly median: number;
+  /** The least: the least disturbed by other work on a shared machine. */
+  readonly min: number;
 }
 
 /** The types and argument selection the upstream stable rules give the live collector. */
@@ -154,6 +161,7 @@ export async function benchCollectorCpu(file: string, rounds = 6, mode: 'build' 
   const emitted0 = lc.counters.emitted;
   try {
     for (let r = 0; r < rounds; r++) {
+      collect();
       const c0 = process.cpuUsage();
       for (let off = 0; off < rec.bytes.length; off += CHUNK) {
         // Chunks are copies, as the pipe's are: each round's slabs and views are its own.
@@ -169,13 +177,14 @@ export async function benchCollectorCpu(file: string, rounds = 6, mode: 'build' 
     await sink.close();
   }
   const sorted = [...results].sort((a, b) => a - b);
-  return { frames: rec.frames, events: rec.eventFrames, emitted: (lc.counters.emitted - emitted0) / rounds, rounds: results, median: sorted[Math.floor(sorted.length / 2)] ?? NaN };
+  return { frames: rec.frames, events: rec.eventFrames, emitted: (lc.counters.emitted - emitted0) / rounds, rounds: results, median: sorted[Math.floor(sorted.length / 2)] ?? NaN, min: sorted[0] ?? NaN };
 }
 
 /**
  * The same path cut after each stage, without the publisher: frames and decoding (1), + state
  * engine (2), + enrichment of the events rules need (3), + BatchBuilder.add (4), + encoding the
- * batches (5). µs of CPU per event frame, median of `rounds` after a warm-up.
+ * batches (5). µs of CPU per event frame, the least of `rounds` after a warm-up (the stages'
+ * differences drown in the noise of a shared machine otherwise).
  */
 export function collectorCpuStages(file: string, rounds = 5): number[] {
   const rec = wholeFrames(readFileSync(file));
@@ -187,6 +196,7 @@ export function collectorCpuStages(file: string, rounds = 5): number[] {
     const state = new StateEngine();
     const enricher = new Enricher(state.tables, sel.args);
     const b = new BatchBuilder({ collectorId: 'bench', node: 'bench', source: 'syscall' });
+    collect();
     const c0 = process.cpuUsage();
     for (let off = 0; off < rec.bytes.length; off += CHUNK) {
       reader.push(rec.bytes.slice(off, Math.min(off + CHUNK, rec.bytes.length)), (f) => {
@@ -211,8 +221,7 @@ export function collectorCpuStages(file: string, rounds = 5): number[] {
     const xs: number[] = [];
     for (let r = 0; r <= rounds; r++) xs.push(run(stage));
     xs.shift();
-    xs.sort((a, b) => a - b);
-    out.push(xs[Math.floor(xs.length / 2)]!);
+    out.push(Math.min(...xs));
   }
   return out;
 }
@@ -222,7 +231,7 @@ if (process.argv[1] === import.meta.filename) {
   if (cmd === 'record' && file) await recordStorm(file, a ? Number(a) : undefined, b ? Number(b) : undefined);
   else if (cmd === 'run' && file) {
     const r = await benchCollectorCpu(file, a ? Number(a) : undefined, b === 'publish' ? 'publish' : 'build');
-    console.log(`${r.events.toLocaleString()} event frames per round (${Math.round(r.emitted).toLocaleString()} handed on), µs of CPU per event: ${r.rounds.map((x) => x.toFixed(2)).join(' ')}; median ${r.median.toFixed(2)}`);
+    console.log(`${r.events.toLocaleString()} event frames per round (${Math.round(r.emitted).toLocaleString()} handed on), µs of CPU per event: ${r.rounds.map((x) => x.toFixed(2)).join(' ')}; median ${r.median.toFixed(2)}, min ${r.min.toFixed(2)}`);
   } else if (cmd === 'stages' && file) {
     const st = collectorCpuStages(file, a ? Number(a) : undefined);
     const names = ['frames + decode', '+ state', '+ enrich', '+ BatchBuilder.add', '+ encode'];

@@ -557,11 +557,9 @@ export class FrameDecoder {
   private readonly plans = new Map<number, Plan>();
   private readonly procexit: Plan | undefined;
   private readonly fv = new FrameView();
-  private readonly vals: Value[] = [];
   private slab = new Uint8Array(SLAB_SIZE);
   private slabView = new DataView(this.slab.buffer);
   private slabPos = 0;
-  private readonly lens = new Int32Array(64);
   private bootEpoch = 0n;
   private num = 0;
   readonly stats: DecoderStats = { events: 0, procexits: 0, malformed: 0, unknownSyscall: 0 };
@@ -638,47 +636,36 @@ export class FrameDecoder {
   private build(p: Plan, enter: boolean): RawEvent {
     const f = this.fv;
     const n = p.getters.length;
-    const vals = this.vals;
-    const lens = this.lens;
-    // Pass 1: values and sizes; pass 2: one exact allocation, written in place.
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const g = p.getters[i];
-      let v = g === undefined ? undefined : g(f);
-      const size = p.sizes[i]!;
-      if (size > 0) {
-        lens[i] = size;
-      } else if (v instanceof Uint8Array) {
-        lens[i] = v.length;
-      } else if (typeof v === 'string') {
-        v = enc.encode(p.cstring[i] ? `${v}\0` : v);
-        lens[i] = v.length;
-      } else {
-        v = undefined;
-        lens[i] = 0;
-      }
-      vals[i] = v;
-      total += lens[i]!;
-    }
+    const getters = p.getters;
+    const sizes = p.sizes;
     // Params live in a shared slab: a fresh ArrayBuffer per event costs more than the whole
-    // rest of decoding. A slab stays alive while any event still points into it.
-    if (this.slabPos + total > this.slab.length) {
-      this.slab = new Uint8Array(Math.max(SLAB_SIZE, total));
-      this.slabView = new DataView(this.slab.buffer);
-      this.slabPos = 0;
-    }
-    const data = this.slab;
-    const dv = this.slabView;
-    const params = new Array<Uint8Array>(n);
+    // rest of decoding. A slab stays alive while any event still points into it. Each param is
+    // written where it lands, in one pass; one that does not fit starts a new slab (an event's
+    // params need not share one).
+    let data = this.slab;
+    let dv = this.slabView;
     let w = this.slabPos;
+    const params = new Array<Uint8Array>(n);
     for (let i = 0; i < n; i++) {
-      const len = lens[i]!;
-      const v = vals[i];
-      if (p.sizes[i]! > 0) writeFixed(dv, w, len, v);
-      else if (v instanceof Uint8Array) data.set(v, w);
-      params[i] = data.subarray(w, w + len);
+      const g = getters[i];
+      let v = g === undefined ? undefined : g(f);
+      const size = sizes[i]!;
+      let len: number;
+      if (size > 0) len = size;
+      else if (v instanceof Uint8Array) len = v.length;
+      else if (typeof v === 'string') {
+        v = enc.encode(p.cstring[i] ? `${v}\0` : v);
+        len = v.length;
+      } else len = 0;
+      if (w + len > data.length) {
+        data = this.slab = new Uint8Array(Math.max(SLAB_SIZE, len));
+        dv = this.slabView = new DataView(data.buffer);
+        w = 0;
+      }
+      if (size > 0) writeFixed(dv, w, size, v);
+      else if (len > 0) data.set(v as Uint8Array, w);
+      params[i] = new Uint8Array(data.buffer, w, len);
       w += len;
-      vals[i] = undefined;
     }
     this.slabPos = w;
     const ts = f.view.getBigUint64(f.off + 8, true) + this.bootEpoch;

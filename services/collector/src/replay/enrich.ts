@@ -81,9 +81,45 @@ export function argsNamedBy(rs: { readonly rules: Iterable<RuleArgsView> }): Arg
 
 const RESULT_TYPES = new Set(['errno', 'fd', 'pid']);
 
+/** Integer-like param types whose rendering depends on the value alone (not on fds, threads, users or time zones). */
+const CONTEXT_FREE: ReadonlySet<string> = new Set([
+  'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'errno',
+  'flags8', 'flags16', 'flags32', 'enumflags8', 'enumflags16', 'enumflags32', 'mode', 'sigtype', 'sigset', 'port', 'l4proto', 'sockfamily', 'bool',
+]);
+/** Rendered values kept per parameter, at most (the cache starts over beyond). */
+const RENDERED_PER_PARAM = 1024;
+const RENDERED_PARAMS = 4096;
+
+/** A rendered argument kept for its bytes' value: shared by every event with that value, so never changed. */
+interface RenderedArg {
+  readonly len: number;
+  readonly arg: EventArg;
+}
+
+/** The bytes of a 1-, 2-, 4- or 8-byte param as a number (unsigned, exact below 2^53), else -1. */
+function cacheKey(b: Uint8Array): number {
+  switch (b.length) {
+    case 1:
+      return b[0]!;
+    case 2:
+      return b[0]! | (b[1]! << 8);
+    case 4:
+      return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
+    case 8: {
+      const hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
+      if (hi >= 0x200000) return -1;
+      return hi * 4294967296 + ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0);
+    }
+    default:
+      return -1;
+  }
+}
+
 export class Enricher {
   private thread: ThreadInfo | undefined;
   private readonly ctx: RenderContext;
+  /** Arguments of context-free types already rendered, per param (its desc) and value. */
+  private readonly rendered = new Map<ParamDesc, Map<number, RenderedArg>>();
 
   constructor(
     private readonly tables: StateTables,
@@ -135,17 +171,45 @@ export class Enricher {
       const name = e.names[i]!;
       if (want !== 'all' && !want.has(name)) continue;
       const desc = descs[i]!;
-      let r: { text: string; resolved: string };
-      try {
-        r = renderParamParts(desc, e.params[i]!, this.ctx);
-      } catch {
-        // A parameter whose bytes do not fit its type renders as libsinsp's <NA> and is kept.
-        r = { text: '<NA>', resolved: '' };
+      const bytes = e.params[i]!;
+      if (!CONTEXT_FREE.has(desc.type)) {
+        out.push(render(name, desc, bytes, this.ctx));
+        continue;
       }
-      out.push({ name, text: r.text, resolved: r.resolved || undefined, raw: rawText(desc, e.params[i]!) });
+      const key = cacheKey(bytes);
+      if (key < 0) {
+        out.push(render(name, desc, bytes, this.ctx));
+        continue;
+      }
+      let byValue = this.rendered.get(desc);
+      if (byValue === undefined) {
+        if (this.rendered.size >= RENDERED_PARAMS) this.rendered.clear();
+        byValue = new Map();
+        this.rendered.set(desc, byValue);
+      }
+      const known = byValue.get(key);
+      if (known !== undefined && known.len === bytes.length && known.arg.name === name) {
+        out.push(known.arg);
+        continue;
+      }
+      const arg = Object.freeze(render(name, desc, bytes, this.ctx));
+      if (byValue.size >= RENDERED_PER_PARAM) byValue.clear();
+      byValue.set(key, { len: bytes.length, arg });
+      out.push(arg);
     }
     return out;
   }
+}
+
+function render(name: string, desc: ParamDesc, bytes: Uint8Array, ctx: RenderContext): EventArg {
+  let r: { text: string; resolved: string };
+  try {
+    r = renderParamParts(desc, bytes, ctx);
+  } catch {
+    // A parameter whose bytes do not fit its type renders as libsinsp's <NA> and is kept.
+    r = { text: '<NA>', resolved: '' };
+  }
+  return { name, text: r.text, resolved: r.resolved || undefined, raw: rawText(desc, bytes) };
 }
 
 /** evt.rawres: the first parameter of an exit event when it is a result (errno, fd or pid). */
@@ -155,11 +219,13 @@ function result(e: RawEvent): number | undefined {
   return int(e.params[0]);
 }
 
+const SIGNED: ReadonlySet<string> = new Set(['int8', 'int16', 'int32', 'int64', 'errno', 'fd', 'pid']);
+
 /** The raw value as text for evt.rawarg: integers in decimal, strings as they are. */
 function rawText(desc: ParamDesc, bytes: Uint8Array): string | undefined {
   if (bytes.length > 8 || desc.type === 'charbuf' || desc.type === 'fspath' || desc.type === 'fsrelpath' || desc.type === 'bytebuf') return undefined;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const signed = /^int|^errno$|^fd$|^pid$/.test(desc.type);
+  const signed = SIGNED.has(desc.type);
   switch (bytes.length) {
     case 1:
       return String(signed ? v.getInt8(0) : v.getUint8(0));

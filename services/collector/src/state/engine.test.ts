@@ -144,3 +144,33 @@ test('paths and container ids', () => {
   assert.deepEqual(containerIdFromCgroup(`0::/system.slice/cri-containerd-${id}.scope`), { id: 'aaaaaaaaaaaa', type: 'containerd' });
   assert.equal(containerIdFromCgroup('0::/user.slice/user-1000.slice/session-3.scope'), undefined);
 });
+
+test('an open of the file just closed under the same fd reuses its entry; anything different makes a new one', () => {
+  const s = new StateEngine();
+  s.seedThread({ tid: 300, pid: 300, ptid: 1, comm: 'loop', cwd: '/tmp' });
+  const open = (name: string, fd: number, flags = 1): ReturnType<StateEngine['process']> =>
+    s.process(ev('openat', 300, false, { fd, dirfd: -100, name, flags: ['u32', flags], mode: ['u32', 0], dev: ['u32', 8], ino: 42 }));
+  const close = (fd: number): void => void s.process(ev('close', 300, false, { res: 0, fd }));
+  const first = open('/etc/hostname', 3).fd!;
+  close(3);
+  const again = open('/etc/hostname', 3);
+  assert.equal(again.fd, first, 'same file, fd, flags, device and inode: the closed entry serves again');
+  assert.equal(again.fd?.name, '/etc/hostname');
+  close(3);
+  const otherFlags = open('/etc/hostname', 3, 1 | 4096).fd!;
+  assert.notEqual(otherFlags, first);
+  assert.equal(otherFlags.openFlags, 1 | 4096);
+  close(3);
+  const otherName = open('hostname', 3).fd!;
+  assert.notEqual(otherName, otherFlags);
+  assert.equal(otherName.name, '/tmp/hostname');
+  assert.equal(otherName.nameRaw, 'hostname');
+  close(3);
+  const otherFd = open('hostname', 4).fd!;
+  assert.notEqual(otherFd, otherName);
+  assert.equal(otherFd.num, 4);
+  // A changed entry (touched) is never reused.
+  close(4);
+  otherFd.touch();
+  assert.notEqual(open('hostname', 4).fd, otherFd);
+});

@@ -125,6 +125,8 @@ export class StateEngine {
   readonly stats: StateStats = { threadsCreated: 0, threadsRemoved: 0, threadsPurged: 0, threadsDropped: 0, eventsWithoutThread: 0 };
   private readonly limits: StateLimits;
   private lastPurge = -1n;
+  /** Event time from which the next purge is due (0 before the first event). */
+  private nextPurge = 0n;
   /** Threads that exited with the previous event: removed before the next one (libsinsp's order). */
   private exiting: ThreadInfo | undefined;
   /** While seeding: the first thread seen of each process, by pid. */
@@ -315,7 +317,7 @@ export class StateEngine {
       case 'close':
         if (res === undefined || res >= 0) {
           const n = int(this.arg(e, t, 'fd'));
-          if (n !== undefined) t.fdTable.fds.delete(n);
+          if (n !== undefined) t.fdTable.close(n);
         }
         return;
       case 'socket':
@@ -440,13 +442,27 @@ export class StateEngine {
     if (fd === undefined || fd < 0) return;
     const path = this.openedPath(e, t);
     const flags = uint(this.arg(e, t, 'flags')) ?? 0;
-    const f = new FdEntry(fd, flags & PPM_O_DIRECTORY ? 'directory' : 'file');
+    const kind: FdKind = flags & PPM_O_DIRECTORY ? 'directory' : 'file';
+    const dev = uint(param(e, 'dev'));
+    const ino = uint(param(e, 'ino'));
+    const table = t.fdTable;
+    // The same file opened again under the fd it was just closed as (a loop of open/close):
+    // the closed entry, identical in every field, serves again, and batches encode it once.
+    const last = table.lastClosed;
+    if (last !== undefined) {
+      table.lastClosed = undefined;
+      if (last.num === fd && last.kind === kind && last.nameRaw === path?.raw && last.name === path?.name && last.openFlags === flags && last.dev === dev && last.ino === ino && last.isPlainFile()) {
+        table.fds.set(fd, last);
+        return;
+      }
+    }
+    const f = new FdEntry(fd, kind);
     f.nameRaw = path?.raw;
     f.name = path?.name;
     f.openFlags = flags;
-    f.dev = uint(param(e, 'dev'));
-    f.ino = uint(param(e, 'ino'));
-    t.fdTable.fds.set(fd, f);
+    f.dev = dev;
+    f.ino = ino;
+    table.fds.set(fd, f);
   }
 
   private onExec(e: RawEvent, t: ThreadInfo, res: number | undefined): void {
@@ -683,13 +699,17 @@ export class StateEngine {
   private maybePurge(now: bigint): void {
     // Captures start with metadata events stamped 0: they say nothing about time.
     if (now === 0n) return;
+    // Compared with the next purge's time, not by subtracting: BigInt arithmetic allocates.
+    if (now < this.nextPurge) return;
     if (this.lastPurge < 0n) {
       // The first event: seeded threads count as seen now, not at time zero.
       this.lastPurge = now;
+      this.nextPurge = now + this.limits.purgeIntervalNs;
       for (const t of this.tables.threads.values()) if (t.lastSeen === 0n) t.lastSeen = now;
+      if (now < this.nextPurge) return;
     }
-    if (now - this.lastPurge < this.limits.purgeIntervalNs) return;
     this.lastPurge = now;
+    this.nextPurge = now + this.limits.purgeIntervalNs;
     this.purge(now, false);
   }
 
@@ -731,13 +751,14 @@ function openBits(e: RawEvent, t: ThreadInfo | undefined): EventState['open'] {
   const flags = e.type === 'creat' ? PPM_O_CREAT | PPM_O_WRONLY : uint(exitOrEnter(e, t, 'flags'));
   if (flags === undefined) return undefined;
   const mode = uint(exitOrEnter(e, t, 'mode')) ?? 0;
-  return {
-    read: (flags & PPM_O_RDONLY) !== 0,
-    write: (flags & PPM_O_WRONLY) !== 0,
-    create: (flags & PPM_O_CREAT) !== 0,
-    exec: (flags & (PPM_O_CREAT | PPM_O_TMPFILE)) !== 0 && (mode & PPM_S_IXANY) !== 0,
-  };
+  const exec = (flags & (PPM_O_CREAT | PPM_O_TMPFILE)) !== 0 && (mode & PPM_S_IXANY) !== 0;
+  return OPEN_BITS[(flags & PPM_O_RDONLY ? 1 : 0) | (flags & PPM_O_WRONLY ? 2 : 0) | (flags & PPM_O_CREAT ? 4 : 0) | (exec ? 8 : 0)];
 }
+
+/** The 16 answers openBits can give, made once (they are read, never changed). */
+const OPEN_BITS: readonly NonNullable<EventState['open']>[] = Array.from({ length: 16 }, (_, i) =>
+  Object.freeze({ read: (i & 1) !== 0, write: (i & 2) !== 0, create: (i & 4) !== 0, exec: (i & 8) !== 0 }),
+);
 
 function l4proto(type: number | undefined, proto: number | undefined): string | undefined {
   if (proto === 1 || proto === 58) return 'icmp';

@@ -28,13 +28,22 @@ export interface RawEvent {
 }
 
 const indexCache = new WeakMap<readonly string[], Map<string, number>>();
+// The last names list looked up: an event's params are read one after another.
+let lastNames: readonly string[] | undefined;
+let lastIndex: Map<string, number> | undefined;
 
 /** The raw bytes of a named parameter, or undefined when the event has none. */
 export function param(e: RawEvent, name: string): Uint8Array | undefined {
-  let idx = indexCache.get(e.names);
-  if (!idx) {
-    idx = new Map(e.names.map((n, i) => [n, i]));
-    indexCache.set(e.names, idx);
+  let idx: Map<string, number> | undefined;
+  if (e.names === lastNames) idx = lastIndex!;
+  else {
+    idx = indexCache.get(e.names);
+    if (!idx) {
+      idx = new Map(e.names.map((n, i) => [n, i]));
+      indexCache.set(e.names, idx);
+    }
+    lastNames = e.names;
+    lastIndex = idx;
   }
   const i = idx.get(name);
   return i === undefined ? undefined : e.params[i];
@@ -93,12 +102,41 @@ export function bigUint(b: Uint8Array | undefined): bigint | undefined {
 const latin1 = new TextDecoder('latin1');
 const utf8 = new TextDecoder('utf-8');
 
+// Strings decoded lately, by a hash of their bytes: paths and names come back again and again,
+// and a lookup costs less than decoding (the same string object also hashes once in Maps).
+const MEMO_SLOTS = 4096;
+const MEMO_MAX = 256;
+const memoBytes: (Uint8Array | undefined)[] = new Array<Uint8Array | undefined>(MEMO_SLOTS).fill(undefined);
+const memoText: string[] = new Array<string>(MEMO_SLOTS).fill('');
+
 /** A string parameter: bytes up to the first NUL. */
 export function str(b: Uint8Array | undefined): string | undefined {
   if (!b) return undefined;
-  let end = b.indexOf(0);
-  if (end < 0) end = b.length;
-  return decode(b.subarray(0, end));
+  const n = b.length;
+  let h = 0x811c9dc5;
+  let end = 0;
+  for (; end < n && end < MEMO_MAX; end++) {
+    const c = b[end]!;
+    if (c === 0) break;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  if (end === MEMO_MAX) {
+    // Long: decoded every time.
+    let z = b.indexOf(0, end);
+    if (z < 0) z = n;
+    return decode(b.subarray(0, z));
+  }
+  const slot = (h >>> 0) & (MEMO_SLOTS - 1);
+  const known = memoBytes[slot];
+  if (known !== undefined && known.length === end) {
+    let i = 0;
+    while (i < end && known[i] === b[i]) i++;
+    if (i === end) return memoText[slot]!;
+  }
+  const text = decode(b.subarray(0, end));
+  memoBytes[slot] = b.slice(0, end);
+  memoText[slot] = text;
+  return text;
 }
 
 function decode(b: Uint8Array): string {

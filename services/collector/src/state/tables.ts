@@ -102,11 +102,35 @@ export class FdEntry implements FdInfo {
   touch(): void {
     this.version++;
   }
+
+  /** Never changed since it was made, and nothing of a socket in it: what a fresh open makes. */
+  isPlainFile(): boolean {
+    return (
+      this.version === 0 &&
+      this.cip === undefined &&
+      this.sip === undefined &&
+      this.cport === undefined &&
+      this.sport === undefined &&
+      this.l4proto === undefined &&
+      this.pendingL4 === undefined &&
+      !this.connected &&
+      !this.isServer
+    );
+  }
 }
 
 /** A process's fds; threads of one process share it (CLONE_FILES). */
 export class FdTable {
   readonly fds = new Map<number, FdEntry>();
+  /** The entry the last close removed: an open of the same file under the same fd may reuse it. */
+  lastClosed: FdEntry | undefined;
+
+  close(num: number): void {
+    const f = this.fds.get(num);
+    if (f === undefined) return;
+    this.fds.delete(num);
+    this.lastClosed = f;
+  }
 
   copy(): FdTable {
     const t = new FdTable();
