@@ -119,7 +119,7 @@ test('harrier collector: bad configuration and usage errors name what is wrong',
       });
     });
   const bad = await run(['--source', 'capture', 'x.scap', '-o', 'collector.batch_linger_ms=50']);
-  assert.equal(bad.code, 2);
+  assert.equal(bad.code, 1);
   assert.match(bad.stderr, /-o collector\.batch_linger_ms=50: 'collector\.batch_linger_ms' must be <= 20/);
   const noFile = await run(['--source', 'capture']);
   assert.equal(noFile.code, 2);
