@@ -140,6 +140,7 @@ async function publisherSink(): Promise<Sink> {
     },
     async close() {
       await p.close();
+      if (process.env['BENCH_VERBOSE']) console.error(p.stats());
       await nc.close();
       await server.dispose();
     },

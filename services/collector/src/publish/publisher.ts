@@ -116,6 +116,8 @@ export class EventPublisher {
   private readonly prefix: string;
   private readonly statusLoop: Promise<void>;
   private readonly status: AsyncIterable<{ type: string }> & { stop(): void };
+  private lastKey: string | undefined;
+  private lastPartition = 0;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -151,10 +153,15 @@ export class EventPublisher {
     }
     this.counters.eventsIn++;
     this.pending++;
-    let o = this.openBatch(partitionOf(key, this.opts.partitions), source);
+    // Events come in runs of one key (a process's, a container's): its partition is hashed once per run.
+    if (key !== this.lastKey) {
+      this.lastKey = key;
+      this.lastPartition = partitionOf(key, this.opts.partitions);
+    }
+    let o = this.openBatch(this.lastPartition, source);
     if (!o.builder.fits(e)) {
       this.closeBatch(o);
-      o = this.openBatch(partitionOf(key, this.opts.partitions), source);
+      o = this.openBatch(this.lastPartition, source);
     }
     o.builder.add(e);
     const n = o.builder.size;
