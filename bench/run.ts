@@ -2,7 +2,9 @@
 // incubating and sandbox rules; (2) evaluation throughput on one core over columnar in-memory
 // events with a fixed syscall mix; (3) heap used after loading. Needs ../shared/corpus.
 
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fieldMapAccessor, loadRules, Ruleset } from '@harrier/rules';
 import { corpusDir, corpusPath, hasCorpus } from '../packages/rules/src/testing/corpus.js';
 import { ColumnBatch, ColumnSchema, columnAccessor } from '../packages/rules/src/testing/columns.js';
@@ -10,6 +12,7 @@ import { generateEvents } from '../packages/rules/src/testing/events.js';
 import { benchReplay } from './replay.js';
 import { probeBenchSkip, benchProbeOverhead } from './probe.js';
 import { benchCollector } from './collector.js';
+import { benchCollectorCpu, recordStorm } from './collectorcpu.js';
 import { benchLiveMemoryIsolated } from './livemem.js';
 import { syscallSet } from '../services/collector/src/live/capture.js';
 import { benchPublish } from './publish.js';
@@ -141,6 +144,19 @@ if (liveSkip) {
       `${((s.collectorCpu * 1e6) / Math.max(1, s.achieved * s.seconds)).toFixed(2)} us of collector CPU per storm event`);
   } else console.log('    no step ran without drops');
   console.log(`    JetStream storage: ${(c.bytesPerMillion / 1e6).toFixed(1)} MB per million published events (${c.storedEvents.toLocaleString()} stored)`);
+  {
+    // The same path offline: a recorded storm fed again and again (bench/collectorcpu.ts), steadier than the live rate.
+    const dir = mkdtempSync(join(tmpdir(), 'harrier-stormrec-'));
+    try {
+      const file = join(dir, 'storm.bin');
+      await recordStorm(file, 150_000, 2);
+      const cpu = await benchCollectorCpu(file, 6, 'publish');
+      console.log(`    offline, the storm's probe frames recorded and fed through decode, state, enrichment, batches and the publisher (${cpu.events.toLocaleString()} events, ${cpu.rounds.length} rounds): ` +
+        `${cpu.median.toFixed(2)} us of CPU per event (median; least ${cpu.min.toFixed(2)})`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
 
   const m = await benchLiveMemoryIsolated(upstreamTypes === 'all' ? new Set(traced) : upstreamTypes);
   console.log(`(8) collector memory with ${m.processes.toLocaleString()} live processes (${m.threadsSeeded.toLocaleString()} threads seeded from /proc): RSS ${mb(m.rss)} ` +
