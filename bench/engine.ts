@@ -30,6 +30,8 @@ export interface Drain {
   readonly rate: number;
   readonly cpuSeconds: number;
   readonly nsPerEvent: number;
+  /** Of that, the time the worker spent decoding and evaluating (its evalNs counter), per event. */
+  readonly evalNsPerEvent: number;
   /** Alerts the worker stored (duplicates left out), and the matches it counted. */
   readonly alerts: number;
   /** Alerts the load must give (the storm's hits), when known in advance. */
@@ -48,7 +50,7 @@ export interface EngineBench {
 
 interface Health {
   owned: number[];
-  counters: { events: number; batches: number; alertsStored: number; alertDuplicates: number; deadLetters: Record<string, number> };
+  counters: { events: number; batches: number; alertsStored: number; alertDuplicates: number; evalNs: number; deadLetters: Record<string, number> };
 }
 
 /** Enriched events of every corpus capture, with the arguments the rules read, and their partition keys. */
@@ -236,7 +238,7 @@ export async function benchEngine(target = 1_000_000): Promise<EngineBench> {
 /** Waits until the worker has evaluated `before + load.events` events; the rate runs from its first to its last. */
 async function drain(port: number, pid: number, before: number, load: Encoded, progress: (m: string) => void): Promise<Drain> {
   const total = before + load.events;
-  const start: Health = (await health(port)) ?? { owned: [], counters: { events: 0, batches: 0, alertsStored: 0, alertDuplicates: 0, deadLetters: {} } };
+  const start: Health = (await health(port)) ?? { owned: [], counters: { events: 0, batches: 0, alertsStored: 0, alertDuplicates: 0, evalNs: 0, deadLetters: {} } };
   let first: { t: number; events: number; cpu: number } | undefined;
   let last: Health | undefined;
   const deadline = Date.now() + 300_000;
@@ -266,6 +268,7 @@ async function drain(port: number, pid: number, before: number, load: Encoded, p
     rate: measured / ((t1 - first!.t) / 1000),
     cpuSeconds: cpu,
     nsPerEvent: (cpu * 1e9) / measured,
+    evalNsPerEvent: (end.counters.evalNs - start.counters.evalNs) / load.events,
     alerts: end.counters.alertsStored - end.counters.alertDuplicates - (start.counters.alertsStored - start.counters.alertDuplicates),
     expectedAlerts: load.expectedAlerts,
     deadLetters: dl(end) - dl(start),
