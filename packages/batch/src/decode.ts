@@ -93,23 +93,60 @@ class Wire {
     this.hi = hi;
   }
 
-  /** An int64 as a number; beyond ±(2^53 - 1) it fails, as the generated decoder does. */
-  int64(): number {
-    const b = this.buf[this.pos]!;
+  /**
+   * A varint of at most 7 bytes (below 2^49, where any 64-bit reading of it is the same number)
+   * as a number, or -1, reading nothing, for a longer one or one that runs past the end.
+   */
+  private short(): number {
+    const buf = this.buf;
+    let pos = this.pos;
+    // Past the end a read yields undefined, which is not below 0x80: the varint counts as long.
+    let b = buf[pos++]!;
     if (b < 0x80) {
-      this.pos++;
+      this.pos = pos;
       return b;
     }
+    let v = b & 0x7f;
+    b = buf[pos++]!;
+    if (b < 0x80) {
+      this.pos = pos;
+      return v | (b << 7);
+    }
+    v |= (b & 0x7f) << 7;
+    b = buf[pos++]!;
+    if (b < 0x80) {
+      this.pos = pos;
+      return v | (b << 14);
+    }
+    v |= (b & 0x7f) << 14;
+    b = buf[pos++]!;
+    if (b < 0x80) {
+      this.pos = pos;
+      return v | (b << 21);
+    }
+    v |= (b & 0x7f) << 21;
+    for (let scale = 2 ** 28; scale < 2 ** 49; scale *= 128) {
+      b = buf[pos++]!;
+      if (b < 0x80) {
+        this.pos = pos;
+        return v + b * scale;
+      }
+      v += (b & 0x7f) * scale;
+    }
+    return -1;
+  }
+
+  /** An int64 as a number; beyond ±(2^53 - 1) it fails, as the generated decoder does. */
+  int64(): number {
+    const v = this.short();
+    if (v >= 0) return v;
     this.varint64();
     return signed(this.lo, this.hi);
   }
 
   uint64(): number {
-    const b = this.buf[this.pos]!;
-    if (b < 0x80) {
-      this.pos++;
-      return b;
-    }
+    const v = this.short();
+    if (v >= 0) return v;
     this.varint64();
     const hi = this.hi >>> 0;
     if (hi > 0x1fffff) throw new Error('Value is larger than Number.MAX_SAFE_INTEGER');
@@ -117,11 +154,8 @@ class Wire {
   }
 
   sint64(): number {
-    const b = this.buf[this.pos]!;
-    if (b < 0x80) {
-      this.pos++;
-      return (b >>> 1) ^ -(b & 1);
-    }
+    const v = this.short();
+    if (v >= 0) return v % 2 === 0 ? v / 2 : -(v + 1) / 2;
     this.varint64();
     const lo = this.lo;
     const hi = this.hi;
