@@ -52,7 +52,9 @@ export function internalAlertLine(settings: Settings, json: boolean, host: strin
     eventId: '',
     engineVersion: ENGINE_VERSION,
   };
-  if (!json) return toAlertText(input, settings.timeFormatIso8601);
+  // Falco's text line for an internal alert ends with its fields, each as key=JSON value.
+  const fields = Object.entries(a.fields).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  if (!json) return `${toAlertText(input, settings.timeFormatIso8601)}${fields.length > 0 ? ` (${fields.join(' ')})` : ''}`;
   return jsonAlertLine(toAlertJson(input, settings.timeFormatIso8601), settings);
 }
 
