@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """The probe's runtime tests (root): loads it, runs real commands, reads its frames (FORMAT.md)."""
-import os, struct, subprocess, sys, tempfile, time
+import os, struct, subprocess, sys, tempfile, threading, time
 
 PROBE = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), '..', 'build', 'harrier-probe')
 failures = []
@@ -32,15 +32,43 @@ def frames(data):
     return out, o == len(data)
 
 def run_probe(args, workload, commands=()):
-    p = subprocess.Popen([PROBE] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.0)
-    for c in commands:
-        p.stdin.write((c + '\n').encode()); p.stdin.flush(); time.sleep(0.3)
+    """Runs the probe around `workload`. No fixed sleeps: stats frames come only at start (after
+    attaching), on the `stats` command and at exit, so each one seen is a point the probe reached;
+    every command is followed by `stats`, and the workload starts once that frame is out."""
+    p = subprocess.Popen([PROBE, '--stats-ms', '3600000'] + args, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    buf = bytearray()
+
+    def pump():
+        while True:
+            b = p.stdout.read1(65536)
+            if not b:
+                return
+            buf.extend(b)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+
+    def wait_stats(n, what):
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if sum(1 for f in frames(bytes(buf))[0] if f['kind'] == 3) >= n:
+                return
+            if p.poll() is not None:
+                break
+            time.sleep(0.02)
+        raise RuntimeError(f'the probe did not reach {what}: {p.stderr.read().decode() if p.poll() is not None else "still running"}')
+
+    wait_stats(1, 'its first stats frame (attached)')
+    for i, c in enumerate(commands):
+        p.stdin.write((c + '\nstats\n').encode()); p.stdin.flush()
+        wait_stats(2 + i, f'the stats frame after "{c}"')
     workload()
-    time.sleep(0.5)
+    # The workload's events are in the ring buffer once it returned; the probe drains it on exit.
     p.terminate()
-    out, err = p.communicate(timeout=10)
-    return p.returncode, out, err.decode()
+    reader.join(timeout=10)
+    err = p.stderr.read().decode()
+    p.wait(timeout=10)
+    return p.returncode, bytes(buf), err
 
 with tempfile.NamedTemporaryFile(prefix='harrier-probe-test-', delete=False) as t:
     t.write(b'x')
@@ -102,7 +130,9 @@ check(any(f['kind'] == 1 and f['nr'] == 257 for f in fs) and not any(f['kind'] =
 
 # A closed stdout ends the probe cleanly
 p = subprocess.Popen([PROBE, '--syscalls', 'openat'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-time.sleep(1.0)
+for _ in range(20):  # up to the "tracing ..." line: attached
+    if b'tracing' in p.stderr.readline() or p.poll() is not None:
+        break
 p.stdout.close()
 for _ in range(20):
     cat()
