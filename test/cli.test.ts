@@ -162,6 +162,40 @@ test('replay of a capture prints exactly the alert lines Falco printed', { skip:
   assert.equal(new Set(alerts.map((a) => a['uuid'])).size, 8);
 });
 
+test('file_output and program_output get exactly the lines Falco wrote (its file_output_strict and program_output_strict cases)', { skip: noCorpus }, async () => {
+  const expected = readFileSync(join(legacy, 'output_files', 'single_rule_with_cat_write.txt'), 'utf8');
+  const rules = ['-r', join(legacy, 'rules', 'single_rule.yaml'), '-o', 'time_format_iso_8601=true'];
+  // Falco's own configuration files for these cases, with the paths moved into this test's folder.
+  const file = join(tmp, 'file_output.txt');
+  const f = await harrier(['replay', catWrite, ...rules, '-c', join(legacy, 'confs', 'file_output.yaml'), '-o', `file_output.filename=${file}`]);
+  assert.equal(f.code, 0, f.stderr);
+  assert.ok(readFileSync(file, 'utf8').includes(expected), readFileSync(file, 'utf8'));
+  // Those configurations keep stdout_output on: the same lines there too.
+  assert.ok(f.stdout.includes(expected), f.stdout);
+  const prog = join(tmp, 'program_output.txt');
+  const p = await harrier(['replay', catWrite, ...rules, '-c', join(legacy, 'confs', 'program_output.yaml'), '-o', `program_output.program=cat >> ${prog}`]);
+  assert.equal(p.code, 0, p.stderr);
+  assert.ok(readFileSync(prog, 'utf8').includes(expected), readFileSync(prog, 'utf8'));
+  assert.equal(readFileSync(prog, 'utf8').split('\n').length, 9); // 8 alerts, one program run each
+  // JSON lines through a kept-alive program; stdout off.
+  const kept = join(tmp, 'kept.ndjson');
+  const k = await harrier(['replay', catWrite, ...rules, '--json', '-o', 'stdout_output.enabled=false', '-o', 'program_output.enabled=true', '-o', 'program_output.keep_alive=true', '-o', `program_output.program=cat > ${kept}`]);
+  assert.equal(k.code, 0, k.stderr);
+  assert.equal(k.stdout, '');
+  const alerts = readFileSync(kept, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { rule: string });
+  assert.deepEqual(alerts.map((a) => a.rule), Array(8).fill('open_from_cat'));
+  // An output that cannot be written: reported once, counted, exit 1; the other outputs still get every alert.
+  const lost = await harrier(['replay', catWrite, ...rules, '-o', 'file_output.enabled=true', '-o', `file_output.filename=${join(tmp, 'no-such-dir', 'x.txt')}`]);
+  assert.equal(lost.code, 1);
+  assert.equal(lost.stderr.match(/file_output: cannot write to .*no-such-dir\/x\.txt: ENOENT/g)?.length, 1, lost.stderr);
+  assert.match(lost.stderr, /file_output: 8 alert\(s\) could not be written/);
+  assert.equal(lost.stdout, expected.trimEnd() + '\n');
+  // An enabled program output with no program is a configuration error.
+  const empty = await harrier(['replay', catWrite, ...rules, '-o', 'program_output.enabled=true']);
+  assert.equal(empty.code, 1);
+  assert.match(empty.stderr, /program_output is enabled but program_output\.program is empty/);
+});
+
 test('replay --print shows field values per event, as sysdig -p does', { skip: noCorpus }, async () => {
   const r = await harrier(['replay', catWrite, '--print', '%evt.num %evt.dir %evt.type %proc.name %fd.name']);
   assert.equal(r.code, 0, r.stderr);

@@ -228,7 +228,9 @@ test('harrier -r RULES -M: Falco\'s text lines on stdout, SIGHUP reloads the rul
   let run: Run | undefined;
   try {
     const started = Date.now();
-    run = await startHarrier(f, ['-M', '12']);
+    // Alerts also go to a file (Falco's file_output): the same lines as stdout.
+    const alertsFile = join(f.dir, 'alerts.txt');
+    run = await startHarrier(f, ['-M', '12', '-o', 'file_output.enabled=true', '-o', `file_output.filename=${alertsFile}`]);
     const r = run;
     const w = await workload(f);
     const [line] = await waitForLines(r, (l) => l.includes('marker read'), 1, 'marker read');
@@ -249,6 +251,7 @@ test('harrier -r RULES -M: Falco\'s text lines on stdout, SIGHUP reloads the rul
     assert.ok(Date.now() - started >= 12_000, '-M 12 runs for 12 s');
     assert.ok(!alive(r.natsPid) && !alive(r.probePid), 'nothing left behind');
     assert.ok(r.stdout().trim().split('\n').every((l) => /^\d{2}:\d{2}:\d{2}\.\d{9}: [A-Z][a-z]+ /.test(l)), `only alert lines on stdout:\n${r.stdout()}`);
+    assert.equal(readFileSync(alertsFile, 'utf8'), r.stdout());
   } finally {
     await cleanup(f, run);
   }

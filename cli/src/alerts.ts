@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { batchAccessor } from '@harrier/batch';
 import type { ReplayMatch } from '@harrier/collector';
 import { ENGINE_VERSION, resolveField, toAlertJson, toAlertText, type AlertInput, type AlertJson, type FieldRef, type Priority, type RenderedOutput } from '@harrier/rules';
+import { localOutputs, type LocalOutputs } from '@harrier/notifier';
 import type { Settings } from './settings.js';
 
 const RAWTIME = ((): FieldRef => {
@@ -64,4 +65,17 @@ export function jsonAlertLine(alert: AlertJson, settings: Settings): string {
   if (!settings.jsonIncludeOutputProperty) delete obj.output;
   if (!settings.jsonIncludeTagsProperty) delete obj.tags;
   return JSON.stringify(obj);
+}
+
+/** The outputs the configuration enables (stdout_output, file_output, program_output); failures go to stderr, once each. */
+export function configuredOutputs(settings: Settings): LocalOutputs {
+  return localOutputs(settings.config.output, (sink, message) => process.stderr.write(`harrier: ${sink}: ${message}\n`));
+}
+
+/** Waits for the outputs to finish; says on stderr how many alerts some output lost. Returns whether none was lost. */
+export async function closeOutputs(outputs: LocalOutputs): Promise<boolean> {
+  await outputs.close();
+  const lost = outputs.failures();
+  for (const f of lost) process.stderr.write(`harrier: ${f.sink}: ${f.failed} alert(s) could not be written\n`);
+  return lost.length === 0;
 }

@@ -27,7 +27,7 @@ import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
 import { readSettings } from '../settings.js';
-import { alertFormatter, internalAlertLine } from '../alerts.js';
+import { alertFormatter, closeOutputs, configuredOutputs, internalAlertLine, jsonAlertLine } from '../alerts.js';
 import { CaptureDropCheck, dropSettings } from '@harrier/engine';
 
 const EXAMPLE_EVENTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'examples', 'events.ndjson');
@@ -76,6 +76,7 @@ export async function runReplay(args: CliArgs): Promise<number> {
   const ruleset = new Ruleset(result.rules, fieldMapAccessor, { ...rulesetOptions(args, settings), source: 'syscall' });
   const host = process.env['FALCO_HOSTNAME'] ?? process.env['HARRIER_HOSTNAME'] ?? hostname();
   let alerts = 0;
+  const outputs = configuredOutputs(settings);
   events.forEach((ev, i) => {
     ruleset.evaluate(ev, (r) => {
       alerts++;
@@ -92,18 +93,12 @@ export async function runReplay(args: CliArgs): Promise<number> {
         eventId: `replay:${i + 1}`,
         engineVersion: ENGINE_VERSION,
       };
-      if (!json) {
-        process.stdout.write(toAlertText(input, settings.timeFormatIso8601) + '\n');
-        return;
-      }
-      const obj: Record<string, unknown> = { ...toAlertJson(input, settings.timeFormatIso8601) };
-      if (!settings.jsonIncludeOutputProperty) delete obj['output'];
-      if (!settings.jsonIncludeTagsProperty) delete obj['tags'];
-      process.stdout.write(JSON.stringify(obj) + '\n');
+      outputs.write(json ? jsonAlertLine(toAlertJson(input, settings.timeFormatIso8601), settings) : toAlertText(input, settings.timeFormatIso8601));
     });
   });
+  const delivered = await closeOutputs(outputs);
   process.stderr.write(`Events processed: ${events.length}, skipped: ${lineErrors.length}, alerts: ${alerts}, rules enabled: ${ruleset.enabledCount()}\n`);
-  return lineErrors.length > 0 && events.length === 0 ? 1 : 0;
+  return (lineErrors.length > 0 && events.length === 0) || !delivered ? 1 : 0;
 }
 
 /**
@@ -168,12 +163,14 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
   };
   let alerts = 0;
   const format = alertFormatter(settings, json, host);
+  // Alerts go to the configured outputs; --print lines (no alerts then) to stdout only.
+  const outputs = configuredOutputs(settings);
   const pipeline = new ReplayPipeline(
     result ?? loadRules([]),
     (m) => {
       if (printing) return;
       alerts++;
-      out.push(format(m) + '\n');
+      outputs.write(format(m));
     },
     {
       ruleset: rulesetOptions(args, settings),
@@ -199,7 +196,7 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
         alert: (text, fields, timeNs) => {
           pipeline.flush();
           alerts++;
-          out.push(internalAlertLine(settings, json, host, { rule: 'Falco internal: syscall event drop', priority: 'Debug', text, fields, timeNs }) + '\n');
+          outputs.write(internalAlertLine(settings, json, host, { rule: 'Falco internal: syscall event drop', priority: 'Debug', text, fields, timeNs }));
         },
       });
   let completed: boolean;
@@ -207,6 +204,7 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     completed = replayCapture(pipeline, capture, drops && ((ts) => drops.onEvent(ts)));
   } catch (err) {
     flushOut();
+    await closeOutputs(outputs);
     if (err instanceof ScapError) {
       process.stderr.write(`harrier: ${file}: ${err.message}\n`);
       return 1;
@@ -214,10 +212,11 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     throw err;
   }
   flushOut();
+  const delivered = await closeOutputs(outputs);
   if (capture.truncated) process.stderr.write(`harrier: ${file}: ${capture.truncated.message}; the events before it were replayed\n`);
   const c = pipeline.counts;
   if (!printing) process.stderr.write(`Events processed: ${c.events}, evaluated: ${c.evaluated}, alerts: ${alerts}, rules enabled: ${pipeline.ruleset.enabledCount()}\n`);
   if (drops && drops.detected > 0) process.stderr.write(drops.summary());
-  return capture.truncated || !completed ? 1 : 0;
+  return capture.truncated || !completed || !delivered ? 1 : 0;
 }
 

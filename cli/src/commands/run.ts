@@ -23,7 +23,8 @@ import {
   type NatsConnection,
 } from '@harrier/kit';
 import { formatDiagnostic, loadRules, readRulesPaths, type AlertJson } from '@harrier/rules';
-import { jsonAlertLine } from '../alerts.js';
+import { closeOutputs, configuredOutputs, jsonAlertLine } from '../alerts.js';
+import type { LocalOutputs } from '@harrier/notifier';
 import { CollectorRules, fileTypes } from '../collectorrules.js';
 import type { CliArgs } from '../args.js';
 import { rulePaths, rulesetOptions } from '../rulesource.js';
@@ -130,7 +131,11 @@ export async function runPipeline(args: CliArgs): Promise<number> {
     // After the engine, which creates ALERTS with its limits; before the collector, so no alert of this run is missed.
     await life.step('alerts', async () => {
       await printer.start(nc!, await jetstreamManager(nc!));
-      return () => printer.stop();
+      return async () => {
+        await printer.stop();
+        // Losses were reported as they happened and are summed up here; the run itself went on.
+        await closeOutputs(printer.outputs);
+      };
     });
     // Stops after the collector: by then nothing more is published, so the engine can catch up.
     await life.step('catch up', () => async () => {
@@ -275,12 +280,16 @@ class AlertPrinter {
   lastSeq = 0;
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
+  /** stdout_output, file_output, program_output as configured. */
+  readonly outputs: LocalOutputs;
 
   constructor(
     private readonly settings: Settings,
     private readonly json: boolean,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.outputs = configuredOutputs(settings);
+  }
 
   async start(nc: NatsConnection, jsm: JetStreamManager): Promise<void> {
     const info = await jsm.streams.info(ALERTS_STREAM);
@@ -305,7 +314,7 @@ class AlertPrinter {
           continue;
         }
         this.printed++;
-        process.stdout.write((this.json ? jsonAlertLine(alert, this.settings) : alert.output) + '\n');
+        this.outputs.write(this.json ? jsonAlertLine(alert, this.settings) : alert.output);
       }
     })();
   }

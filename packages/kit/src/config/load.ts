@@ -224,6 +224,7 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     errors.push({ where: origins.get('base_syscalls')?.where(['base_syscalls', 'custom_set']) ?? 'base_syscalls', message: 'base_syscalls.custom_set is not supported: Harrier derives the syscall set from the loaded rules; remove the key' });
   }
   errors.push(...dropSettingsErrors(merged['syscall_event_drops'], origins));
+  errors.push(...outputSettingsErrors(merged, origins));
   if (errors.length) return { ok: false, errors: dedupe(errors) };
   return { ok: true, config: deepFreeze(resolve(merged)) };
 }
@@ -244,6 +245,23 @@ function dropSettingsErrors(section: unknown, origins: Map<string, Origin>): Con
       if (a !== 'ignore') errors.push({ where: at('actions'), message: `syscall event drop action "${String(a)}" does not make sense with the "ignore" action: keep either "ignore" or the other actions` });
     }
   }
+  return errors;
+}
+
+/** An enabled file or program output needs somewhere to write: a schema cannot say "required when enabled". */
+function outputSettingsErrors(m: Raw, origins: Map<string, Origin>): ConfigError[] {
+  const errors: ConfigError[] = [];
+  const need = (section: string, key: string, what: string): void => {
+    const s = m[section];
+    if (typeof s !== 'object' || s === null || (s as Raw)['enabled'] !== true) return;
+    const v = (s as Raw)[key];
+    if (v === undefined && key === 'filename') return; // Falco's default, ./events.txt
+    if (typeof v !== 'string' || v.trim() === '') {
+      errors.push({ where: origins.get(section)?.where([section, key]) ?? `${section}.${key}`, message: `${section} is enabled but ${section}.${key} is empty: set ${what}, or set ${section}.enabled: false` });
+    }
+  };
+  need('file_output', 'filename', 'the file alerts are appended to');
+  need('program_output', 'program', 'the command alerts are piped to (run by /bin/sh -c, one alert per line on its input)');
   return errors;
 }
 
