@@ -645,67 +645,39 @@ function decodeProcess(r: Wire, length: number): Process {
   return m;
 }
 
-function decodeUser(r: Wire, length: number): User {
+/**
+ * A message whose fields are all uint32, field n being keys[n - 1] (User, Group, Label): `m`
+ * comes with every field at its default, so the object keeps one shape.
+ */
+function decodeU32Fields<T extends object>(r: Wire, length: number, m: T, keys: readonly (keyof T)[]): T {
   const end = r.pos + length;
-  const m: User = { uid: 0, name: 0, homedir: 0, shell: 0 };
   while (r.pos < end) {
     const tag = r.u32();
-    switch (tag) {
-      case 8:
-        m.uid = r.u32();
-        continue;
-      case 16:
-        m.name = r.u32();
-        continue;
-      case 24:
-        m.homedir = r.u32();
-        continue;
-      case 32:
-        m.shell = r.u32();
-        continue;
+    const field = tag >>> 3;
+    if ((tag & 7) === 0 && field >= 1 && field <= keys.length) {
+      (m as Record<keyof T, number>)[keys[field - 1]!] = r.u32();
+      continue;
     }
     if ((tag & 7) === 4 || tag === 0) break;
     r.skip(tag & 7);
   }
   return m;
+}
+
+const USER_FIELDS = ['uid', 'name', 'homedir', 'shell'] as const;
+const GROUP_FIELDS = ['gid', 'name'] as const;
+const LABEL_FIELDS = ['key', 'value'] as const;
+
+function decodeUser(r: Wire, length: number): User {
+  return decodeU32Fields<User>(r, length, { uid: 0, name: 0, homedir: 0, shell: 0 }, USER_FIELDS);
 }
 
 function decodeGroup(r: Wire, length: number): Group {
-  const end = r.pos + length;
-  const m: Group = { gid: 0, name: 0 };
-  while (r.pos < end) {
-    const tag = r.u32();
-    switch (tag) {
-      case 8:
-        m.gid = r.u32();
-        continue;
-      case 16:
-        m.name = r.u32();
-        continue;
-    }
-    if ((tag & 7) === 4 || tag === 0) break;
-    r.skip(tag & 7);
-  }
-  return m;
+  return decodeU32Fields<Group>(r, length, { gid: 0, name: 0 }, GROUP_FIELDS);
 }
 
 function decodeLabel(r: Wire, length: number): Label {
-  const end = r.pos + length;
-  const m: Label = { key: 0, value: 0 };
-  while (r.pos < end) {
-    const tag = r.u32();
-    switch (tag) {
-      case 8:
-        m.key = r.u32();
-        continue;
-      case 16:
-        m.value = r.u32();
-        continue;
-    }
-    if ((tag & 7) === 4 || tag === 0) break;
-    r.skip(tag & 7);
-  }
-  return m;
+  return decodeU32Fields<Label>(r, length, { key: 0, value: 0 }, LABEL_FIELDS);
 }
 
 function decodeContainer(r: Wire, length: number): Container {
