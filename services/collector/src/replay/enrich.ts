@@ -7,7 +7,7 @@ import { renderParamParts, type Int64, type ParamDesc, type RenderContext } from
 import type { EventState } from '../state/engine.js';
 import { resolvePath } from '../state/engine.js';
 import type { RawEvent } from '../state/params.js';
-import { int } from '../state/params.js';
+import { int, uint } from '../state/params.js';
 import type { StateTables, ThreadInfo } from '../state/tables.js';
 
 /** Which arguments to render: all, or only those named (rules ask for a few by name). */
@@ -98,21 +98,8 @@ interface RenderedArg {
 
 /** The bytes of a 1-, 2-, 4- or 8-byte param as a number (unsigned, exact below 2^53), else -1. */
 function cacheKey(b: Uint8Array): number {
-  switch (b.length) {
-    case 1:
-      return b[0]!;
-    case 2:
-      return b[0]! | (b[1]! << 8);
-    case 4:
-      return (b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0;
-    case 8: {
-      const hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
-      if (hi >= 0x200000) return -1;
-      return hi * 4294967296 + ((b[0]! | (b[1]! << 8) | (b[2]! << 16) | (b[3]! << 24)) >>> 0);
-    }
-    default:
-      return -1;
-  }
+  const v = uint(b);
+  return v !== undefined && v < 9007199254740992 ? v : -1;
 }
 
 export class Enricher {
