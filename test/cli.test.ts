@@ -160,6 +160,13 @@ test('replay of a capture prints exactly the alert lines Falco printed', { skip:
   assert.deepEqual(alerts[0]!['output_fields'], { 'proc.cmdline': 'cat /dev/null' });
   assert.match(String(alerts[0]!['event_id']), /^replay-\d+-\d+$/);
   assert.equal(new Set(alerts.map((a) => a['uuid'])).size, 8);
+  // Falco's JSON switches: output_fields left out, message (the rule's output alone) put in.
+  const m = await harrier(['-e', catWrite, '-r', join(legacy, 'rules', 'single_rule.yaml'), '--json', '-o', 'json_include_output_fields_property=false', '-o', 'json_include_message_property=true']);
+  assert.equal(m.code, 0, m.stderr);
+  const slim = m.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+  assert.equal(slim.length, 8);
+  assert.ok(slim.every((a) => !('output_fields' in a) && a['message'] === 'An open was seen (command=cat /dev/null)'), m.stdout);
+  assert.match(String(slim[0]!['output']), /^\d{2}:\d{2}:\d{2}\.\d{9}: Warning An open was seen/);
 });
 
 test('file_output and program_output get exactly the lines Falco wrote (its file_output_strict and program_output_strict cases)', { skip: noCorpus }, async () => {

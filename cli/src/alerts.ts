@@ -61,8 +61,14 @@ export function internalAlertLine(settings: Settings, json: boolean, host: strin
 
 /** A full alert (as the engine publishes it) as Falco's JSON line: `json_include_*_property` applied. */
 export function jsonAlertLine(alert: AlertJson, settings: Settings): string {
-  const obj: Partial<AlertJson> = { ...alert };
+  const obj: Partial<AlertJson> & { message?: string } = { ...alert };
+  // `message` is the rule's output alone: `output` less the "<time>: <Priority> " it starts with.
+  if (settings.jsonIncludeMessageProperty) {
+    const at = alert.output.indexOf(`: ${alert.priority} `);
+    obj.message = at < 0 ? alert.output : alert.output.slice(at + alert.priority.length + 3);
+  }
   if (!settings.jsonIncludeOutputProperty) delete obj.output;
+  if (!settings.jsonIncludeOutputFieldsProperty) delete obj.output_fields;
   if (!settings.jsonIncludeTagsProperty) delete obj.tags;
   return JSON.stringify(obj);
 }

@@ -10,6 +10,8 @@ export interface Settings {
   readonly jsonOutput: boolean;
   readonly jsonIncludeOutputProperty: boolean;
   readonly jsonIncludeTagsProperty: boolean;
+  readonly jsonIncludeOutputFieldsProperty: boolean;
+  readonly jsonIncludeMessageProperty: boolean;
   readonly timeFormatIso8601: boolean;
   readonly priority: string | undefined;
   readonly ruleMatching: 'first' | 'all';
@@ -29,6 +31,8 @@ export function readSettings(overrides: readonly string[], configFile?: string):
     jsonOutput: c.output.json,
     jsonIncludeOutputProperty: c.output.jsonIncludeOutput,
     jsonIncludeTagsProperty: c.output.jsonIncludeTags,
+    jsonIncludeOutputFieldsProperty: c.output.jsonIncludeOutputFields,
+    jsonIncludeMessageProperty: c.output.jsonIncludeMessage,
     timeFormatIso8601: c.output.timeIso8601,
     priority: c.rules.minPriority,
     ruleMatching: c.rules.matching,

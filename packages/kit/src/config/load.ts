@@ -393,6 +393,7 @@ function resolve(m: Raw): HarrierConfig {
       jsonIncludeOutput: asBool(m['json_include_output_property'], true),
       jsonIncludeTags: asBool(m['json_include_tags_property'], true),
       jsonIncludeOutputFields: asBool(m['json_include_output_fields_property'], true),
+      jsonIncludeMessage: asBool(m['json_include_message_property'], false),
       timeIso8601: asBool(m['time_format_iso_8601'], false),
       stdout: asBool(sect(m['stdout_output'])['enabled'], true),
       file: { enabled: asBool(file['enabled'], false), filename: asStr(file['filename'], './events.txt'), keepAlive: asBool(file['keep_alive'], false) },

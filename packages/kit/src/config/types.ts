@@ -57,6 +57,8 @@ export interface HarrierConfig {
     readonly jsonIncludeOutput: boolean;
     readonly jsonIncludeTags: boolean;
     readonly jsonIncludeOutputFields: boolean;
+    /** Falco's `message`: the rule's output without the time and priority that start `output`. */
+    readonly jsonIncludeMessage: boolean;
     readonly timeIso8601: boolean;
     readonly stdout: boolean;
     readonly file: { readonly enabled: boolean; readonly filename: string; readonly keepAlive: boolean };
