@@ -201,6 +201,11 @@ test('file_output and program_output get exactly the lines Falco wrote (its file
   const empty = await harrier(['replay', catWrite, ...rules, '-o', 'program_output.enabled=true']);
   assert.equal(empty.code, 1);
   assert.match(empty.stderr, /program_output is enabled but program_output\.program is empty/);
+  // An output Falco has and this command does not deliver to: said, not silently dropped.
+  const http = await harrier(['replay', catWrite, ...rules, '-o', 'http_output.enabled=true', '-o', 'http_output.url=http://127.0.0.1:9/']);
+  assert.equal(http.code, 0, http.stderr);
+  assert.match(http.stderr, /http_output is enabled but not available in this command yet/);
+  assert.equal(http.stdout, expected.trimEnd() + '\n');
 });
 
 test('replay --print shows field values per event, as sysdig -p does', { skip: noCorpus }, async () => {
