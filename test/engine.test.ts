@@ -392,8 +392,8 @@ async function cleanup(t: TestContext, e: Env, passed: boolean): Promise<void> {
   await e.load?.stop().catch(() => undefined);
   await Promise.all(e.workers.map((w) => killWorker(w, 'SIGTERM')));
   await e.nc?.close().catch(() => undefined);
-  // The workers' logs explain a failure; keep them then.
-  if (passed) rmSync(e.dir, { recursive: true, force: true });
+  // The workers' logs explain a failure; keep them then (or always, with KEEP_ENGINE_TEST_LOGS=1).
+  if (passed && !process.env['KEEP_ENGINE_TEST_LOGS']) rmSync(e.dir, { recursive: true, force: true });
   else t.diagnostic(`worker logs kept in ${e.dir}`);
 }
 

@@ -112,6 +112,7 @@ function assertCover(owners: Record<string, readonly number[]>): void {
 }
 
 const covered = (...ws: PartitionLeases[]): boolean => sorted(ws.flatMap((w) => w.owned())).join() === all.join();
+const covered8 = (...ws: PartitionLeases[]): boolean => sorted(ws.flatMap((w) => w.owned())).join() === '0,1,2,3,4,5,6,7';
 
 test('options are validated before anything touches NATS', async () => {
   const log = createLogger({ level: 'silent' });
@@ -327,6 +328,57 @@ test('a partition whose handler fails to start shows as unowned and is retried',
     await waitFor('a owns all', () => covered(a), 4 * RENEW + 1000);
     assert.equal(refusals, 4);
     assert.deepEqual(a.unowned(), []);
+    // Three starts under the first lease, then it was given back and taken again for the fourth.
+    const p5 = w.log.lines().filter((l) => l['partition'] === 5);
+    assert.equal(p5.filter((l) => l['msg'] === 'lease acquired').length, 2);
+    assert.equal(p5.filter((l) => l['msg'] === 'partition handler did not start; lease given back').length, 1);
+  } finally {
+    await w.close();
+  }
+});
+
+test('a start that fails once is tried again under the same lease: no hand-back, no new epoch', { skip }, async () => {
+  const w = await World.open();
+  try {
+    let refusals = 0;
+    const { leases: a } = await w.worker('a', { failStart: (p) => p === 5 && refusals++ < 1 });
+    a.start();
+    await waitFor('a owns all', () => covered(a), 3000);
+    assert.equal(refusals, 2);
+    const p5 = w.log.lines().filter((l) => l['partition'] === 5);
+    assert.equal(p5.filter((l) => l['msg'] === 'lease acquired').length, 1);
+    assert.equal(p5.filter((l) => l['msg'] === 'partition handler failed to start').length, 1);
+    assert.equal(p5.filter((l) => l['msg'] === 'partition handler did not start; lease given back').length, 0);
+  } finally {
+    await w.close();
+  }
+});
+
+test('after an outage of the bucket every worker takes back its own share, none takes the others\' first; one that died meanwhile is taken over a lease expiry later', { skip }, async () => {
+  const w = await World.open();
+  try {
+    const { leases: a } = await w.worker('a', { partitions: 8 });
+    const { leases: b } = await w.worker('b', { partitions: 8 });
+    const { leases: c, nc: cnc } = await w.worker('c', { partitions: 8 });
+    a.start();
+    b.start();
+    c.start();
+    await waitFor('a, b and c settle', () => [a, b, c].every((x) => x.owned().length > 0) && covered8(a, b, c), 5000);
+    const shares = { a: sorted(a.owned()), b: sorted(b.owned()), c: sorted(c.owned()) };
+    // Down for longer than a lease: every lease and heartbeat expires. c dies meanwhile.
+    await w.srv.stop();
+    await waitFor('every partition stopped', () => [a, b, c].every((x) => x.owned().length === 0), TTL + RENEW);
+    await cnc.close();
+    await w.srv.start();
+    const back = Date.now();
+    await waitFor('a and b hold their own shares again', () => sorted(a.owned()).join() === shares.a.join() && sorted(b.owned()).join() === shares.b.join(), 3000);
+    // Neither took a partition of the other and handed it back.
+    const after = w.log.lines().filter((l) => l['msg'] === 'lease released' && (l['worker'] === 'a' || l['worker'] === 'b'));
+    assert.deepEqual(after, []);
+    // c's share waits out the grace (its heartbeat was live when the outage began), then moves.
+    await waitFor('a and b take c\'s share', () => covered8(a, b), TTL + 4 * RENEW);
+    assert.ok(Date.now() - back >= TTL - RENEW, `c's share taken ${Date.now() - back} ms after the bucket came back, before its heartbeat could have been renewed`);
+    assert.deepEqual(w.rec.overlaps, []);
   } finally {
     await w.close();
   }

@@ -7,6 +7,9 @@ import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger, NatsConnection } from '@harrier/kit';
 
+/** Handler starts tried while a newly taken lease is held, before it is given back. */
+const START_ATTEMPTS = 3;
+
 export const DEFAULT_LEASES_BUCKET = 'harrier-leases';
 
 export interface PartitionHandler {
@@ -226,6 +229,15 @@ export class PartitionLeases {
   #tick: Promise<void> | undefined;
   #stopping: Promise<void> | undefined;
   #unreachable = false;
+  /** When the bucket stopped answering (the first failed tick of an outage). */
+  #unreachableSince = 0;
+  /**
+   * After an outage of the bucket, until `until`: a heartbeat that was still live when the outage
+   * began counts as live. Its worker could not renew it either; taking its partitions now would
+   * only hand them back at the next tick, once its heartbeat is renewed. A worker that died during
+   * the outage is seen as dead one lease expiry later.
+   */
+  #grace = { from: 0, until: 0 };
   #placement: { key: string; owners: readonly (string | undefined)[] } | undefined;
 
   private constructor(opts: PartitionLeasesOptions, table: LeaseTable, handler: PartitionHandler) {
@@ -328,16 +340,22 @@ export class PartitionLeases {
       [leases, beats] = await Promise.all([Promise.all(Array.from({ length: this.#partitions }, (_, p) => this.#table.read(`p.${p}`))), this.#table.heartbeats()]);
     } catch (err) {
       // Leases that cannot be renewed are given up by the watchdog as they near expiry.
-      if (!this.#unreachable) this.#log.warn({ err }, 'leases bucket unreachable; holding leases until they expire');
+      if (!this.#unreachable) {
+        this.#log.warn({ err }, 'leases bucket unreachable; holding leases until they expire');
+        this.#unreachableSince = now;
+      }
       this.#unreachable = true;
       return;
     }
-    if (this.#unreachable) this.#log.info('leases bucket reachable again');
+    if (this.#unreachable) {
+      this.#log.info({ unreachableMs: now - this.#unreachableSince }, 'leases bucket reachable again');
+      this.#grace = { from: this.#unreachableSince, until: now + this.#ttl };
+    }
     this.#unreachable = false;
 
     const live = new Set([this.#id]);
     for (const [w, slot] of beats) {
-      if (slot.value && slot.value.expires > now) live.add(w);
+      if (slot.value && (slot.value.expires > now || (now < this.#grace.until && slot.value.expires > this.#grace.from))) live.add(w);
       else if (w !== this.#id && now - (slot.value?.expires ?? slot.storedAt) > this.#gcAfter) {
         this.#table.purgeHeartbeat(w, slot.revision).catch((err: unknown) => this.#log.debug({ err, worker: w }, 'heartbeat purge failed'));
       }
@@ -417,10 +435,22 @@ export class PartitionLeases {
     this.#transition(p, this.#startTaken(p, held));
   }
 
+  /**
+   * Starts the handler of a partition just taken. A start that fails (creating a consumer while a
+   * clustered server restarts can time out) is tried again a few times while the lease is held and
+   * renewed: handing the partition to another worker would only make it create a consumer against
+   * the same restarting server. Only then is the lease given back, for any worker to try.
+   */
   async #startTaken(p: number, held: Held): Promise<void> {
-    const started = await this.#enqueue(p, () => this.#startHandler(p, held));
-    if (started || this.#held.get(p) !== held) return;
+    for (let attempt = 1; ; attempt++) {
+      const started = await this.#enqueue(p, () => this.#startHandler(p, held));
+      if (started || this.#held.get(p) !== held || this.#phase !== 'running') return;
+      if (attempt >= START_ATTEMPTS) break;
+      await new Promise((r) => setTimeout(r, Math.min(this.#renew, 250 * 2 ** (attempt - 1))));
+      if (this.#held.get(p) !== held || this.#phase !== 'running') return;
+    }
     // Give the partition back so it shows as unowned; the next tick tries again.
+    this.#log.warn({ partition: p, attempts: START_ATTEMPTS }, 'partition handler did not start; lease given back');
     this.#held.delete(p);
     await this.#table.remove(`p.${p}`, held.revision);
   }
@@ -458,7 +488,7 @@ export class PartitionLeases {
     try {
       await this.#handler.start(p);
     } catch (err) {
-      this.#log.warn({ err, partition: p }, 'partition handler failed to start; releasing the lease to retry');
+      this.#log.warn({ err, partition: p }, 'partition handler failed to start');
       return false;
     }
     this.#running.add(p);
