@@ -18,6 +18,8 @@ const NS = 1_000_000_000n;
 export class BatchBuilder {
   private strings: string[] = [];
   private stringIds = new Map<string, number>();
+  /** Characters of the interned strings (see `approxBytes`). */
+  private textLength = 0;
   private processes: Process[] = [];
   private processIds = new Map<ProcessInfo, { version: number; id: number }>();
   private users: { uid: number; name: number; homedir: number; shell: number }[] = [];
@@ -36,6 +38,15 @@ export class BatchBuilder {
   /** Events added since the last `finish`. */
   get size(): number {
     return this.cols.type.length;
+  }
+
+  /**
+   * About how many bytes `finishEncoded` would give now: the interned strings (ASCII text; other
+   * text encodes to up to three bytes a character, so callers keep a margin) and a generous share
+   * per event and per string for the columns, tables and framing.
+   */
+  get approxBytes(): number {
+    return this.textLength + 4 * this.strings.length + 48 * this.cols.type.length;
   }
 
   /**
@@ -92,6 +103,7 @@ export class BatchBuilder {
     };
     this.strings = [];
     this.stringIds = new Map();
+    this.textLength = 0;
     this.processes = [];
     this.processIds = new Map();
     this.users = [];
@@ -123,6 +135,7 @@ export class BatchBuilder {
     let id = this.stringIds.get(s);
     if (id === undefined) {
       this.strings.push(s);
+      this.textLength += s.length;
       id = this.strings.length;
       this.stringIds.set(s, id);
     }

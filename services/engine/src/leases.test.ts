@@ -320,7 +320,8 @@ test('a partition whose handler fails to start shows as unowned and is retried',
     const { leases: a } = await w.worker('a', { failStart: (p) => p === 5 && refusals++ < 3 });
     a.start();
     await waitFor('a owns the others', () => a.owned().length === P - 1, 3000);
-    await waitFor('p5 unowned for a while', () => a.unowned().some((u) => u.partition === 5 && u.sinceMs >= 2 * RENEW), 3000);
+    // Its starts are tried under the lease, then the lease is given back and taken again: unowned throughout.
+    await waitFor('p5 unowned', () => a.unowned().some((u) => u.partition === 5), 3000);
     assert.deepEqual(
       a.unowned().map((u) => u.partition),
       [5],
@@ -373,7 +374,7 @@ test('after an outage of the bucket every worker takes back its own share, none 
     const back = Date.now();
     await waitFor('a and b hold their own shares again', () => sorted(a.owned()).join() === shares.a.join() && sorted(b.owned()).join() === shares.b.join(), 3000);
     // Neither took a partition of the other and handed it back.
-    const after = w.log.lines().filter((l) => l['msg'] === 'lease released' && (l['worker'] === 'a' || l['worker'] === 'b'));
+    const after = w.log.lines().filter((l) => l['msg'] === 'lease released' && (l['worker'] === 'a' || l['worker'] === 'b') && (l['time'] as number) >= back);
     assert.deepEqual(after, []);
     // c's share waits out the grace (its heartbeat was live when the outage began), then moves.
     await waitFor('a and b take c\'s share', () => covered8(a, b), TTL + 4 * RENEW);

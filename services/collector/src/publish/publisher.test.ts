@@ -141,6 +141,47 @@ test('the stream drops a second publish with the same Nats-Msg-Id', { skip }, as
   }
 });
 
+/** An event whose argument carries `len` characters. */
+function longEv(i: number, len: number): EnrichedEvent {
+  return { ...ev(i), args: [{ name: 'name', text: `/tmp/${String(i).padStart(4, '0')}-${'x'.repeat(len)}` }] };
+}
+
+test('a batch closes at about batchMaxBytes (and at half the server\'s max_payload at most), so long command lines never make a message too big', { skip }, async () => {
+  const e = await env();
+  try {
+    const p = new EventPublisher(e.nc, opts({ batchMaxEvents: 1000, batchMaxBytes: 8192 }));
+    for (let i = 0; i < 200; i++) p.add(longEv(i, 300), 'k');
+    await p.flush();
+    const msgs = await readAll(e.jsm);
+    assert.ok(msgs.length >= 8, `${msgs.length} batches for about 64 KB of text`);
+    assert.deepEqual(msgs.flatMap((m) => [...m.batch.events.num]), Array.from({ length: 200 }, (_, k) => k));
+    const sizes = await rawSizes(e.jsm);
+    assert.ok(sizes.every((n) => n <= 8192), `batch sizes ${sizes.join(', ')}`);
+    // The server's limit caps any larger setting: 1 MiB max_payload, so batches of at most 512 KiB.
+    const big = new EventPublisher(e.nc, opts({ batchMaxEvents: 100_000, batchMaxBytes: 64 * 1024 * 1024 }));
+    for (let i = 0; i < 3000; i++) big.add(longEv(10_000 + i, 1000), 'k');
+    await big.flush();
+    const all = await rawSizes(e.jsm);
+    assert.ok(all.every((n) => n <= 512 * 1024), `largest batch ${Math.max(...all)} bytes`);
+    assert.equal(big.stats().eventsPublished, 3000);
+    await p.close();
+    await big.close();
+  } finally {
+    await e.done();
+  }
+});
+
+/** The encoded size of every message in EVENTS. */
+async function rawSizes(jsm: JetStreamManager): Promise<number[]> {
+  const info = await jsm.streams.info(EVENTS_STREAM);
+  const out: number[] = [];
+  for (let seq = info.state.first_seq; seq <= info.state.last_seq && info.state.messages > 0; seq++) {
+    const m = await jsm.streams.getMessage(EVENTS_STREAM, { seq });
+    if (m) out.push(m.data.length);
+  }
+  return out;
+}
+
 test('linger closes a small batch without further events', { skip }, async () => {
   const e = await env();
   try {

@@ -1,7 +1,9 @@
 // Enriched events -> one batch per (partition, source) -> protobuf -> JetStream, on
 // harrier.events.<partition>.<source> with Nats-Msg-Id `<collectorId>-<sequence>`.
 //
-// A batch closes at `batchMaxEvents` events or `batchLingerMs` after its first event. Closed batches
+// A batch closes at `batchMaxEvents` events, at about `batchMaxBytes` (at most half the server's
+// max_payload, so a batch of long command lines still fits in one message), or `batchLingerMs`
+// after its first event. Closed batches
 // wait in a queue and go out as asynchronous publishes, at most `maxInflight` awaiting their ack.
 // A failed or timed-out publish goes back into the queue (in sequence order) and is retried with
 // backoff; while NATS is disconnected nothing is sent. A retry that the stream already stored is
@@ -25,6 +27,8 @@ export interface EventPublisherOptions {
   readonly node: string;
   readonly partitions: number;
   readonly batchMaxEvents: number;
+  /** Encoded size a batch closes at (default, and at most, half the server's max_payload). */
+  readonly batchMaxBytes?: number;
   /** 1-20 ms. */
   readonly batchLingerMs: number;
   /** Events accepted and not yet acknowledged, at most. */
@@ -109,6 +113,7 @@ export class EventPublisher {
   private readyWaiters: (() => void)[] = [];
   private idleWaiters: (() => void)[] = [];
   private readonly maxInflight: number;
+  private readonly maxBatchBytes: number;
   private readonly timeoutMs: number;
   private readonly pauseAt: number;
   private readonly resumeAt: number;
@@ -126,6 +131,8 @@ export class EventPublisher {
     if (!/^[A-Za-z0-9_-]+$/.test(opts.collectorId)) throw new Error(`collector id '${opts.collectorId}' must hold only letters, digits, '_' and '-'`);
     if (opts.batchMaxEvents < 1 || opts.bufferEvents < 1 || opts.batchLingerMs < 0) throw new Error('batchMaxEvents and bufferEvents must be >= 1, batchLingerMs >= 0');
     this.maxInflight = opts.maxInflight ?? 64;
+    const maxPayload = nc.info?.max_payload ?? 1024 * 1024;
+    this.maxBatchBytes = Math.max(1024, Math.min(opts.batchMaxBytes ?? Infinity, Math.floor(maxPayload / 2)));
     this.timeoutMs = opts.publishTimeoutMs ?? 5000;
     this.pauseAt = Math.max(1, Math.floor(opts.bufferEvents * 0.9));
     this.resumeAt = Math.floor(opts.bufferEvents / 2);
@@ -165,7 +172,7 @@ export class EventPublisher {
     }
     o.builder.add(e);
     const n = o.builder.size;
-    if (n >= this.opts.batchMaxEvents) this.closeBatch(o);
+    if (n >= this.opts.batchMaxEvents || o.builder.approxBytes >= this.maxBatchBytes) this.closeBatch(o);
     else if (n === 1) o.timer = setTimeout(() => this.closeBatch(o), this.opts.batchLingerMs);
     return true;
   }
