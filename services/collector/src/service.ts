@@ -86,6 +86,7 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
       node: cc.node,
       partitions: config.partitions,
       batchMaxEvents: cc.batchMaxEvents,
+      batchMaxBytes: cc.batchMaxBytes,
       batchLingerMs: cc.batchLingerMs,
       bufferEvents: cc.bufferEvents,
       maxInflight: cc.maxInflight,

@@ -111,6 +111,7 @@ test('-o overrides, lists, environment, and precedence file < env < -o', () => {
   assert.equal(r.config.webserver.listenPort, 9000);
   assert.deepEqual(r.config.nats.servers, ['nats://10.1.1.1:4222']);
   assert.equal(r.config.collector.batchMaxEvents, 100);
+  assert.equal(r.config.collector.batchMaxBytes, 512 * 1024);
   assert.equal(r.config.notifier.sinks[0]?.type, 'slack');
   const envOnly = cfg('partitions: 8\n', { env: { HARRIER_PARTITIONS: '16' } });
   assert.ok(envOnly.ok);

@@ -357,6 +357,7 @@ function resolve(m: Raw): HarrierConfig {
       id: asStr(collector['id'], node.replace(/[^A-Za-z0-9_-]/g, '_')),
       node,
       batchMaxEvents: asNum(collector['batch_max_events'], 512),
+      batchMaxBytes: asNum(collector['batch_max_bytes'], 512 * 1024),
       batchLingerMs: asNum(collector['batch_linger_ms'], 20),
       bufferEvents: asNum(collector['buffer_events'], 262_144),
       maxInflight: asNum(collector['max_inflight'], 64),

@@ -37,6 +37,7 @@ const HARRIER: Json = {
     id: { type: 'string', pattern: '^[A-Za-z0-9_-]+$' },
     node: str,
     batch_max_events: { type: 'integer', minimum: 1 },
+    batch_max_bytes: { type: 'integer', minimum: 1024 },
     batch_linger_ms: { type: 'integer', minimum: 1, maximum: 20 },
     buffer_events: { type: 'integer', minimum: 1 },
     max_inflight: { type: 'integer', minimum: 1, maximum: 4096 },

@@ -18,6 +18,8 @@ export interface CollectorConfig {
   readonly id: string;
   readonly node: string;
   readonly batchMaxEvents: number;
+  /** A batch closes at about this many encoded bytes (at most half the server's max_payload). */
+  readonly batchMaxBytes: number;
   /** A batch closes at most this long after its first event (1-20 ms). */
   readonly batchLingerMs: number;
   /** Events accepted but not yet acknowledged by JetStream, at most: past it the source is paused and drops are counted. */
