@@ -77,8 +77,7 @@ export function jsonAlertLine(alert: AlertJson, settings: Settings): string {
 export function configuredOutputs(settings: Settings): LocalOutputs {
   // Outputs Falco has and this command does not deliver to yet: said once, never silently dropped.
   const o = settings.config.output;
-  const grpcOutput = (settings.config.raw['grpc_output'] as { enabled?: unknown } | undefined)?.enabled === true;
-  const missing = [...(o.syslog ? ['syslog_output'] : []), ...(o.http.enabled ? ['http_output'] : []), ...(grpcOutput ? ['grpc_output'] : [])];
+  const missing = [...(o.syslog ? ['syslog_output'] : []), ...(o.http.enabled ? ['http_output'] : []), ...(o.grpc ? ['grpc_output'] : [])];
   for (const m of missing) process.stderr.write(`harrier: ${m} is enabled but not available in this command yet; alerts go to stdout_output, file_output and program_output only\n`);
   return localOutputs(settings.config.output, (sink, message) => process.stderr.write(`harrier: ${sink}: ${message}\n`));
 }

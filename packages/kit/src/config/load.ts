@@ -401,6 +401,7 @@ function resolve(m: Raw): HarrierConfig {
       program: { enabled: asBool(program['enabled'], false), program: asStr(program['program'], ''), keepAlive: asBool(program['keep_alive'], false) },
       http: { enabled: asBool(http['enabled'], false), url: asStr(http['url'], '') },
       syslog: asBool(sect(m['syslog_output'])['enabled'], false),
+      grpc: asBool(sect(m['grpc_output'])['enabled'], false),
     },
     webserver: { enabled: asBool(web['enabled'], true), listenAddress: asStr(web['listen_address'], '127.0.0.1'), listenPort: asNum(web['listen_port'], 8765) },
     logging: { level: asStr(sect(m['logging'])['level'], typeof m['log_level'] === 'string' ? (m['log_level'] === 'warning' ? 'warn' : m['log_level'] === 'notice' ? 'info' : ['emergency', 'alert', 'critical'].includes(m['log_level']) ? 'fatal' : m['log_level']) : 'info') },

@@ -67,6 +67,8 @@ export interface HarrierConfig {
     readonly program: { readonly enabled: boolean; readonly program: string; readonly keepAlive: boolean };
     readonly http: { readonly enabled: boolean; readonly url: string };
     readonly syslog: boolean;
+    /** grpc_output.enabled: alerts to Falco's gRPC output service. */
+    readonly grpc: boolean;
   };
   readonly webserver: { readonly enabled: boolean; readonly listenAddress: string; readonly listenPort: number };
   readonly logging: { readonly level: string };
