@@ -169,6 +169,52 @@ test('replay of a capture prints exactly the alert lines Falco printed', { skip:
   assert.match(String(slim[0]!['output']), /^\d{2}:\d{2}:\d{2}\.\d{9}: Warning An open was seen/);
 });
 
+/** One row of EXPECTATIONS.json, by its test name. */
+function expectationRow(name: string): { capture: string; rules_files: string[]; detect: boolean; other_keys: Record<string, unknown> } {
+  const doc = JSON.parse(readFileSync(join(corpus, 'scap', 'EXPECTATIONS.json'), 'utf8')) as { rows: { test: string }[] };
+  const row = doc.rows.find((r) => r.test === `falco_tests.yaml:${name}`);
+  assert.ok(row, `row ${name} is in EXPECTATIONS.json`);
+  return row as unknown as ReturnType<typeof expectationRow>;
+}
+
+test('log lines on stderr start with the time as Falco\'s do, ISO 8601 with time_format_iso_8601 (its time_iso_8601 case)', { skip: noCorpus }, async () => {
+  const row = expectationRow('time_iso_8601');
+  const k = row.other_keys as { stdout_contains: string; stderr_contains: string };
+  const r = await harrier(['-e', join(corpus, 'scap', row.capture), ...row.rules_files.flatMap((f) => ['-r', join(corpus, f)]), '-o', 'time_format_iso_8601=true']);
+  assert.equal(r.code, 0, r.stderr);
+  // Falco's test searches with these regular expressions (Python re.search: ^ is the start of the text).
+  assert.match(r.stdout, new RegExp(k.stdout_contains));
+  assert.match(r.stderr, new RegExp(k.stderr_contains));
+  assert.equal(r.stdout.trim().split('\n').length, 8);
+  assert.match(r.stderr, /\+0000: Loading rules from:\n\S+\+0000:    \S+single_rule\.yaml\n/);
+  // Without the ISO switch: asctime in local time, as Falco's logger writes it.
+  const plain = await harrier(['-e', join(corpus, 'scap', row.capture), ...row.rules_files.flatMap((f) => ['-r', join(corpus, f)])]);
+  assert.match(plain.stderr, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}: Harrier version: /);
+  // log_stderr: false (Falco's key) silences them; the closing count stays.
+  const quiet = await harrier(['-e', join(corpus, 'scap', row.capture), ...row.rules_files.flatMap((f) => ['-r', join(corpus, f)]), '-o', 'log_stderr=false']);
+  assert.equal(quiet.stderr, 'Events processed: 345, evaluated: 8, alerts: 8, rules enabled: 1\n');
+  // --print writes what sysdig -p would and logs nothing.
+  const print = await harrier(['replay', join(corpus, 'scap', row.capture), '--print', '%evt.num']);
+  assert.equal(print.stderr, '');
+});
+
+test('the built-in rules load without warnings and stay quiet on an empty capture (Falco\'s builtin_rules_no_warnings case)', { skip: noCorpus }, async () => {
+  const row = expectationRow('builtin_rules_no_warnings');
+  assert.deepEqual(row.rules_files, []);
+  assert.equal(row.detect, false);
+  // No -r and no rules_file: Harrier's own rules (rules/) stand for Falco's built-in ones.
+  const r = await harrier(['-e', join(corpus, 'scap', row.capture), '-o', 'time_format_iso_8601=true']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /Loading rules from:\n\S+:    \S+\/rules\/harrier_rules\.yaml\n/);
+  assert.doesNotMatch(r.stderr, /warning/i);
+  assert.match(r.stderr, /Events processed: \d+, evaluated: 0, alerts: 0, rules enabled: [1-9]\d*\n/);
+  const v = await harrier(['rules', 'validate', join(root, 'rules')]);
+  assert.equal(v.code, 0, v.stdout + v.stderr);
+  assert.match(v.stdout, /: Ok, [1-9]\d* rules, \d+ macros, \d+ lists, 0 warnings\n$/);
+  assert.equal(v.stderr, '');
+});
+
 test('file_output and program_output get exactly the lines Falco wrote (its file_output_strict and program_output_strict cases)', { skip: noCorpus }, async () => {
   const expected = readFileSync(join(legacy, 'output_files', 'single_rule_with_cat_write.txt'), 'utf8');
   const rules = ['-r', join(legacy, 'rules', 'single_rule.yaml'), '-o', 'time_format_iso_8601=true'];

@@ -79,4 +79,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A reader that goes away (`harrier ... | head`) ends what reaches stdout, not the process: the
+// stdout_output sink counts and reports the alerts it could not write; other output just stops.
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code !== 'EPIPE') process.stderr.write(`harrier: cannot write to standard output: ${err.message}\n`);
+});
+
 process.exitCode = await main(process.argv.slice(2));

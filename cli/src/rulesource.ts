@@ -15,12 +15,14 @@ export interface LoadedRules {
   readonly result: LoadResult;
   readonly readErrors: readonly Diagnostic[];
   readonly paths: readonly string[];
+  /** The rules files read, in load order (a folder's .yaml files one by one). */
+  readonly files: readonly string[];
 }
 
 export function loadRulesFor(paths: readonly string[]): LoadedRules {
   const read = readRulesPaths(paths);
   const result = loadRules(read.sources);
-  return { result, readErrors: read.errors, paths };
+  return { result, readErrors: read.errors, paths, files: read.sources.map((s) => s.name) };
 }
 
 export function rulePaths(args: CliArgs, settings: Settings): string[] {

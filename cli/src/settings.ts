@@ -18,6 +18,8 @@ export interface Settings {
   readonly appendOutput: string | undefined;
   readonly selections: { enable: boolean; selector: { rule?: string; tag?: string } }[];
   readonly config: HarrierConfig;
+  /** The configuration files read (-c, or the first default path that exists). */
+  readonly configFiles: readonly string[];
 }
 
 export function readSettings(overrides: readonly string[], configFile?: string): Settings {
@@ -39,5 +41,6 @@ export function readSettings(overrides: readonly string[], configFile?: string):
     appendOutput: c.rules.appendOutput,
     selections: c.rules.selections.map((s) => ({ enable: s.enable, selector: { ...(s.rule !== undefined ? { rule: s.rule } : {}), ...(s.tag !== undefined ? { tag: s.tag } : {}) } })),
     config: c,
+    configFiles: files,
   };
 }

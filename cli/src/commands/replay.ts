@@ -29,6 +29,8 @@ import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
 import { readSettings } from '../settings.js';
 import { alertFormatter, closeOutputs, configuredOutputs, internalAlertLine, jsonAlertLine } from '../alerts.js';
 import { CaptureDropCheck, dropSettings } from '@harrier/engine';
+import { infoLog, logStart } from '../log.js';
+import { HARRIER_VERSION } from '../version.js';
 
 const EXAMPLE_EVENTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'examples', 'events.ndjson');
 
@@ -57,7 +59,10 @@ export async function runReplay(args: CliArgs): Promise<number> {
   if (args.print !== undefined) throw new UsageError('--print works on capture files: harrier replay CAPTURE.scap --print FORMAT');
   const settings = readSettings(args.overrides, args.config);
   const json = args.json || settings.jsonOutput;
-  const { result, readErrors } = loadRulesFor(rulePaths(args, settings));
+  const loaded = loadRulesFor(rulePaths(args, settings));
+  const { result, readErrors } = loaded;
+  const log = infoLog(settings);
+  logStart(log, HARRIER_VERSION, settings, loaded);
   const errors = [...readErrors, ...result.errors];
   for (const d of errors) process.stderr.write(formatDiagnostic(d) + '\n');
   if (errors.length > 0) {
@@ -71,6 +76,7 @@ export async function runReplay(args: CliArgs): Promise<number> {
     process.stderr.write(`harrier: cannot read events file ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}\n`);
     return 1;
   }
+  log(`Reading events from file: ${file}`);
   const { events, errors: lineErrors } = parseFieldMapLines(text);
   for (const e of lineErrors) process.stderr.write(`${file}:${e.line}: skipped: ${e.message}\n`);
   const ruleset = new Ruleset(result.rules, fieldMapAccessor, { ...rulesetOptions(args, settings), source: 'syscall' });
@@ -136,9 +142,12 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     throw err;
   }
   const printing = args.print !== undefined;
+  // --print writes what sysdig -p would, nothing else; replay logs as Falco does.
+  const log = printing ? () => {} : infoLog(settings);
   let result: LoadResult | undefined;
   if (!printing || args.rules.length > 0) {
     const loaded = loadRulesFor(rulePaths(args, settings));
+    logStart(log, HARRIER_VERSION, settings, loaded);
     const errors = [...loaded.readErrors, ...loaded.result.errors];
     for (const d of errors) process.stderr.write(formatDiagnostic(d) + '\n');
     if (errors.length > 0) {
@@ -147,6 +156,7 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     }
     result = loaded.result;
   }
+  log(`Reading events from capture file: ${file}`);
   const accessor = batchAccessor();
   let print: CompiledOutput<BatchCursor> | undefined;
   if (printing) {

@@ -35,7 +35,7 @@ export class LocalOutputs {
 export function localOutputs(output: HarrierConfig['output'], report: SinkReport): LocalOutputs {
   const once = onceEach(report);
   const sinks: LineSink[] = [];
-  if (output.stdout) sinks.push(new StdoutSink());
+  if (output.stdout) sinks.push(new StdoutSink(once));
   if (output.file.enabled) sinks.push(new FileSink({ filename: output.file.filename, keepAlive: output.file.keepAlive }, once));
   if (output.program.enabled) sinks.push(new ProgramSink({ program: output.program.program, keepAlive: output.program.keepAlive }, once));
   return new LocalOutputs(sinks);

@@ -404,7 +404,7 @@ function resolve(m: Raw): HarrierConfig {
       grpc: asBool(sect(m['grpc_output'])['enabled'], false),
     },
     webserver: { enabled: asBool(web['enabled'], true), listenAddress: asStr(web['listen_address'], '127.0.0.1'), listenPort: asNum(web['listen_port'], 8765) },
-    logging: { level: asStr(sect(m['logging'])['level'], typeof m['log_level'] === 'string' ? (m['log_level'] === 'warning' ? 'warn' : m['log_level'] === 'notice' ? 'info' : ['emergency', 'alert', 'critical'].includes(m['log_level']) ? 'fatal' : m['log_level']) : 'info') },
+    logging: { level: asStr(sect(m['logging'])['level'], typeof m['log_level'] === 'string' ? (m['log_level'] === 'warning' ? 'warn' : m['log_level'] === 'notice' ? 'info' : ['emergency', 'alert', 'critical'].includes(m['log_level']) ? 'fatal' : m['log_level']) : 'info'), stderr: asBool(m['log_stderr'], true) },
     notApplicable,
     raw: m,
   };

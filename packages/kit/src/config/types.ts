@@ -71,7 +71,8 @@ export interface HarrierConfig {
     readonly grpc: boolean;
   };
   readonly webserver: { readonly enabled: boolean; readonly listenAddress: string; readonly listenPort: number };
-  readonly logging: { readonly level: string };
+  /** level: the services' log level; stderr: Falco's log_stderr, whether the CLI's informational lines (with Falco's time prefix) go to stderr. */
+  readonly logging: { readonly level: string; readonly stderr: boolean };
   /** Falco keys present in the input that Harrier accepts but that have no effect here. */
   readonly notApplicable: readonly string[];
   /** The merged raw document, for sections later services read themselves. */
