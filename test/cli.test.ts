@@ -2,12 +2,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { natsServerSkip } from '@harrier/kit/testing';
+import { credentials } from '@grpc/grpc-js';
+import { falcoOutputs, falcoSchema } from '@harrier/proto';
 
 const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const bin = join(root, 'cli', 'bin', 'harrier.js');
@@ -186,7 +188,7 @@ test('log lines on stderr start with the time as Falco\'s do, ISO 8601 with time
   assert.match(r.stdout, new RegExp(k.stdout_contains));
   assert.match(r.stderr, new RegExp(k.stderr_contains));
   assert.equal(r.stdout.trim().split('\n').length, 8);
-  assert.match(r.stderr, /\+0000: Loading rules from:\n\S+\+0000:    \S+single_rule\.yaml\n/);
+  assert.match(r.stderr, /\+0000: Loading rules from:\n\S+\+0000: {4}\S+single_rule\.yaml\n/);
   // Without the ISO switch: asctime in local time, as Falco's logger writes it.
   const plain = await harrier(['-e', join(corpus, 'scap', row.capture), ...row.rules_files.flatMap((f) => ['-r', join(corpus, f)])]);
   assert.match(plain.stderr, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun) (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [ \d]\d \d\d:\d\d:\d\d \d{4}: Harrier version: /);
@@ -206,13 +208,74 @@ test('the built-in rules load without warnings and stay quiet on an empty captur
   const r = await harrier(['-e', join(corpus, 'scap', row.capture), '-o', 'time_format_iso_8601=true']);
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, '');
-  assert.match(r.stderr, /Loading rules from:\n\S+:    \S+\/rules\/harrier_rules\.yaml\n/);
+  assert.match(r.stderr, /Loading rules from:\n\S+: {4}\S+\/rules\/harrier_rules\.yaml\n/);
   assert.doesNotMatch(r.stderr, /warning/i);
   assert.match(r.stderr, /Events processed: \d+, evaluated: 0, alerts: 0, rules enabled: [1-9]\d*\n/);
   const v = await harrier(['rules', 'validate', join(root, 'rules')]);
   assert.equal(v.code, 0, v.stdout + v.stderr);
   assert.match(v.stdout, /: Ok, [1-9]\d* rules, \d+ macros, \d+ lists, 0 warnings\n$/);
   assert.equal(v.stderr, '');
+});
+
+/** A response in protobuf's text format, one field per line, as Falco's test client printed them. */
+function responseText(r: falcoOutputs.response): string {
+  const q = (v: string): string => JSON.stringify(v);
+  const name = Object.entries(falcoSchema.priority).find(([, v]) => v === r.priority)?.[0];
+  return [
+    `seconds:${r.time?.seconds} nanos:${r.time?.nanos}`,
+    `priority: ${name}`,
+    `rule: ${q(r.rule)}`,
+    `output: ${q(r.output)}`,
+    ...Object.entries(r.outputFields).flatMap(([k, v]) => [`key: ${q(k)}`, `value: ${q(v)}`]),
+    `hostname: ${q(r.hostname)}`,
+    ...r.tags.map((t) => `tags: ${q(t)}`),
+    `source: ${q(r.source)}`,
+  ].join('\n');
+}
+
+test('Falco\'s gRPC outputs service on a unix socket serves the replayed alerts (its grpc_unix_socket_outputs case)', { skip: noCorpus }, async (t) => {
+  const row = expectationRow('grpc_unix_socket_outputs');
+  const k = row.other_keys as { conf_file: string; run_duration: number; grpc: { address: string; service: string; method: string; results: string[] } };
+  assert.equal(`${k.grpc.service}/${k.grpc.method}`, 'falco.outputs.service/get');
+  // Falco's configuration for the case, with the socket moved into this test's folder.
+  const sock = join(tmp, 'grpc', 'falco.sock');
+  const args = ['-e', join(corpus, 'scap', row.capture), ...row.rules_files.flatMap((f) => ['-r', join(corpus, f)]), '-c', join(legacy, k.conf_file), '-o', `grpc.bind_address=unix://${sock}`, '-o', 'time_format_iso_8601=true', '-M', String(k.run_duration)];
+  const child = spawn(process.execPath, [join(root, 'cli', 'bin', 'harrier.js'), ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  t.after(() => child.kill('SIGKILL'));
+  // The server stays up for run_duration; a client polls get, as Falco's test client did, until it has the 8 alerts.
+  for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((r) => setTimeout(r, 50));
+  const client = new falcoOutputs.serviceClient(`unix://${sock}`, credentials.createInsecure());
+  const got: falcoOutputs.response[] = [];
+  for (let i = 0; i < 40 && got.length < 8; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 100));
+    await new Promise<void>((resolve, reject) => {
+      const call = client.get({});
+      call.on('data', (r: falcoOutputs.response) => got.push(r));
+      call.on('end', resolve);
+      call.on('error', reject);
+    });
+  }
+  client.close();
+  assert.equal(got.length, 8, stderr);
+  // Falco's test looks for each of these lines in what its client printed for the first alert.
+  const first = responseText(got[0]!);
+  for (const want of k.grpc.results) assert.ok(first.includes(want), `${JSON.stringify(want)} not in:\n${first}`);
+  assert.equal(await exited, 0, stderr);
+  assert.ok(!existsSync(sock), 'the socket is removed at exit');
+  // Without -M the server stays until a client has fetched every alert: none here, so Ctrl-C ends it and says what was not fetched.
+  const c2 = spawn(process.execPath, [join(root, 'cli', 'bin', 'harrier.js'), ...args.slice(0, -2), '-o', 'log_stderr=true'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let e2 = '';
+  c2.stderr.on('data', (d: Buffer) => (e2 += d.toString()));
+  const x2 = new Promise<number | null>((resolve) => c2.on('exit', (code) => resolve(code)));
+  t.after(() => c2.kill('SIGKILL'));
+  for (let i = 0; i < 100 && !/Serving gRPC clients/.test(e2); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(e2, /\+0000: Serving gRPC clients on unix:\/\/\S+falco\.sock until 8 alert\(s\) are fetched \(Ctrl-C stops\)\n/);
+  c2.kill('SIGINT');
+  assert.equal(await x2, 1, e2);
+  assert.match(e2, /grpc_output: 8 alert\(s\) were not fetched by a gRPC client/);
 });
 
 test('file_output and program_output get exactly the lines Falco wrote (its file_output_strict and program_output_strict cases)', { skip: noCorpus }, async () => {

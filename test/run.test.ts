@@ -14,7 +14,9 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { credentials } from '@grpc/grpc-js';
 import { defaultProbeBinary } from '@harrier/collector';
+import { falcoOutputs } from '@harrier/proto';
 import { connect } from '@nats-io/transport-node';
 import { clearRuleset, pushRuleset, readRuleset } from '@harrier/engine';
 import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
@@ -162,7 +164,9 @@ test('harrier run, JSON: alerts for a marker read and a TCP connect carry the re
   const f = await fixture();
   let run: Run | undefined;
   try {
-    run = await startHarrier(f, ['run', '-o', 'json_output=true', '-o', 'json_include_tags_property=false']);
+    // Falco's gRPC outputs service too, on a unix socket.
+    const sock = join(f.dir, 'grpc', 'harrier.sock');
+    run = await startHarrier(f, ['run', '-o', 'json_output=true', '-o', 'json_include_tags_property=false', '-o', 'grpc.enabled=true', '-o', 'grpc_output.enabled=true', '-o', `grpc.bind_address=unix://${sock}`]);
     const r = run;
     assert.ok(alive(r.natsPid) && alive(r.probePid), 'nats-server and probe run');
     assert.match(readFileSync(`/proc/${r.natsPid}/cmdline`, 'utf8').split('\0').join(' '), /-a 127\.0\.0\.1 /, 'the private server listens on loopback only');
@@ -207,6 +211,24 @@ test('harrier run, JSON: alerts for a marker read and a TCP connect carry the re
     const all = r.stdout().trim().split('\n').map(parse);
     assert.deepEqual(all.filter((a) => a.source !== 'internal').map((a) => a.rule), ['Run e2e marker read', 'Run e2e connect']);
 
+    // The same alerts through gRPC get, with their fields as strings.
+    const client = new falcoOutputs.serviceClient(`unix://${sock}`, credentials.createInsecure());
+    const served = await new Promise<falcoOutputs.response[]>((resolve, reject) => {
+      const got: falcoOutputs.response[] = [];
+      const call = client.get({});
+      call.on('data', (m: falcoOutputs.response) => got.push(m));
+      call.on('end', () => resolve(got));
+      call.on('error', reject);
+    });
+    client.close();
+    assert.deepEqual(served.filter((a) => a.source !== 'internal').map((a) => a.rule), ['Run e2e marker read', 'Run e2e connect']);
+    const marker = served.find((a) => a.rule === 'Run e2e marker read')!;
+    assert.equal(marker.output, read.output);
+    assert.equal(marker.outputFields['proc.cmdline'], `cat ${f.marker}`);
+    assert.equal(marker.outputFields['proc.pid'], String(w.cat));
+    assert.match(marker.outputFields['evt.time'] ?? '', /^\d\d:\d\d:\d\d\.\d{9}$/);
+    assert.ok(marker.time && marker.time.seconds > 1.7e9, 'the event time');
+
     // What the benchmark will sum: this process, its nats-server and its probe.
     const rss = [r.child.pid!, r.natsPid, r.probePid].map(rssMb);
     t.diagnostic(`RSS MB: harrier ${rss[0]!.toFixed(0)}, nats-server ${rss[1]!.toFixed(0)}, probe ${rss[2]!.toFixed(0)}, total ${rss.reduce((a, b) => a + b, 0).toFixed(0)}`);
@@ -217,6 +239,7 @@ test('harrier run, JSON: alerts for a marker read and a TCP connect carry the re
     assert.ok(!alive(r.probePid), 'the probe is gone');
     assert.match(r.stderr(), new RegExp(`Events published: [1-9]\\d*, evaluated: [1-9]\\d*, alerts: ${all.length}, rules enabled: 2`));
     assert.ok(!existsSync(join(f.dir, 'nats', 'harrier.lock')), 'the state directory is released');
+    assert.ok(!existsSync(sock), 'the gRPC socket is removed');
   } finally {
     await cleanup(f, run);
   }

@@ -17,7 +17,6 @@ import {
   parseFieldMapLines,
   Ruleset,
   toAlertJson,
-  toAlertText,
   type AlertInput,
   type CompiledOutput,
   type FieldMapEvent,
@@ -27,9 +26,9 @@ import type { CliArgs } from '../args.js';
 import { UsageError } from '../args.js';
 import { loadRulesFor, rulePaths, rulesetOptions } from '../rulesource.js';
 import { readSettings } from '../settings.js';
-import { alertFormatter, closeOutputs, configuredOutputs, internalAlertLine, jsonAlertLine } from '../alerts.js';
+import { AlertOutputs, alertFormatter, internalAlert } from '../alerts.js';
 import { CaptureDropCheck, dropSettings } from '@harrier/engine';
-import { infoLog, logStart } from '../log.js';
+import { infoLog, logStart, type InfoLog } from '../log.js';
 import { HARRIER_VERSION } from '../version.js';
 
 const EXAMPLE_EVENTS = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..', '..', 'examples', 'events.ndjson');
@@ -82,7 +81,8 @@ export async function runReplay(args: CliArgs): Promise<number> {
   const ruleset = new Ruleset(result.rules, fieldMapAccessor, { ...rulesetOptions(args, settings), source: 'syscall' });
   const host = process.env['FALCO_HOSTNAME'] ?? process.env['HARRIER_HOSTNAME'] ?? hostname();
   let alerts = 0;
-  const outputs = configuredOutputs(settings);
+  const outputs = await openOutputs(settings, json);
+  if (outputs === undefined) return 1;
   events.forEach((ev, i) => {
     ruleset.evaluate(ev, (r) => {
       alerts++;
@@ -99,10 +99,11 @@ export async function runReplay(args: CliArgs): Promise<number> {
         eventId: `replay:${i + 1}`,
         engineVersion: ENGINE_VERSION,
       };
-      outputs.write(json ? jsonAlertLine(toAlertJson(input, settings.timeFormatIso8601), settings) : toAlertText(input, settings.timeFormatIso8601));
+      outputs.write(toAlertJson(input, settings.timeFormatIso8601));
     });
   });
-  const delivered = await closeOutputs(outputs);
+  await serveRemaining(outputs, args.durationSec, log);
+  const delivered = await outputs.close();
   process.stderr.write(`Events processed: ${events.length}, skipped: ${lineErrors.length}, alerts: ${alerts}, rules enabled: ${ruleset.enabledCount()}\n`);
   return (lineErrors.length > 0 && events.length === 0) || !delivered ? 1 : 0;
 }
@@ -172,15 +173,16 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     out.length = 0;
   };
   let alerts = 0;
-  const format = alertFormatter(settings, json, host);
+  const format = alertFormatter(settings, host);
   // Alerts go to the configured outputs; --print lines (no alerts then) to stdout only.
-  const outputs = configuredOutputs(settings);
+  const outputs = printing ? undefined : await openOutputs(settings, json);
+  if (!printing && outputs === undefined) return 1;
   const pipeline = new ReplayPipeline(
     result ?? loadRules([]),
     (m) => {
       if (printing) return;
       alerts++;
-      outputs.write(format(m));
+      outputs!.write(format(m));
     },
     {
       ruleset: rulesetOptions(args, settings),
@@ -206,7 +208,8 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
         alert: (text, fields, timeNs) => {
           pipeline.flush();
           alerts++;
-          outputs.write(internalAlertLine(settings, json, host, { rule: 'Falco internal: syscall event drop', priority: 'Debug', text, fields, timeNs }));
+          const a = internalAlert(settings, host, { rule: 'Falco internal: syscall event drop', priority: 'Debug', text, fields, timeNs });
+          outputs!.write(a.alert, a.text);
         },
       });
   let completed: boolean;
@@ -214,7 +217,7 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     completed = replayCapture(pipeline, capture, drops && ((ts) => drops.onEvent(ts)));
   } catch (err) {
     flushOut();
-    await closeOutputs(outputs);
+    await outputs?.close();
     if (err instanceof ScapError) {
       process.stderr.write(`harrier: ${file}: ${err.message}\n`);
       return 1;
@@ -222,7 +225,8 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
     throw err;
   }
   flushOut();
-  const delivered = await closeOutputs(outputs);
+  if (outputs) await serveRemaining(outputs, args.durationSec, log);
+  const delivered = outputs ? await outputs.close() : true;
   if (capture.truncated) process.stderr.write(`harrier: ${file}: ${capture.truncated.message}; the events before it were replayed\n`);
   const c = pipeline.counts;
   if (!printing) process.stderr.write(`Events processed: ${c.events}, evaluated: ${c.evaluated}, alerts: ${alerts}, rules enabled: ${pipeline.ruleset.enabledCount()}\n`);
@@ -230,3 +234,40 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
   return capture.truncated || !completed || !delivered ? 1 : 0;
 }
 
+/** The configured outputs, or undefined after saying on stderr why they cannot start. */
+async function openOutputs(settings: ReturnType<typeof readSettings>, json: boolean): Promise<AlertOutputs | undefined> {
+  try {
+    return await AlertOutputs.open(settings, json);
+  } catch (err) {
+    process.stderr.write(`harrier: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
+
+/**
+ * After the events, the gRPC server stays up for its clients, as Falco's does while it runs: until
+ * -M seconds from the start when given, or else until a client has fetched every queued alert.
+ * Ctrl-C (or SIGTERM) ends the wait.
+ */
+async function serveRemaining(outputs: AlertOutputs, durationSec: number | undefined, log: InfoLog): Promise<void> {
+  const server = outputs.server;
+  if (server === undefined) return;
+  const untilMs = durationSec === undefined ? undefined : STARTED_AT + durationSec * 1000 - Date.now();
+  if (untilMs === undefined && (outputs.grpc === undefined || server.pending === 0)) return;
+  if (untilMs !== undefined && untilMs <= 0) return;
+  log(untilMs !== undefined ? `Serving gRPC clients on ${outputs.address} for ${Math.ceil(untilMs / 1000)} s more (Ctrl-C stops)` : `Serving gRPC clients on ${outputs.address} until ${server.pending} alert(s) are fetched (Ctrl-C stops)`);
+  let onSignal!: () => void;
+  const signalled = new Promise<void>((resolve) => (onSignal = resolve));
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([signalled, untilMs !== undefined ? new Promise<void>((resolve) => (timer = setTimeout(resolve, untilMs))) : server.drained()]);
+  } finally {
+    clearTimeout(timer);
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}
+
+const STARTED_AT = Date.now();

@@ -23,8 +23,9 @@ import {
   type NatsConnection,
 } from '@harrier/kit';
 import { formatDiagnostic, loadRules, readRulesPaths, type AlertJson } from '@harrier/rules';
-import { closeOutputs, configuredOutputs, jsonAlertLine } from '../alerts.js';
-import type { LocalOutputs } from '@harrier/notifier';
+import { AlertOutputs } from '../alerts.js';
+import { infoLog, logStart } from '../log.js';
+import { HARRIER_VERSION } from '../version.js';
 import { CollectorRules, fileTypes } from '../collectorrules.js';
 import type { CliArgs } from '../args.js';
 import { rulePaths, rulesetOptions } from '../rulesource.js';
@@ -49,6 +50,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
   const options = rulesetOptions(args, settings);
   const read = readRulesPaths(paths);
   const loaded = loadRules(read.sources);
+  logStart(infoLog(settings), HARRIER_VERSION, settings, { result: loaded, readErrors: read.errors, paths, files: read.sources.map((s) => s.name) });
   const errors = [...read.errors, ...loaded.errors];
   for (const d of [...errors, ...loaded.warnings]) process.stderr.write(formatDiagnostic(d) + '\n');
   if (errors.length > 0) {
@@ -134,7 +136,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
       return async () => {
         await printer.stop();
         // Losses were reported as they happened and are summed up here; the run itself went on.
-        await closeOutputs(printer.outputs);
+        await printer.outputs?.close();
       };
     });
     // Stops after the collector: by then nothing more is published, so the engine can catch up.
@@ -280,24 +282,30 @@ class AlertPrinter {
   lastSeq = 0;
   private messages: ConsumerMessages | undefined;
   private loop: Promise<void> | undefined;
-  /** stdout_output, file_output, program_output as configured. */
-  readonly outputs: LocalOutputs;
+  /** stdout_output, file_output, program_output and grpc_output as configured, once started. */
+  outputs: AlertOutputs | undefined;
 
   constructor(
     private readonly settings: Settings,
     private readonly json: boolean,
     private readonly log: Logger,
-  ) {
-    this.outputs = configuredOutputs(settings);
-  }
+  ) {}
 
   async start(nc: NatsConnection, jsm: JetStreamManager): Promise<void> {
-    const info = await jsm.streams.info(ALERTS_STREAM);
-    this.lastSeq = info.state.last_seq;
-    // An explicit start sequence rather than DeliverPolicy.New: "new" would be decided when the
-    // consumer is created, possibly after the first alerts.
-    const consumer = await jetstream(nc).consumers.get(ALERTS_STREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.state.last_seq + 1 });
-    const messages = await consumer.consume();
+    const outputs = await AlertOutputs.open(this.settings, this.json);
+    let messages: ConsumerMessages;
+    try {
+      const info = await jsm.streams.info(ALERTS_STREAM);
+      this.lastSeq = info.state.last_seq;
+      // An explicit start sequence rather than DeliverPolicy.New: "new" would be decided when the
+      // consumer is created, possibly after the first alerts.
+      const consumer = await jetstream(nc).consumers.get(ALERTS_STREAM, { deliver_policy: DeliverPolicy.StartSequence, opt_start_seq: info.state.last_seq + 1 });
+      messages = await consumer.consume();
+    } catch (err) {
+      await outputs.close(); // a started gRPC server would keep the process alive
+      throw err;
+    }
+    this.outputs = outputs;
     this.messages = messages;
     this.loop = (async () => {
       for await (const m of messages) {
@@ -314,7 +322,7 @@ class AlertPrinter {
           continue;
         }
         this.printed++;
-        this.outputs.write(this.json ? jsonAlertLine(alert, this.settings) : alert.output);
+        outputs.write(alert);
       }
     })();
   }

@@ -1,5 +1,6 @@
-// Harrier's alert outputs. So far the local ones a single process feeds directly (capture replay,
-// `harrier run`): stdout_output, file_output and program_output, configured with Falco's keys.
+// Harrier's alert outputs. So far the ones a single process feeds directly (capture replay,
+// `harrier run`): stdout_output, file_output and program_output, configured with Falco's keys,
+// and Falco's gRPC outputs service.
 
 import type { HarrierConfig } from '@harrier/kit';
 import { onceEach, type LineSink, type SinkReport } from './sink.js';
@@ -11,6 +12,7 @@ export { onceEach, type LineSink, type SinkReport } from './sink.js';
 export { FileSink, type FileSinkOptions } from './sinks/file.js';
 export { ProgramSink, type ProgramSinkOptions } from './sinks/program.js';
 export { StdoutSink } from './sinks/stdout.js';
+export { FalcoGrpcServer, toResponse, type FalcoAlert, type FalcoGrpcOptions } from './grpc/falco.js';
 
 /** Every alert line to every enabled output, in order. */
 export class LocalOutputs {

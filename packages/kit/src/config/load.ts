@@ -329,6 +329,7 @@ function resolve(m: Raw): HarrierConfig {
     ? (m['append_output'] as Raw[]).map((a) => a['extra_output']).filter((x): x is string => typeof x === 'string').join(' ') || undefined
     : undefined;
   const web = sect(m['webserver']);
+  const grpc = sect(m['grpc']);
   const file = sect(m['file_output']);
   const program = sect(m['program_output']);
   const http = sect(m['http_output']);
@@ -402,6 +403,13 @@ function resolve(m: Raw): HarrierConfig {
       http: { enabled: asBool(http['enabled'], false), url: asStr(http['url'], '') },
       syslog: asBool(sect(m['syslog_output'])['enabled'], false),
       grpc: asBool(sect(m['grpc_output'])['enabled'], false),
+    },
+    grpc: {
+      enabled: asBool(grpc['enabled'], false),
+      bindAddress: asStr(grpc['bind_address'], 'unix:///run/harrier/harrier.sock'),
+      privateKey: asStr(grpc['private_key'], '/etc/harrier/certs/server.key'),
+      certChain: asStr(grpc['cert_chain'], '/etc/harrier/certs/server.crt'),
+      rootCerts: asStr(grpc['root_certs'], '/etc/harrier/certs/ca.crt'),
     },
     webserver: { enabled: asBool(web['enabled'], true), listenAddress: asStr(web['listen_address'], '127.0.0.1'), listenPort: asNum(web['listen_port'], 8765) },
     logging: { level: asStr(sect(m['logging'])['level'], typeof m['log_level'] === 'string' ? (m['log_level'] === 'warning' ? 'warn' : m['log_level'] === 'notice' ? 'info' : ['emergency', 'alert', 'critical'].includes(m['log_level']) ? 'fatal' : m['log_level']) : 'info'), stderr: asBool(m['log_stderr'], true) },

@@ -70,6 +70,11 @@ export interface HarrierConfig {
     /** grpc_output.enabled: alerts to Falco's gRPC output service. */
     readonly grpc: boolean;
   };
+  /**
+   * Falco's gRPC API (outputs and version services) with Falco's keys: on a unix socket, or on
+   * host:port with mutual TLS from the three files. `threadiness` is accepted and has no use here.
+   */
+  readonly grpc: { readonly enabled: boolean; readonly bindAddress: string; readonly privateKey: string; readonly certChain: string; readonly rootCerts: string };
   readonly webserver: { readonly enabled: boolean; readonly listenAddress: string; readonly listenPort: number };
   /** level: the services' log level; stderr: Falco's log_stderr, whether the CLI's informational lines (with Falco's time prefix) go to stderr. */
   readonly logging: { readonly level: string; readonly stderr: boolean };

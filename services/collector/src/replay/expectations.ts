@@ -109,7 +109,7 @@ function legacyCase(r: LegacyRow, i: number): ReplayCase {
 function legacySkip(r: LegacyRow): string | undefined {
   const keys = Object.keys(r.other_keys);
   if (keys.includes('validate_rules_file')) return 'a rules-validation case (no replay): packages/rules/src/loader/legacy_validate.test.ts runs it';
-  if (keys.includes('grpc')) return 'needs the gRPC output service (notifier issue)';
+  if (keys.includes('grpc')) return 'Falco\'s gRPC outputs service on a unix socket: test/cli.test.ts runs it through the harrier command with a real gRPC client';
   if (keys.includes('conf_file') && String(r.other_keys['conf_file']).includes('drops')) return 'syscall_event_drops over a capture (exit status, stderr and stdout lines): test/cli.test.ts runs it through the harrier command';
   if (keys.includes('exit_status') && r.other_keys['exit_status'] !== 0) return 'a command-line error case (exit status and message): test/cli.test.ts runs it through the harrier command';
   if (keys.includes('output_strictly_contains')) {
