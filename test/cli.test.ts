@@ -159,7 +159,10 @@ test('replay of a capture prints exactly the alert lines Falco printed', { skip:
   assert.equal(alerts.length, 8);
   assert.equal(alerts[0]!['rule'], 'open_from_cat');
   assert.equal(alerts[0]!['time'], '2016-08-04T16:17:57.881781397Z');
-  assert.deepEqual(alerts[0]!['output_fields'], { 'proc.cmdline': 'cat /dev/null' });
+  assert.deepEqual(Object.keys(alerts[0]!['output_fields'] as object), ['evt.time', 'proc.cmdline']);
+  assert.equal((alerts[0]!['output_fields'] as Record<string, unknown>)['proc.cmdline'], 'cat /dev/null');
+  // The event time in nanoseconds, exact in the text (a JS number would round it).
+  assert.match(j.stdout.split('\n')[0]!, /"output_fields":\{"evt\.time":1470327477881781397,"proc\.cmdline":"cat \/dev\/null"\}/);
   assert.match(String(alerts[0]!['event_id']), /^replay-\d+-\d+$/);
   assert.equal(new Set(alerts.map((a) => a['uuid'])).size, 8);
   // Falco's JSON switches: output_fields left out, message (the rule's output alone) put in.
@@ -276,6 +279,27 @@ test('Falco\'s gRPC outputs service on a unix socket serves the replayed alerts 
   c2.kill('SIGINT');
   assert.equal(await x2, 1, e2);
   assert.match(e2, /grpc_output: 8 alert\(s\) were not fetched by a gRPC client/);
+});
+
+test('JSON alerts hold every key and value of Falco\'s JSON lines (its stdout_output_json_strict case)', { skip: noCorpus }, async () => {
+  const row = expectationRow('stdout_output_json_strict');
+  const k = row.other_keys as { conf_file: string; output_strictly_contains: { stdout: string }[] };
+  const r = await harrier(['-e', join(corpus, 'scap', row.capture), ...row.rules_files.flatMap((f) => ['-r', join(corpus, f)]), '-c', join(legacy, k.conf_file), '-o', 'json_output=true', '-o', 'time_format_iso_8601=true'], { FALCO_HOSTNAME: 'test-falco-hostname' });
+  assert.equal(r.code, 0, r.stderr);
+  const expected = readFileSync(join(legacy, k.output_strictly_contains[0]!.stdout), 'utf8').trim().split('\n');
+  const got = r.stdout.trim().split('\n');
+  assert.equal(got.length, expected.length);
+  // JSON.parse would round the nanosecond time: it is compared as text, the rest as values.
+  const TIME = /"evt\.time\.iso8601":(\d+)/;
+  const CONTRACT = ['uuid', 'node', 'event_id', 'engine_version'];
+  for (let i = 0; i < expected.length; i++) {
+    assert.equal(TIME.exec(got[i]!)?.[1], TIME.exec(expected[i]!)?.[1], `line ${i + 1}: evt.time.iso8601`);
+    const mine = JSON.parse(got[i]!) as Record<string, unknown>;
+    const theirs = JSON.parse(expected[i]!) as Record<string, unknown>;
+    // Harrier's lines add the alert contract's keys; every key of Falco's is there with its value.
+    assert.deepEqual(Object.keys(mine).filter((key) => !CONTRACT.includes(key)).sort(), Object.keys(theirs).sort());
+    for (const key of Object.keys(theirs)) assert.deepEqual(mine[key], theirs[key], `line ${i + 1}: ${key}`);
+  }
 });
 
 test('file_output and program_output get exactly the lines Falco wrote (its file_output_strict and program_output_strict cases)', { skip: noCorpus }, async () => {

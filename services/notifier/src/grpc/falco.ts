@@ -209,7 +209,7 @@ const SOURCES: Record<string, falcoSchema.source> = { syscall: falcoSchema.sourc
 
 const ISO_NS = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/;
 
-/** An alert as Falco's outputs.response: output_fields as strings (<NA> for a missing value), plus the event time Falco adds. */
+/** An alert as Falco's outputs.response: output_fields as strings (<NA> for a missing value), plus the event time Falco adds to a rule's alert. */
 export function toResponse(a: FalcoAlert, iso: boolean): falcoOutputs.response {
   const m = ISO_NS.exec(a.time);
   if (!m) throw new Error(`time '${a.time}' is not ISO 8601 in UTC`);
@@ -217,7 +217,7 @@ export function toResponse(a: FalcoAlert, iso: boolean): falcoOutputs.response {
   const frac = (m[2] ?? '').padEnd(9, '0');
   const fields: Record<string, string> = {};
   // Falco's output starts with the event time, and its output_fields hold it as formatted there.
-  fields[iso ? 'evt.time.iso8601' : 'evt.time'] = iso ? `${m[1]}.${frac}+0000` : `${m[1]!.slice(11)}.${frac}`;
+  if (a.source !== 'internal') fields[iso ? 'evt.time.iso8601' : 'evt.time'] = iso ? `${m[1]}.${frac}+0000` : `${m[1]!.slice(11)}.${frac}`;
   for (const [k, v] of Object.entries(a.output_fields ?? {})) fields[k] = v === null ? '<NA>' : String(v);
   return {
     time: { seconds, nanos: Number(frac) },
