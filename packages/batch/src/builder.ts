@@ -2,6 +2,7 @@
 // group, container and fd object encoded once per batch (by identity), events as columns.
 
 import { EventBatch, type Container, type FileDescriptor, type Process } from '@harrier/proto';
+import { BatchWriter } from './writer.js';
 import type { ContainerInfo, EnrichedEvent, FdInfo, GroupInfo, ProcessInfo, UserInfo } from './model.js';
 
 /** How far up the process tree ancestors are encoded (libsinsp walks further, rules never do). */
@@ -121,7 +122,7 @@ export class BatchBuilder {
 
   /** Encoded form of `finish`. */
   finishEncoded(sequence: number): Uint8Array {
-    return EventBatch.encode(this.finish(sequence)).finish();
+    return EventBatch.encode(this.finish(sequence), new BatchWriter()).finish();
   }
 
   /** A text of the process or fd tables, without control characters (libsinsp drops them from field values). */
