@@ -116,6 +116,21 @@ test('program_output without keep_alive: alerts beyond the queue limit are dropp
   assert.match(reports[0]!, /more than 3 alerts wait for 'cat >> .*' to run; alerts are dropped until it catches up/);
 });
 
+test('program_output with keep_alive: a program that stops reading holds at most the queue limit; later alerts are dropped, counted and reported', async () => {
+  const reports: string[] = [];
+  // Reads nothing for a second, then exits: the pipe fills, alerts wait in the process, then fail.
+  const sink = new ProgramSink({ program: 'sleep 1', keepAlive: true, maxQueued: 1000 }, onceEach((s, m) => reports.push(`${s}: ${m}`)));
+  const big = 'x'.repeat(1024);
+  for (let i = 0; i < 5000; i++) sink.write(`${i} ${big}`);
+  // Some lines fit the pipe's buffer at once and leave the queue; the rest of the first 1000 wait.
+  assert.ok(sink.failed >= 3900 && sink.failed <= 4000, `dropped ${sink.failed}`);
+  assert.equal(reports.filter((r) => /more than 1000 alerts wait for 'sleep 1' to read its input; alerts are dropped until it reads again/.test(r)).length, 1, reports.join('\n'));
+  await sink.close();
+  // Every alert is accounted for: what the pipe took, and the rest as failed.
+  assert.equal(sink.written + sink.failed, 5000);
+  assert.ok(sink.written < 1000, `written ${sink.written}`);
+});
+
 test('LocalOutputs gives every line to every output and sums up the failures', async (t) => {
   const dir = scratch(t);
   const good = new FileSink({ filename: join(dir, 'a.txt'), keepAlive: true }, () => undefined);

@@ -10,7 +10,11 @@ import type { LineSink, SinkReport } from '../sink.js';
 export interface ProgramSinkOptions {
   readonly program: string;
   readonly keepAlive: boolean;
-  /** Alerts waiting for a program run (keep_alive off) beyond which new ones are dropped and counted. */
+  /**
+   * Alerts waiting, beyond which new ones are dropped and counted: for a program run (keep_alive
+   * off), or to be read by the kept-alive program (one that stops reading would otherwise hold
+   * every later alert in memory).
+   */
   readonly maxQueued?: number;
 }
 
@@ -19,6 +23,8 @@ export class ProgramSink implements LineSink {
   written = 0;
   failed = 0;
   #queued = 0;
+  /** Lines handed to the kept-alive program's input and not yet taken by its pipe. */
+  #unread = 0;
   #queue: Promise<void> = Promise.resolve();
   #child: { proc: ChildProcess; exited: Promise<void> } | undefined;
   readonly #maxQueued: number;
@@ -85,7 +91,14 @@ export class ProgramSink implements LineSink {
       this.failed++;
       return;
     }
+    if (this.#unread >= this.#maxQueued) {
+      this.failed++;
+      this.report(this.name, `more than ${this.#maxQueued} alerts wait for '${this.opts.program}' to read its input; alerts are dropped until it reads again`);
+      return;
+    }
+    this.#unread++;
     stdin.write(line + '\n', (err) => {
+      this.#unread--;
       if (err) this.failed++;
       else this.written++;
     });
