@@ -16,9 +16,9 @@ const bin = join(root, 'cli', 'bin', 'harrier.js');
 const corpus = process.env['HARRIER_CORPUS'] ?? resolve(root, '..', 'shared', 'corpus');
 const upstream = join(corpus, 'rules', 'falcosecurity-rules@main', 'falco_rules.yaml');
 
-function harrier(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+function harrier(args: string[], env: Record<string, string> = {}, cwd = root): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {
-    execFile(process.execPath, [bin, ...args], { cwd: root, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [bin, ...args], { cwd, maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? ((err as { code?: number }).code ?? 1) : 0;
       done({ code: typeof code === 'number' ? code : 1, stdout, stderr });
     });
@@ -26,6 +26,12 @@ function harrier(args: string[], env: Record<string, string> = {}): Promise<{ co
 }
 
 const tmp = mkdtempSync(join(tmpdir(), 'harrier-cli-'));
+
+test('harrier works from any working directory, not only the repository\'s', async () => {
+  const r = await harrier(['rules', 'validate', join(root, 'rules')], {}, tmpdir());
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /: Ok, [1-9]\d* rules/);
+});
 
 test('rules validate: ok on Harrier\'s default rules, with counts', async () => {
   const r = await harrier(['rules', 'validate', '--json', 'rules/']);

@@ -7,7 +7,9 @@ import { dirname, join } from 'node:path';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const main = join(here, '..', 'src', 'main.ts');
-const args = ['--conditions=source', '--import', 'tsx', main, ...process.argv.slice(2)];
+// tsx as this repository has it: resolved here, not from the caller's working directory.
+const tsx = import.meta.resolve('tsx');
+const args = ['--conditions=source', '--import', tsx, main, ...process.argv.slice(2)];
 const child = spawn(process.execPath, args, { stdio: 'inherit' });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGUSR1', 'SIGUSR2']) {
   process.on(sig, () => child.kill(sig));
