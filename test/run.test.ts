@@ -283,6 +283,29 @@ test('harrier -r RULES -M: Falco\'s text lines on stdout, SIGHUP reloads the rul
   }
 });
 
+test('harrier run: when its private nats-server dies, the run ends within seconds with status 1 and stops the probe', { skip, timeout: 60_000 }, async () => {
+  const f = await fixture();
+  f.writeRules(false);
+  let run: Run | undefined;
+  try {
+    run = await startHarrier(f, ['run']);
+    const r = run;
+    const killed = Date.now();
+    process.kill(r.natsPid, 'SIGKILL');
+    const code = await Promise.race([r.exited, sleep(10_000).then(() => 'still running')]);
+    const tookMs = Date.now() - killed;
+    assert.equal(code, 1, r.stderr());
+    // Every part stops at once rather than waiting out its timeouts on a server that is gone.
+    assert.ok(tookMs < 8000, `exited ${tookMs} ms after the kill`);
+    assert.match(r.stderr(), /^harrier: the embedded NATS server exited \(SIGKILL\); stopping$/m);
+    assert.match(r.stderr(), /Events published: \d+, evaluated: \d+, alerts: \d+, rules enabled: \d+/);
+    for (let i = 0; i < 20 && alive(r.probePid); i++) await sleep(100);
+    assert.ok(!alive(r.probePid), 'the probe is gone');
+  } finally {
+    await cleanup(f, run);
+  }
+});
+
 test('harrier run on a shared NATS joins it without changing its rules: a pushed ruleset is in force, else the files, and the bucket is left as it was', { skip, timeout: 180_000 }, async () => {
   const f = await fixture();
   f.writeRules(false);

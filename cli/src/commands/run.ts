@@ -78,6 +78,8 @@ export async function runPipeline(args: CliArgs): Promise<number> {
   process.on('SIGTERM', onSignal);
 
   let embedded: EmbeddedNats | undefined;
+  /** The private server died: nothing can reach it any more, so no part waits on it at shutdown. */
+  let serverGone = false;
   let cfg: HarrierConfig = config;
   let nc: NatsConnection | undefined;
   let engine: EngineService | undefined;
@@ -94,7 +96,10 @@ export async function runPipeline(args: CliArgs): Promise<number> {
       const server = await startEmbeddedNats({ stateDir: e.stateDir, port: e.port, binary: e.binary, log: componentLogger(log, 'nats-server') });
       embedded = server;
       void server.exited.then(({ code, signal }) => {
-        if (!stopRequested) requestStop(`the embedded NATS server exited (${signal ?? `code ${code}`})`, 1);
+        if (stopRequested) return;
+        serverGone = true;
+        process.stderr.write(`harrier: the embedded NATS server exited (${signal ?? `code ${code}`}); stopping\n`);
+        requestStop(`the embedded NATS server exited (${signal ?? `code ${code}`})`, 1);
       });
       return () => server.stop();
     });
@@ -208,7 +213,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
   await stopSignal;
   clearTimeout(timer);
   process.off('SIGHUP', onHangup);
-  await life.stop();
+  await life.stop(serverGone ? SERVER_GONE_TEARDOWN_MS : undefined);
   process.off('SIGINT', onSignal);
   process.off('SIGTERM', onSignal);
 
@@ -223,8 +228,14 @@ export async function runPipeline(args: CliArgs): Promise<number> {
     `Events published: ${published.eventsPublished}, evaluated: ${st.counters.events}, alerts: ${printer.printed}, rules enabled: ${engine!.rules().ruleset.enabledCount()}` +
       `${dropText ? `; dropped: ${dropText}` : ''}\n`,
   );
+  // Teardowns cut short by a dead server may leave timers and reconnect attempts behind: they
+  // would hold the process for their full time, with nothing left to do.
+  if (serverGone) process.exit(exitCode);
   return exitCode;
 }
+
+/** How long each part may take to stop once the private server is gone (its outputs still flush). */
+const SERVER_GONE_TEARDOWN_MS = 1500;
 
 /** Reads the rules files again; pushes them when they load, else says why and keeps the rules in force. */
 async function reloadRules(paths: readonly string[], nc: NatsConnection, bucket: string, log: Logger): Promise<void> {

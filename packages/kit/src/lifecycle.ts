@@ -33,8 +33,12 @@ export class Lifecycle {
     }
   }
 
-  /** Stops once, in reverse order; later calls wait for the same stop. */
-  stop(): Promise<void> {
+  /**
+   * Stops once, in reverse order; later calls wait for the same stop. `timeoutMs` bounds each
+   * teardown instead of the configured time (when waiting is known to be useless, e.g. the server
+   * a part talks to is gone).
+   */
+  stop(timeoutMs = this.timeoutMs): Promise<void> {
     this.stopping ??= (async () => {
       for (const s of [...this.done].reverse()) {
         if (!s.teardown) continue;
@@ -43,7 +47,7 @@ export class Lifecycle {
           await Promise.race([
             Promise.resolve(s.teardown()),
             new Promise((_, rej) => {
-              timer = setTimeout(() => rej(new Error(`timed out after ${this.timeoutMs} ms`)), this.timeoutMs);
+              timer = setTimeout(() => rej(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
             }),
           ]);
           this.opts.log.debug({ step: s.name }, 'stopped');
