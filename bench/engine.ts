@@ -191,7 +191,6 @@ export async function benchEngine(target = 1_000_000): Promise<EngineBench> {
       if ((await jsm.streams.info(ALERTS_STREAM)).state.messages >= alertsExpected) break;
       await sleep(100);
     }
-    const info = await jsm.streams.info(ALERTS_STREAM);
 
     // (10) latency at 1,000 events/s: 50 batches/s of 20 events, one matching the marker rule.
     const gen = new LoadGenerator({ collectorId: 'latency', node: 'bench', partitions: PARTITIONS, containers: 8, eventsPerBatch: 20, hitEvery: 20 });
@@ -220,6 +219,8 @@ export async function benchEngine(target = 1_000_000): Promise<EngineBench> {
     lat.sort((a, b) => a - b);
     const q = (p: number): number => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))] ?? NaN;
     const workerRss = rssOf(pid);
+    // After the latency run too, as the report line says.
+    const info = await jsm.streams.info(ALERTS_STREAM);
     return {
       drains,
       alertsInStream: info.state.messages,
