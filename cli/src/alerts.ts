@@ -155,8 +155,13 @@ export class AlertOutputs {
     let ok = lost.length === 0;
     if (this.grpc) {
       const g = this.grpc;
-      if (g.pending > 0 || g.dropped > 0) {
-        process.stderr.write(`harrier: grpc_output: ${g.pending + g.dropped} alert(s) were not fetched by a gRPC client\n`);
+      const lostParts = [
+        ...(g.pending > 0 ? [`${g.pending} alert(s) were not fetched by a gRPC client`] : []),
+        ...(g.dropped > 0 ? [`${g.dropped} were dropped from the full queue`] : []),
+        ...(g.rejected > 0 ? [`${g.rejected} could not be served`] : []),
+      ];
+      if (lostParts.length > 0) {
+        process.stderr.write(`harrier: grpc_output: ${lostParts.join(', ')}\n`);
         ok = false;
       }
     }

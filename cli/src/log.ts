@@ -1,8 +1,8 @@
 // The CLI's informational lines on stderr, as Falco writes its own: each starts with the wall-clock
 // time and ": ", asctime-style in local time ("Mon Nov 23 17:13:03 2026") or, with
 // time_format_iso_8601, ISO 8601 in UTC ("2026-11-23T17:13:03+0000"). `log_stderr: false` turns
-// them off and a log level above info hides them. Errors and warnings are not these lines: they
-// always reach stderr.
+// them off, and so does a log level above info (Falco's notice and up). Errors and warnings are
+// not these lines: they always reach stderr.
 
 import type { LoadedRules } from './rulesource.js';
 import type { Settings } from './settings.js';
@@ -24,8 +24,7 @@ export type InfoLog = (message: string) => void;
 
 /** A writer of informational lines for these settings (a no-op when they are turned off). */
 export function infoLog(settings: Settings, out: NodeJS.WritableStream = process.stderr): InfoLog {
-  const level = settings.config.logging.level;
-  if (!settings.config.logging.stderr || !['trace', 'debug', 'info'].includes(level)) return () => {};
+  if (!settings.config.logging.stderrInfo) return () => {};
   const iso = settings.timeFormatIso8601;
   return (message) => {
     out.write(`${logTime(new Date(), iso)}: ${message}\n`);

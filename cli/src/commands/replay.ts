@@ -83,29 +83,39 @@ export async function runReplay(args: CliArgs): Promise<number> {
   let alerts = 0;
   const outputs = await openOutputs(settings, json);
   if (outputs === undefined) return 1;
-  events.forEach((ev, i) => {
-    ruleset.evaluate(ev, (r) => {
-      alerts++;
-      const input: AlertInput = {
-        rule: r.rule.name,
-        priority: r.rule.priority,
-        source: r.rule.source,
-        tags: r.rule.tags,
-        output: r.output.render(ev),
-        timeNs: eventTimeNs(ev),
-        hostname: host,
-        uuid: randomUUID(),
-        node: host,
-        eventId: `replay:${i + 1}`,
-        engineVersion: ENGINE_VERSION,
-      };
-      outputs.write(toAlertJson(input, settings.timeFormatIso8601));
-    });
-  });
+  try {
+    evaluateAll();
+  } catch (err) {
+    await outputs.close(); // a started gRPC server would keep the process alive
+    throw err;
+  }
   await serveRemaining(outputs, args.durationSec, log);
   const delivered = await outputs.close();
   process.stderr.write(`Events processed: ${events.length}, skipped: ${lineErrors.length}, alerts: ${alerts}, rules enabled: ${ruleset.enabledCount()}\n`);
   return (lineErrors.length > 0 && events.length === 0) || !delivered ? 1 : 0;
+
+  /** Every event through the rules, each match to the outputs. */
+  function evaluateAll(): void {
+    events.forEach((ev, i) => {
+      ruleset.evaluate(ev, (r) => {
+        alerts++;
+        const input: AlertInput = {
+          rule: r.rule.name,
+          priority: r.rule.priority,
+          source: r.rule.source,
+          tags: r.rule.tags,
+          output: r.output.render(ev),
+          timeNs: eventTimeNs(ev),
+          hostname: host,
+          uuid: randomUUID(),
+          node: host,
+          eventId: `replay:${i + 1}`,
+          engineVersion: ENGINE_VERSION,
+        };
+        outputs!.write(toAlertJson(input, settings.timeFormatIso8601));
+      });
+    });
+  }
 }
 
 /**
@@ -174,9 +184,9 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
   };
   let alerts = 0;
   const format = alertFormatter(settings, host);
-  // Alerts go to the configured outputs; --print lines (no alerts then) to stdout only.
-  const outputs = printing ? undefined : await openOutputs(settings, json);
-  if (!printing && outputs === undefined) return 1;
+  // Alerts go to the configured outputs, opened once everything that can refuse the command has
+  // run; --print lines (no alerts then) to stdout only.
+  let outputs: AlertOutputs | undefined;
   const pipeline = new ReplayPipeline(
     result ?? loadRules([]),
     (m) => {
@@ -212,6 +222,10 @@ async function runCaptureReplay(args: CliArgs, file: string): Promise<number> {
           outputs!.write(a.alert, a.text);
         },
       });
+  if (!printing) {
+    outputs = await openOutputs(settings, json);
+    if (outputs === undefined) return 1;
+  }
   let completed: boolean;
   try {
     completed = replayCapture(pipeline, capture, drops && ((ts) => drops.onEvent(ts)));
@@ -256,18 +270,23 @@ async function serveRemaining(outputs: AlertOutputs, durationSec: number | undef
   if (untilMs === undefined && (outputs.grpc === undefined || server.pending === 0)) return;
   if (untilMs !== undefined && untilMs <= 0) return;
   log(untilMs !== undefined ? `Serving gRPC clients on ${outputs.address} for ${Math.ceil(untilMs / 1000)} s more (Ctrl-C stops)` : `Serving gRPC clients on ${outputs.address} until ${server.pending} alert(s) are fetched (Ctrl-C stops)`);
+  // Handlers stay for the rest of the run: a Ctrl-C reaches this process twice (from the terminal
+  // and passed on by bin/harrier.js), and the second must not kill it before the outputs close.
+  // A later one, a second after the first, does end it at once.
   let onSignal!: () => void;
   const signalled = new Promise<void>((resolve) => (onSignal = resolve));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  let first = 0;
+  const handler = (): void => {
+    if (first === 0) {
+      first = Date.now();
+      onSignal();
+    } else if (Date.now() - first > 1000) process.exit(130);
+  };
+  process.on('SIGINT', handler);
+  process.on('SIGTERM', handler);
   let timer: NodeJS.Timeout | undefined;
-  try {
-    await Promise.race([signalled, untilMs !== undefined ? new Promise<void>((resolve) => (timer = setTimeout(resolve, untilMs))) : server.drained()]);
-  } finally {
-    clearTimeout(timer);
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  await Promise.race([signalled, untilMs !== undefined ? new Promise<void>((resolve) => (timer = setTimeout(resolve, untilMs))) : server.drained()]);
+  clearTimeout(timer);
 }
 
 const STARTED_AT = Date.now();

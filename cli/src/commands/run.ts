@@ -234,7 +234,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
   return exitCode;
 }
 
-/** How long each part may take to stop once the private server is gone (its outputs still flush). */
+/** How long each part may take to stop once the private server is gone (outputs get this long to flush, too). */
 const SERVER_GONE_TEARDOWN_MS = 1500;
 
 /** Reads the rules files again; pushes them when they load, else says why and keeps the rules in force. */

@@ -12,6 +12,10 @@ const ZIGZAG_EXACT = 2 ** 52;
 /** The stock writer's 64-bit varint of a value split into its low and high 32-bit words. */
 type Varint64 = (lo: number, hi: number) => BinaryWriter;
 
+// Not part of the writer's public API: without it (another version of the library), values past
+// 32 bits go the stock way.
+const HAS_VARINT64 = typeof (BinaryWriter.prototype as unknown as { writeVarint64?: unknown }).writeVarint64 === 'function';
+
 export class BatchWriter extends BinaryWriter {
   override uint64(value: string | number | bigint): this {
     if (typeof value === 'number' && value >= 0 && value <= 0xffffffff && Number.isInteger(value)) return this.uint32(value);
@@ -21,6 +25,7 @@ export class BatchWriter extends BinaryWriter {
   override int64(value: string | number | bigint): this {
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) return super.int64(value);
     if (value >= 0 && value <= 0xffffffff) return this.uint32(value);
+    if (!HAS_VARINT64) return super.int64(value);
     // Two's complement words of a safe integer: the low word modulo 2^32, the high one its floor.
     return this.varint64(value >>> 0, Math.floor(value / TWO_32));
   }
@@ -31,6 +36,7 @@ export class BatchWriter extends BinaryWriter {
     // 0, -1, 1, -2 ... -> 0, 1, 2, 3 ...
     const z = value >= 0 ? value * 2 : -value * 2 - 1;
     if (z <= 0xffffffff) return this.uint32(z);
+    if (!HAS_VARINT64) return super.sint64(value);
     return this.varint64(z >>> 0, Math.floor(z / TWO_32));
   }
 

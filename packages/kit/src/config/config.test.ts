@@ -152,3 +152,19 @@ test('collector section: publishing, source and stream keys with defaults; bad v
   assert.ok(bad.errors.some((e) => e.where === 'harrier.yaml:3:20' && /batch_linger_ms/.test(e.message)));
   assert.ok(bad.errors.some((e) => e.where === 'harrier.yaml:4:11' && /ebpf, capture/.test(e.message)));
 });
+
+test('informational lines on stderr follow log_stderr and the log level (Falco\'s notice is above info)', () => {
+  const info = (text: string): boolean => {
+    const r = cfg(text);
+    if (!r.ok) assert.fail(JSON.stringify(r.errors));
+    return r.config.logging.stderrInfo;
+  };
+  assert.equal(info(''), true);
+  assert.equal(info('log_stderr: false\n'), false);
+  assert.equal(info('log_level: info\n'), true);
+  assert.equal(info('log_level: debug\n'), true);
+  assert.equal(info('log_level: notice\n'), false);
+  assert.equal(info('log_level: warning\n'), false);
+  assert.equal(info('logging:\n  level: warn\nlog_level: info\n'), false);
+  assert.equal(info('logging:\n  level: debug\nlog_level: notice\n'), true);
+});

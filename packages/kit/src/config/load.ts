@@ -412,10 +412,22 @@ function resolve(m: Raw): HarrierConfig {
       rootCerts: asStr(grpc['root_certs'], '/etc/harrier/certs/ca.crt'),
     },
     webserver: { enabled: asBool(web['enabled'], true), listenAddress: asStr(web['listen_address'], '127.0.0.1'), listenPort: asNum(web['listen_port'], 8765) },
-    logging: { level: asStr(sect(m['logging'])['level'], typeof m['log_level'] === 'string' ? (m['log_level'] === 'warning' ? 'warn' : m['log_level'] === 'notice' ? 'info' : ['emergency', 'alert', 'critical'].includes(m['log_level']) ? 'fatal' : m['log_level']) : 'info'), stderr: asBool(m['log_stderr'], true) },
+    logging: { level: asStr(sect(m['logging'])['level'], typeof m['log_level'] === 'string' ? (m['log_level'] === 'warning' ? 'warn' : m['log_level'] === 'notice' ? 'info' : ['emergency', 'alert', 'critical'].includes(m['log_level']) ? 'fatal' : m['log_level']) : 'info'), stderrInfo: stderrInfo(m) },
     notApplicable,
     raw: m,
   };
+}
+
+/**
+ * Whether the CLI writes its informational lines to stderr: Falco's log_stderr, and a level that
+ * shows info (Harrier's logging.level, else Falco's log_level, where notice is above info).
+ */
+function stderrInfo(m: Raw): boolean {
+  if (!asBool(m['log_stderr'], true)) return false;
+  const own = sect(m['logging'])['level'];
+  if (typeof own === 'string') return ['trace', 'debug', 'info'].includes(own);
+  const falco = m['log_level'];
+  return typeof falco === 'string' ? ['info', 'debug'].includes(falco) : true;
 }
 
 /** Config files looked for when -c is not given, in order. */

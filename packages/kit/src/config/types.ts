@@ -76,8 +76,11 @@ export interface HarrierConfig {
    */
   readonly grpc: { readonly enabled: boolean; readonly bindAddress: string; readonly privateKey: string; readonly certChain: string; readonly rootCerts: string };
   readonly webserver: { readonly enabled: boolean; readonly listenAddress: string; readonly listenPort: number };
-  /** level: the services' log level; stderr: Falco's log_stderr, whether the CLI's informational lines (with Falco's time prefix) go to stderr. */
-  readonly logging: { readonly level: string; readonly stderr: boolean };
+  /**
+   * level: the services' log level. stderrInfo: whether the CLI's informational lines (with
+   * Falco's time prefix) go to stderr: log_stderr, and a level that shows info (notice does not).
+   */
+  readonly logging: { readonly level: string; readonly stderrInfo: boolean };
   /** Falco keys present in the input that Harrier accepts but that have no effect here. */
   readonly notApplicable: readonly string[];
   /** The merged raw document, for sections later services read themselves. */

@@ -167,8 +167,9 @@ export interface AlertJson {
 
 /**
  * Falco's JSON alert; `output` starts with the time as the text line does (`iso`: ISO 8601).
- * Falco also lists that time in output_fields as ns since the epoch, a number JSON readers in
- * JavaScript cannot hold exactly; Harrier leaves it out (`time` has it).
+ * Falco also lists that time in output_fields as ns since the epoch, a number a JavaScript value
+ * cannot hold exactly, so this object leaves it out (`time` has it); the CLI's JSON lines add it
+ * as exact text, and the gRPC output as Falco's formatted string.
  */
 export function toAlertJson(a: AlertInput, iso = false): AlertJson {
   return {

@@ -128,6 +128,15 @@ test('a full queue drops its oldest alerts, counts and reports them once', async
   const client = new falcoOutputs.serviceClient(addr, credentials.createInsecure());
   t.after(() => client.close());
   assert.deepEqual((await get(client)).map((r) => r.time?.nanos), [881781392, 881781393, 881781394]);
+  // With no client at all, memory stays bounded: the array never holds much more than the limit.
+  let most = 0;
+  for (let i = 0; i < 50; i++) {
+    server.push(alert(i % 10));
+    most = Math.max(most, server.retained);
+  }
+  assert.equal(server.pending, 3);
+  assert.ok(most <= 6, `the queue's array held ${most} entries for a limit of 3`);
+  assert.equal(server.dropped, 2 + 47);
 });
 
 test('a stale socket file is replaced; a live one, or a path that is not a socket, is refused', async (t) => {

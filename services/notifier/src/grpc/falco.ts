@@ -41,7 +41,7 @@ const NAME = 'grpc_output';
 
 export class FalcoGrpcServer {
   private readonly server = new Server();
-  private readonly queue: falcoOutputs.response[] = [];
+  private queue: falcoOutputs.response[] = [];
   private head = 0;
   private readonly limit: number;
   private readonly waiters = new Set<() => void>();
@@ -51,6 +51,8 @@ export class FalcoGrpcServer {
   served = 0;
   /** Alerts dropped because the queue was full. */
   dropped = 0;
+  /** Alerts that could not be turned into a response (reported). */
+  rejected = 0;
   private address: string | undefined;
 
   constructor(private readonly opts: FalcoGrpcOptions) {
@@ -114,13 +116,18 @@ export class FalcoGrpcServer {
       r = toResponse(alert, this.opts.timeIso8601);
     } catch (err) {
       this.opts.report(NAME, `cannot serve an alert of rule '${alert.rule}': ${(err as Error).message}`);
-      this.dropped++;
+      this.rejected++;
       return;
     }
     if (this.queue.length - this.head >= this.limit) {
       this.head++;
       this.dropped++;
       this.opts.report(NAME, `${this.limit} alerts wait for a gRPC client; the oldest are dropped`);
+      // Dropped entries leave the array in chunks, so it holds at most about twice the limit.
+      if (this.head >= this.limit) {
+        this.queue = this.queue.slice(this.head);
+        this.head = 0;
+      }
     }
     this.queue.push(r);
     this.queued++;
@@ -142,8 +149,11 @@ export class FalcoGrpcServer {
     return new Promise((resolve) => this.waiters.add(resolve));
   }
 
-  /** Stops taking calls, lets running ones finish for up to `graceMs`, then closes them. */
-  async stop(graceMs = 2000): Promise<void> {
+  /**
+   * Stops taking calls, lets running ones finish for up to `graceMs`, then closes them (a `sub`
+   * stream ends only when its client ends it, so the grace is short).
+   */
+  async stop(graceMs = 500): Promise<void> {
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -165,9 +175,14 @@ export class FalcoGrpcServer {
     this.waiters.clear();
   }
 
+  /** Entries the queue's array holds, dropped ones not yet cut off included (for tests of its bound). */
+  get retained(): number {
+    return this.queue.length;
+  }
+
   private take(): falcoOutputs.response[] {
-    const out = this.queue.slice(this.head);
-    this.queue.length = 0;
+    const out = this.head === 0 ? this.queue : this.queue.slice(this.head);
+    this.queue = [];
     this.head = 0;
     this.served += out.length;
     for (const w of this.waiters) w();

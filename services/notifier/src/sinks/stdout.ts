@@ -17,7 +17,9 @@ export class StdoutSink implements LineSink {
     out.on('error', (err: NodeJS.ErrnoException) => {
       if (this.closedBy !== undefined) return;
       this.closedBy = err.code ?? err.message;
-      this.report(this.name, err.code === 'EPIPE' ? 'standard output was closed by its reader (EPIPE); later alerts are not written to it' : `cannot write to standard output: ${err.message}`);
+      // Other write errors are the stream owner's to report (the CLI does, once); the lines lost
+      // are counted here either way.
+      if (err.code === 'EPIPE') this.report(this.name, 'standard output was closed by its reader (EPIPE); later alerts are not written to it');
     });
   }
 
