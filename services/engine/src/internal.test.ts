@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CaptureDropCheck, DEFAULT_DROP_SETTINGS, dropSettings, type DropSettings } from './internal.js';
+import { CaptureDropCheck, DEFAULT_DROP_SETTINGS, DropMonitor, dropSettings, type CollectorStats, type DropSettings, type InternalAlertInput } from './internal.js';
 
 const S = 1_000_000_000n;
 
@@ -56,4 +56,28 @@ test('exit stops at the first action; untimed events are not checks', () => {
 test('dropSettings reads Falco\'s keys, defaults where absent', () => {
   assert.deepEqual(dropSettings({}), DEFAULT_DROP_SETTINGS);
   assert.deepEqual(dropSettings({ syscall_event_drops: { threshold: 0.5, actions: ['alert', 'exit'], rate: 1, max_burst: 3, simulate_drops: true } }), { threshold: 0.5, actions: ['alert', 'exit'], rate: 1, maxBurst: 3, simulateDrops: true });
+});
+
+test('live drop monitoring: real drops past the threshold alert; simulate_drops adds one per check, as Falco does', () => {
+  const stats = (events: number, ringbuf: number, i: number): CollectorStats => ({ collector_id: 'c1', node: 'n1', time: `t${i}`, events_in: events, drops: {}, source_drops: { ringbuf } });
+  const feed = (settings: Partial<DropSettings>, series: [number, number][]): { alerts: InternalAlertInput[]; logs: string[] } => {
+    const alerts: InternalAlertInput[] = [];
+    const logs: string[] = [];
+    const m = new DropMonitor({ ...DEFAULT_DROP_SETTINGS, maxBurst: 10, ...settings }, (a) => alerts.push(a), (t) => logs.push(t), 0);
+    series.forEach(([events, drops], i) => m.observe(stats(events, drops, i), (i + 1) * 1000));
+    return { alerts, logs };
+  };
+  // 1,000 events a second; 500 dropped in the third second: 500 / 1500 > 0.1.
+  const real = feed({}, [[1000, 0], [2000, 0], [3000, 500], [4000, 500]]);
+  assert.equal(real.alerts.length, 1);
+  assert.equal(real.alerts[0]!.fields['n_drops'], 500);
+  assert.equal(real.alerts[0]!.fields['n_drops_ringbuf'], 500);
+  assert.equal(real.alerts[0]!.fields['simulated'], undefined);
+  // No drops at all: simulate_drops with threshold 0 makes every check after the first a drop.
+  const sim = feed({ simulateDrops: true, threshold: 0 }, [[1000, 0], [2000, 0], [3000, 0], [4000, 0]]);
+  assert.equal(sim.alerts.length, 3);
+  assert.ok(sim.alerts.every((a) => a.fields['n_drops'] === 1 && a.fields['n_drops_simulated'] === 1 && a.fields['simulated'] === true));
+  assert.equal(sim.logs.length, 3);
+  // One simulated drop in 1,000 events stays under Falco's default threshold.
+  assert.equal(feed({ simulateDrops: true }, [[1000, 0], [2000, 0]]).alerts.length, 0);
 });

@@ -227,6 +227,9 @@ export class DropMonitor {
     if (!prev || s.events_in < prev.events || sum(drops) < sum(prev.drops)) return;
     const delta: Record<string, number> = {};
     for (const [k, v] of Object.entries(drops)) if (v - (prev.drops[k] ?? 0) > 0) delta[k] = v - (prev.drops[k] ?? 0);
+    // simulate_drops, as Falco has it: each check counts one drop more than it saw, so the actions
+    // can be tried out (with a threshold of 0 they run at every check).
+    if (this.settings.simulateDrops) delta['simulated'] = 1;
     const nDrops = sum(delta);
     if (nDrops === 0) return;
     const nEvts = s.events_in - prev.events + nDrops;
@@ -234,7 +237,7 @@ export class DropMonitor {
     this.dropsSeen += nDrops;
     if (ratio <= this.settings.threshold || this.settings.actions.includes('ignore')) return;
     const seconds = Math.max(0.001, (now - prev.at) / 1000);
-    const fields: InternalFields = { n_drops: nDrops, n_evts: nEvts, collector_id: s.collector_id, node: s.node, interval_s: Math.round(seconds * 1000) / 1000 };
+    const fields: InternalFields = { n_drops: nDrops, n_evts: nEvts, collector_id: s.collector_id, node: s.node, interval_s: Math.round(seconds * 1000) / 1000, ...(this.settings.simulateDrops ? { simulated: true } : {}) };
     for (const [k, v] of Object.entries(delta)) fields[`n_drops_${k}`] = v;
     const text = `Falco internal: syscall event drop. ${nDrops} system calls dropped in last ${seconds.toFixed(1)} s on ${s.node} (collector ${s.collector_id}).`;
     if (this.settings.actions.includes('log')) this.log(text, fields);
