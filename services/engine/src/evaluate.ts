@@ -32,7 +32,11 @@ export class BatchEvaluator {
   private readonly accessor = batchAccessor();
   private readonly rawtime: FieldReader<BatchCursor>;
 
-  constructor(private readonly rules: RulesetLookup) {
+  /** `timeIso8601`: time_format_iso_8601, the form of the time that starts each alert's output. */
+  constructor(
+    private readonly rules: RulesetLookup,
+    private readonly opts: { readonly timeIso8601?: boolean } = {},
+  ) {
     const r = this.accessor.reader(RAWTIME);
     if (!r) throw new Error('the batch accessor cannot read evt.rawtime');
     this.rawtime = r;
@@ -69,7 +73,7 @@ export class BatchEvaluator {
           node: msg.node,
           eventId: evId,
           engineVersion: ENGINE_VERSION,
-        });
+        }, this.opts.timeIso8601 ?? false);
         alerts.push({ subject: alertSubject(r.source, r.priority, r.name), msgId: alertMsgId(evId, r.name), json });
         matches.push({ rule: r.name, priority: r.priority, source: r.source });
       });

@@ -159,7 +159,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
     return () => rules.stop();
   });
 
-  const evaluator = new BatchEvaluator({ rulesetFor: (source): Ruleset<BatchCursor> | undefined => (source === 'syscall' ? rules.current().ruleset : undefined) });
+  const evaluator = new BatchEvaluator({ rulesetFor: (source): Ruleset<BatchCursor> | undefined => (source === 'syscall' ? rules.current().ruleset : undefined) }, { timeIso8601: config.output.timeIso8601 });
   const enc = new TextEncoder();
 
   const deadLetter = async (p: number, m: JsMsg, reason: string, detail: string, body: Uint8Array, extra: Record<string, string> = {}): Promise<void> => {
