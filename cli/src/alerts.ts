@@ -5,7 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { batchAccessor } from '@harrier/batch';
 import type { ReplayMatch } from '@harrier/collector';
-import { ENGINE_VERSION, resolveField, toAlertJson, toAlertText, type AlertInput, type AlertJson, type FieldRef, type Priority, type RenderedOutput } from '@harrier/rules';
+import { ENGINE_VERSION, alertJsonText, eventTimeKey, resolveField, toAlertJson, toAlertText, type AlertInput, type AlertJson, type FieldRef, type Priority, type RenderedOutput } from '@harrier/rules';
 import { FalcoGrpcServer, localOutputs, onceEach, type LocalOutputs } from '@harrier/notifier';
 import { HARRIER_VERSION } from './version.js';
 import type { Settings } from './settings.js';
@@ -69,28 +69,8 @@ export function jsonAlertLine(alert: AlertJson, settings: Settings): string {
   if (!settings.jsonIncludeOutputProperty) delete obj.output;
   if (!settings.jsonIncludeOutputFieldsProperty) delete obj.output_fields;
   if (!settings.jsonIncludeTagsProperty) delete obj.tags;
-  // Falco's output_fields of a rule's alert start with the event time (the field its output begins
-  // with) as an integer of nanoseconds, beyond what a JS number holds exactly: spliced in as text.
-  // An internal alert's fields are its own only.
-  const ns = obj.output_fields && alert.source !== 'internal' ? timeNs(alert.time) : undefined;
-  if (ns === undefined) return JSON.stringify(obj);
-  const key = settings.timeFormatIso8601 ? 'evt.time.iso8601' : 'evt.time';
-  const rest: Record<string, unknown> = { ...obj.output_fields };
-  delete rest[key];
-  const restJson = JSON.stringify(rest);
-  const fields = `{${JSON.stringify(key)}:${ns}${restJson === '{}' ? '' : `,${restJson.slice(1, -1)}`}}`;
-  // A key outside any string: inside one its quotes would be escaped.
-  return JSON.stringify({ ...obj, output_fields: FIELDS_MARK }).replace(`"output_fields":"${FIELDS_MARK}"`, () => `"output_fields":${fields}`);
-}
-
-const FIELDS_MARK = '@@output_fields@@';
-
-/** Nanoseconds since the epoch of an alert's ISO 8601 UTC time (2016-08-04T16:17:57.881781397Z). */
-function timeNs(time: string): bigint | undefined {
-  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(time);
-  if (!m) return undefined;
-  const ms = Date.parse(`${m[1]}Z`);
-  return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+  // Falco's output_fields of a rule's alert start with the event time, as exact text.
+  return alertJsonText(obj as AlertJson, eventTimeKey(alert));
 }
 
 /**

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { headers, type NatsConnection } from '@nats-io/transport-node';
 import { jetstream, type JetStreamClient, type JetStreamManager, type PubAck, type StreamInfo } from '@nats-io/jetstream';
 import { ensureStream } from '@harrier/kit';
-import type { AlertJson } from '@harrier/rules';
+import { alertJsonText, eventTimeKey, type AlertJson } from '@harrier/rules';
 
 export const ALERTS_STREAM = 'ALERTS';
 export const ALERTS_SUBJECT_PREFIX = 'harrier.alerts';
@@ -103,7 +103,8 @@ export class AlertPublisher {
   }
 
   async publish(a: PublishedAlert, stillWanted: () => boolean = () => true): Promise<PubAck> {
-    const body = this.enc.encode(JSON.stringify(a.json));
+    // Falco's JSON: output_fields start with the event time in nanoseconds, exact.
+    const body = this.enc.encode(alertJsonText(a.json, eventTimeKey(a.json)));
     const h = headers();
     h.set('Harrier-Alert-Id', a.json.uuid);
     h.set('Harrier-Priority', a.json.priority);

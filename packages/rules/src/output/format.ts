@@ -168,7 +168,7 @@ export interface AlertJson {
 /**
  * Falco's JSON alert; `output` starts with the time as the text line does (`iso`: ISO 8601).
  * Falco also lists that time in output_fields as ns since the epoch, a number a JavaScript value
- * cannot hold exactly, so this object leaves it out (`time` has it); the CLI's JSON lines add it
+ * cannot hold exactly, so this object leaves it out (`time` has it); `alertJsonText` writes it
  * as exact text, and the gRPC output as Falco's formatted string.
  */
 export function toAlertJson(a: AlertInput, iso = false): AlertJson {
@@ -186,6 +186,42 @@ export function toAlertJson(a: AlertInput, iso = false): AlertJson {
     event_id: a.eventId,
     engine_version: a.engineVersion,
   };
+}
+
+/**
+ * The output_fields key of the event time Falco adds to a rule's alert: the field its output
+ * starts with, `evt.time.iso8601` when that is an ISO 8601 time, else `evt.time`. None for an
+ * internal alert, whose fields are its own.
+ */
+export function eventTimeKey(a: Pick<AlertJson, 'output' | 'source'>): string | undefined {
+  if (a.source === 'internal') return undefined;
+  return /^\d{4}-\d\d-\d\dT/.test(a.output) ? 'evt.time.iso8601' : 'evt.time';
+}
+
+/** Nanoseconds since the epoch of an alert's `time` (ISO 8601 in UTC, to the nanosecond). */
+export function alertTimeNs(time: string): bigint | undefined {
+  const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(time);
+  if (!m) return undefined;
+  const ms = Date.parse(`${m[1]}Z`);
+  return Number.isNaN(ms) ? undefined : BigInt(ms) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+}
+
+const FIELDS_MARK = '@@output_fields@@';
+
+/**
+ * An alert's JSON text, as Falco writes it: `output_fields` start with the event time under
+ * `timeKey` as an integer of nanoseconds. That integer is beyond what a JS number holds exactly,
+ * so it is spliced in as text (from `time`); any value already under the key is replaced.
+ */
+export function alertJsonText(alert: { readonly time: string; readonly output_fields?: Readonly<Record<string, unknown>> }, timeKey: string | undefined): string {
+  const ns = alert.output_fields && timeKey !== undefined ? alertTimeNs(alert.time) : undefined;
+  if (ns === undefined) return JSON.stringify(alert);
+  const rest: Record<string, unknown> = { ...alert.output_fields };
+  delete rest[timeKey!];
+  const restJson = JSON.stringify(rest);
+  const fields = `{${JSON.stringify(timeKey)}:${ns}${restJson === '{}' ? '' : `,${restJson.slice(1, -1)}`}}`;
+  // The key outside any string: inside one its quotes would be escaped.
+  return JSON.stringify({ ...alert, output_fields: FIELDS_MARK }).replace(`"output_fields":"${FIELDS_MARK}"`, () => `"output_fields":${fields}`);
 }
 
 export function toAlertText(a: AlertInput, iso = false): string {

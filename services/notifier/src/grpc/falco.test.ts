@@ -62,6 +62,9 @@ test('an alert becomes Falco\'s outputs.response: time to the nanosecond, priori
   assert.equal(r.source, 'syscall');
   assert.deepEqual(r.outputFields, { 'evt.time.iso8601': '2016-08-04T16:17:57.881781397+0000', 'proc.cmdline': 'cat /dev/null', 'fd.num': '3', 'user.name': '<NA>' });
   assert.deepEqual(toResponse(alert(7), false).outputFields['evt.time'], '16:17:57.881781397');
+  // The time as the alert JSON carries it (a nanosecond number, rounded once parsed) gives way to the formatted one.
+  const parsed = alert(7, { output_fields: { 'evt.time.iso8601': Number(1470327477881781397n), 'proc.cmdline': 'cat /dev/null' } });
+  assert.deepEqual(toResponse(parsed, true).outputFields, { 'evt.time.iso8601': '2016-08-04T16:17:57.881781397+0000', 'proc.cmdline': 'cat /dev/null' });
   assert.equal(toResponse(alert(1, { priority: 'Critical', source: 'k8s_audit' }), true).priority, falcoSchema.priority.CRITICAL);
   assert.throws(() => toResponse(alert(1, { time: 'yesterday' }), true), /not ISO 8601/);
 });

@@ -233,7 +233,11 @@ export function toResponse(a: FalcoAlert, iso: boolean): falcoOutputs.response {
   const fields: Record<string, string> = {};
   // Falco's output starts with the event time, and its output_fields hold it as formatted there.
   if (a.source !== 'internal') fields[iso ? 'evt.time.iso8601' : 'evt.time'] = iso ? `${m[1]}.${frac}+0000` : `${m[1]!.slice(11)}.${frac}`;
-  for (const [k, v] of Object.entries(a.output_fields ?? {})) fields[k] = v === null ? '<NA>' : String(v);
+  for (const [k, v] of Object.entries(a.output_fields ?? {})) {
+    // The time as a nanosecond number (alert JSON from NATS has it) gives way to the string above.
+    if (k === 'evt.time' || k === 'evt.time.iso8601') continue;
+    fields[k] = v === null ? '<NA>' : String(v);
+  }
   return {
     time: { seconds, nanos: Number(frac) },
     priority: PRIORITIES[a.priority.toLowerCase()] ?? falcoSchema.priority.DEBUG,
