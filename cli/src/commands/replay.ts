@@ -10,6 +10,7 @@ import { batchAccessor, type BatchCursor, type DecodedBatch } from '@harrier/bat
 import { readScap, replayCapture, ReplayPipeline, ScapError, type ScapCapture } from '@harrier/collector';
 import {
   ENGINE_VERSION,
+  alertTimeNs,
   compileOutput,
   fieldMapAccessor,
   loadRules,
@@ -38,11 +39,8 @@ function eventTimeNs(e: FieldMapEvent): bigint {
   if (typeof raw === 'number') return BigInt(Math.trunc(raw));
   if (typeof raw === 'string' && /^\d+$/.test(raw)) return BigInt(raw);
   const t = e['evt.time.iso8601'] ?? e['evt.time'];
-  if (typeof t === 'string') {
-    const m = /^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d{1,9}))?Z$/.exec(t);
-    if (m) return BigInt(Date.parse(m[1] + 'Z')) * 1_000_000n + BigInt((m[2] ?? '').padEnd(9, '0') || '0');
-  }
-  return BigInt(Date.now()) * 1_000_000n;
+  const ns = typeof t === 'string' ? alertTimeNs(t) : undefined;
+  return ns ?? BigInt(Date.now()) * 1_000_000n;
 }
 
 export async function runReplay(args: CliArgs): Promise<number> {
