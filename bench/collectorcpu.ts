@@ -130,7 +130,7 @@ function builderSink(partitions = 32, max = 512): Sink {
 
 async function publisherSink(): Promise<Sink> {
   const server = await startNatsServer();
-  const nc = await connect({ servers: server.url });
+  const nc = await connect({ servers: server.url, noAsyncTraces: true });
   await ensureEventsStream(await jetstreamManager(nc), { maxBytes: 4 * 1024 ** 3 });
   const p = new EventPublisher(nc, { collectorId: 'bench', node: 'bench', partitions: 32, batchMaxEvents: 512, batchLingerMs: 20, bufferEvents: 262_144, maxInflight: 64 });
   return {
@@ -193,7 +193,7 @@ export function collectorCpuStages(file: string, rounds = 5): number[] {
   const types = sel.types;
   const run = (stage: number): number => {
     const reader = new FrameReader();
-    const decoder = new FrameDecoder();
+    const decoder = new FrameDecoder({ reuse: true });
     const state = new StateEngine();
     const enricher = new Enricher(state.tables, sel.args);
     const b = new BatchBuilder({ collectorId: 'bench', node: 'bench', source: 'syscall' });

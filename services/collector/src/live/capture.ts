@@ -9,7 +9,7 @@ import { int, type RawEvent } from '../state/params.js';
 import { Enricher, type ArgSelection } from '../replay/enrich.js';
 import { readGroup, readPasswd, scanProc } from './procfs.js';
 import { ProbeProcess, type ProbeOptions } from './probe.js';
-import type { ProbeStats } from './decode.js';
+import type { ClosedFd, ProbeStats } from './decode.js';
 import { PROBE_SYSCALLS } from './decode.js';
 
 /**
@@ -57,7 +57,7 @@ export interface LiveCounters {
 
 export interface LiveSink {
   /** One enriched event and its partition key; false asks the capture to pause reading. */
-  event(e: EnrichedEvent, partitionKey: string, raw: RawEvent): boolean;
+  event(e: EnrichedEvent, partitionKey: string): boolean;
   stats?(s: ProbeStats): void;
   problem?(message: string, fatal: boolean): void;
   info?(message: string): void;
@@ -86,11 +86,18 @@ export class LiveCapture {
       { ...opts.probe, syscalls: syscallSet(opts.types) },
       {
         event: (e) => this.onEvent(e),
+        closed: (c) => this.onClosed(c),
         stats: (s) => sink.stats?.(s),
         problem: (m, fatal) => sink.problem?.(m, fatal),
         info: (m) => sink.info?.(m),
       },
     );
+    this.closeOnlyForState();
+  }
+
+  /** Close events feed the state alone unless a rule needs them: then they skip decoding. */
+  private closeOnlyForState(): void {
+    this.probe.closeAsNumbers = this.types !== 'all' && !this.types.has('close');
   }
 
   /** Seeds the state from /proc and the host's users, then starts the probe. */
@@ -113,6 +120,7 @@ export class LiveCapture {
   /** New rules: trace and render what they need from now on. */
   setTypes(types: ReadonlySet<string> | 'all', args?: ArgSelection): void {
     this.types = types;
+    this.closeOnlyForState();
     if (args) this.enricher = new Enricher(this.state.tables, args);
     this.probe.setSyscalls(syscallSet(types));
   }
@@ -127,6 +135,14 @@ export class LiveCapture {
 
   async stop(): Promise<void> {
     await this.probe.stop();
+  }
+
+  /** A close exit no rule needs: state only (onEvent's path for it, without an event). */
+  private onClosed(c: ClosedFd): void {
+    this.counters.events++;
+    this.counters.stateOnly++;
+    const t = this.state.closeExit(c.tid, c.ts, c.fd, c.res);
+    if (t.container && this.opts.containers && !this.containersAsked.has(t.container.id)) this.askContainer(t.container);
   }
 
   private onEvent(e: RawEvent): void {
@@ -144,7 +160,7 @@ export class LiveCapture {
     this.counters.emitted++;
     const enriched = this.enricher.enrich(e, st);
     const key = t?.container ? t.container.id : this.hostKey;
-    if (!this.sink.event(enriched, key, e)) this.probe.pause();
+    if (!this.sink.event(enriched, key)) this.probe.pause();
   }
 
   /**

@@ -127,6 +127,45 @@ test('an openat frame becomes the openat exit event with libscap values', () => 
   assert.equal(get('ino'), 77);
 });
 
+test('a reusing decoder gives every event the params a fresh decoder gives; readClose reads what a close event shows', () => {
+  const h = hello(1_700_000_000_000_000_000n);
+  const execItem = new Uint8Array(112);
+  new DataView(execItem.buffer).setBigUint64(0, 0x1ffn, true); // cap_inheritable
+  new DataView(execItem.buffer).setUint32(104, 1000, true); // euid
+  const sin = new Uint8Array([2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
+  const frames = [
+    frame(257, 5, [-100, 0, 0o2000101, 0o640], [[2, cstr('/tmp/a-rather-long-name')], [12, fileItem(77, (254 << 20) | 1, 0x100000)]]),
+    // The same syscall again, shorter string and other numbers: nothing of the first may show.
+    frame(257, -2, [7, 0, 0, 0], [[2, cstr('b')]]),
+    frame(3, 0, [5], []),
+    frame(42, -111, [4, 0, 16], [[10, sin]]),
+    frame(59, 0, [0, 0, 0], [[20, execItem], [21, new Uint8Array([...cstr('/bin/cat'), ...cstr('x')])], [24, new Uint8Array([...cstr('tmp')])], [26, new Uint8Array([...cstr('user.slice')])]]),
+    frame(22, 0, [0], [[13, new Uint8Array([3, 0, 0, 0, 4, 0, 0, 0])]]),
+    frame(257, 6, [-100, 0, 0, 0], [[2, cstr('/etc/passwd')]]),
+  ];
+  const fresh = new FrameDecoder();
+  const reusing = new FrameDecoder({ reuse: true });
+  for (const d of [fresh, reusing]) d.decode({ bytes: h, view: new DataView(h.buffer), off: 0, len: 32, kind: 4 });
+  const snapshot = (e: ReturnType<FrameDecoder['decode']>): unknown => e && { num: e.num, ts: e.ts, tid: e.tid, type: e.type, enter: e.enter, names: [...e.names], params: e.params.map((p) => [...p]) };
+  const reused = new Set<unknown>();
+  for (const f of frames) {
+    const fr = { bytes: f, view: new DataView(f.buffer), off: 0, len: f.length, kind: 1 };
+    const want = snapshot(fresh.decode(fr));
+    const e = reusing.decode(fr);
+    assert.deepEqual(snapshot(e), want, `syscall ${new DataView(f.buffer).getUint16(6, true)}`);
+    reused.add(e);
+  }
+  assert.equal(reused.size, 5, 'one event object per syscall');
+  // readClose: the numbers the close event carries, without one.
+  const c = frame(3, -9, [77], []);
+  const fc = { bytes: c, view: new DataView(c.buffer), off: 0, len: c.length, kind: 1 };
+  const ev = fresh.decode(fc)!;
+  assert.equal(reusing.readClose(fc), true);
+  assert.deepEqual({ ...reusing.closed }, { tid: ev.tid, ts: ev.ts, fd: 77, res: -9 });
+  assert.equal(reusing.readClose({ bytes: frames[0]!, view: new DataView(frames[0]!.buffer), off: 0, len: frames[0]!.length, kind: 1 }), false);
+  assert.throws(() => reusing.readClose({ bytes: c, view: new DataView(c.buffer), off: 0, len: 100, kind: 1 }), /shorter than its 144-byte header/);
+});
+
 test('sockaddrs convert to the libscap layout (port little-endian, abstract unix paths with @)', () => {
   const in4 = new Uint8Array([2, 0, 0x1f, 0x90, 127, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
   assert.deepEqual([...scapSockaddr(in4)!], [2, 127, 0, 0, 1, 0x90, 0x1f]);

@@ -553,6 +553,51 @@ export interface ProbeStats {
   readonly attached: number;
 }
 
+/** A close exit's numbers (FrameDecoder.readClose). */
+export interface ClosedFd {
+  tid: number;
+  /** ns since the epoch. */
+  ts: bigint;
+  fd: number;
+  res: number;
+}
+
+const NR_CLOSE = 3;
+
+/** A plan's event kept for reuse: the object, its params array and views over fixed places. */
+interface Reused {
+  readonly event: { -readonly [K in keyof RawEvent]: RawEvent[K] };
+  readonly params: Uint8Array[];
+  readonly dv: DataView;
+  /** Where each fixed-size param lives in `dv`'s buffer. */
+  readonly offs: Int32Array;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function reusable(p: Plan, enter: boolean): Reused {
+  const offs = new Int32Array(p.sizes.length);
+  let total = 0;
+  for (let i = 0; i < p.sizes.length; i++) {
+    offs[i] = total;
+    total += p.sizes[i]!;
+  }
+  const buf = new ArrayBuffer(Math.max(8, total));
+  const params = Array.from(p.sizes, (size, i) => (size > 0 ? new Uint8Array(buf, offs[i], size) : EMPTY));
+  const event = { num: 0, ts: 0n, tid: 0, cpu: 0, type: p.info.name, enter, names: p.names, descs: p.descs, flags: p.info.flags, params };
+  return { event, params, dv: new DataView(buf), offs };
+}
+
+export interface FrameDecoderOptions {
+  /**
+   * Reuse one event per syscall: no allocation per event or param, and string params point into
+   * the frame instead of being copied. The event decode() returns, its params and their bytes
+   * then hold only until the next decode() (libscap's rule for its event buffer): a consumer that
+   * keeps anything copies it. Off by default: each event is its own.
+   */
+  readonly reuse?: boolean;
+}
+
 /** Decodes frames; keeps the clock offset from the HELLO frame. */
 export class FrameDecoder {
   private readonly plans = new Map<number, Plan>();
@@ -567,8 +612,15 @@ export class FrameDecoder {
   /** The probe's latest counters. */
   probe: ProbeStats | undefined;
   hello: { version: number; ncpus: number; pid: number } | undefined;
+  /** The close exit readClose() read last. */
+  readonly closed: ClosedFd = { tid: 0, ts: 0n, fd: 0, res: 0 };
 
-  constructor() {
+  private readonly reuse: boolean;
+  /** Per plan, when reusing. */
+  private readonly reused = new Map<Plan, Reused>();
+
+  constructor(opts: FrameDecoderOptions = {}) {
+    this.reuse = opts.reuse === true;
     for (const [nr, name] of Object.entries(PROBE_SYSCALLS)) {
       const info = currentEvent(name, '<');
       const spec = SPECS[name];
@@ -584,6 +636,26 @@ export class FrameDecoder {
           reaper_tid: () => 0,
         })
       : undefined;
+  }
+
+  /**
+   * A close exit read straight from its frame, without building an event: tid, time, fd and
+   * result land in `closed` (one object, reused). False for any other frame, which then goes
+   * through decode(). Throws DecodeError for a close frame shorter than its header.
+   */
+  readClose(f: Frame): boolean {
+    if (f.kind !== FRAME_SYSCALL || f.len < 8 || f.view.getUint16(f.off + 6, true) !== NR_CLOSE) return false;
+    const v = f.view;
+    const o = f.off;
+    if (f.len < HEADER_SIZE) throw new DecodeError(`event frame of ${f.len} bytes is shorter than its ${HEADER_SIZE}-byte header`);
+    this.stats.events++;
+    this.num++;
+    const c = this.closed;
+    c.tid = v.getUint32(o + 16, true);
+    c.ts = v.getBigUint64(o + 8, true) + this.bootEpoch;
+    c.fd = v.getInt32(o + 80, true);
+    c.res = i64(v, o + 72);
+    return true;
   }
 
   /** Syscall names the decoder can turn into events. */
@@ -635,6 +707,7 @@ export class FrameDecoder {
   }
 
   private build(p: Plan, enter: boolean): RawEvent {
+    if (this.reuse) return this.buildReused(p, enter);
     const f = this.fv;
     const n = p.getters.length;
     const getters = p.getters;
@@ -682,6 +755,30 @@ export class FrameDecoder {
       flags: p.info.flags,
       params,
     };
+  }
+
+  /** build() into the plan's reused event: fixed params written in place, the rest pointed at. */
+  private buildReused(p: Plan, enter: boolean): RawEvent {
+    let r = this.reused.get(p);
+    if (r === undefined) this.reused.set(p, (r = reusable(p, enter)));
+    const f = this.fv;
+    const getters = p.getters;
+    const sizes = p.sizes;
+    const params = r.params;
+    for (let i = 0; i < getters.length; i++) {
+      const g = getters[i];
+      const v = g === undefined ? undefined : g(f);
+      const size = sizes[i]!;
+      if (size > 0) writeFixed(r.dv, r.offs[i]!, size, v);
+      else if (v instanceof Uint8Array) params[i] = v;
+      else if (typeof v === 'string') params[i] = enc.encode(p.cstring[i] ? `${v}\0` : v);
+      else params[i] = EMPTY;
+    }
+    const e = r.event;
+    e.num = ++this.num;
+    e.ts = f.view.getBigUint64(f.off + 8, true) + this.bootEpoch;
+    e.tid = f.tid;
+    return e;
   }
 }
 

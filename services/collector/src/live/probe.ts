@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawEvent } from '../state/params.js';
-import { DecodeError, FrameDecoder, type ProbeStats } from './decode.js';
+import { DecodeError, FrameDecoder, type ClosedFd, type ProbeStats } from './decode.js';
 import { FrameError, FrameReader } from './frames.js';
 
 export interface ProbeOptions {
@@ -39,7 +39,16 @@ export interface ProbeCounters {
 }
 
 export interface ProbeEvents {
+  /**
+   * One event. It is reused for the next (FrameDecoderOptions.reuse): the event, its params and
+   * their bytes hold until this call returns; copy whatever must outlive it.
+   */
   event(e: RawEvent): void;
+  /**
+   * Close exits, as numbers in place of events (FrameDecoder.readClose), while `closeAsNumbers`
+   * is on: the cheaper path for a consumer that only keeps state with them.
+   */
+  closed?(c: ClosedFd): void;
   /** The probe's own counters, on every stats frame. */
   stats?(s: ProbeStats): void;
   /** Something went wrong; `fatal` when the probe was given up on. */
@@ -56,7 +65,7 @@ export function defaultProbeBinary(): string {
 }
 
 export class ProbeProcess {
-  readonly decoder = new FrameDecoder();
+  readonly decoder = new FrameDecoder({ reuse: true });
   readonly counters: ProbeCounters = { starts: 0, restarts: 0, corruptStreams: 0, malformedFrames: 0, truncatedBytes: 0, pauses: 0 };
   private child: ChildProcessWithoutNullStreams | undefined;
   private readonly reader = new FrameReader();
@@ -69,6 +78,8 @@ export class ProbeProcess {
   private stderrTail: string[] = [];
   /** True once the probe has been given up on. */
   failed = false;
+  /** Close exits go to `closed` as numbers rather than to `event` (needs `closed`). */
+  closeAsNumbers = false;
 
   constructor(
     private readonly opts: ProbeOptions,
@@ -160,6 +171,10 @@ export class ProbeProcess {
       this.reader.push(chunk, (f) => {
         let e: RawEvent | undefined;
         try {
+          if (this.closeAsNumbers && this.decoder.readClose(f)) {
+            this.on.closed!(this.decoder.closed);
+            return;
+          }
           e = this.decoder.decode(f);
         } catch (err) {
           if (!(err instanceof DecodeError)) throw err;

@@ -203,18 +203,7 @@ export class StateEngine {
 
   /** Applies one event to the state and tells which thread and fd it concerns. */
   process(e: RawEvent): EventState {
-    if (this.exiting) {
-      this.remove(this.exiting);
-      this.exiting = undefined;
-    }
-    this.maybePurge(e.ts);
-    let t = this.tables.threads.get(e.tid);
-    if (!t && !NOT_SYSCALLS.has(e.type) && !(CLONE_TYPES.has(e.type) && !e.enter)) {
-      // Events of threads never seen still evaluate; a placeholder keeps their fds.
-      this.stats.eventsWithoutThread++;
-      t = this.placeholder(e.tid);
-    }
-    if (t && e.ts > t.lastSeen) t.lastSeen = e.ts;
+    let t = this.begin(e.tid, e.ts, e);
     if (e.enter) return this.enter(e, t);
     const open = OPEN_TYPES.has(e.type) ? openBits(e, t) : undefined;
     // The fd as it was before the call (close removes it, yet its exit event shows it).
@@ -229,6 +218,39 @@ export class StateEngine {
       t.enterParams = undefined;
     }
     return { thread: t, fd, open };
+  }
+
+  /**
+   * The exit of close(fd) with result `res`, given as numbers: what process() does with a close
+   * exit event, for a caller that has no RawEvent to hand (the live collector, when no rule needs
+   * close events, skips building one). Returns the thread.
+   */
+  closeExit(tid: number, ts: bigint, fd: number, res: number): ThreadInfo {
+    const t = this.begin(tid, ts, undefined)!;
+    if (res >= 0) t.fdTable.close(fd);
+    t.enterType = undefined;
+    t.enterParams = undefined;
+    return t;
+  }
+
+  /**
+   * What comes before any event: the thread that exited with the previous event goes, stale
+   * threads are purged, and the event's thread is found, or made up for a syscall (`e` undefined:
+   * a close exit): events of threads never seen still evaluate, and the placeholder keeps their fds.
+   */
+  private begin(tid: number, ts: bigint, e: RawEvent | undefined): ThreadInfo | undefined {
+    if (this.exiting) {
+      this.remove(this.exiting);
+      this.exiting = undefined;
+    }
+    this.maybePurge(ts);
+    let t = this.tables.threads.get(tid);
+    if (!t && (e === undefined || (!NOT_SYSCALLS.has(e.type) && !(CLONE_TYPES.has(e.type) && !e.enter)))) {
+      this.stats.eventsWithoutThread++;
+      t = this.placeholder(tid);
+    }
+    if (t && ts > t.lastSeen) t.lastSeen = ts;
+    return t;
   }
 
   private enter(e: RawEvent, t: ThreadInfo | undefined): EventState {
@@ -303,8 +325,11 @@ export class StateEngine {
       const first = int(param(e, 'fd1'));
       return first === undefined || first < 0 ? undefined : t.fdTable.fds.get(first);
     }
-    const alias = FD_ON_EXIT[e.type];
-    const n = int(this.arg(e, t, 'fd')) ?? (alias === undefined ? undefined : int(this.arg(e, t, alias)));
+    let n = int(this.arg(e, t, 'fd'));
+    if (n === undefined) {
+      const alias = FD_ON_EXIT[e.type];
+      if (alias !== undefined) n = int(this.arg(e, t, alias));
+    }
     return n === undefined || n < 0 ? undefined : t.fdTable.fds.get(n);
   }
 

@@ -116,6 +116,31 @@ test('exit-only clone, execve, openat and close keep the fd table', () => {
   assert.equal(fds.get(5)?.name, '/home/app/notes.txt');
 });
 
+test('closeExit (a close exit as numbers) leaves the state a close event leaves', () => {
+  const state = (s: StateEngine): unknown => ({
+    stats: { ...s.stats },
+    // (lastSeen only where the closes set it: the two engines' earlier events differ in time.)
+    threads: [...s.tables.threads.values()].map((t) => ({ tid: t.tid, lastSeen: t.tid === 200 || t.tid === 777 ? t.lastSeen : 0n, fds: [...t.fdTable.fds.keys()], lastClosed: t.fdTable.lastClosed?.num })),
+  });
+  const a = shellAndCat();
+  const b = shellAndCat();
+  for (const x of [a, b]) {
+    x.s.process(exit('openat', x.cat, { fd: 3, dirfd: AT_FDCWD, name: '/etc/shadow', flags: O_RDONLY }));
+    x.s.process(exit('openat', x.cat, { fd: 4, dirfd: AT_FDCWD, name: '/etc/hosts', flags: O_RDONLY }));
+  }
+  // A good close, a failed one, and one of a thread never seen (a placeholder keeps it).
+  const closes: [number, number, number][] = [[a.cat, 3, 0], [a.cat, 4, -9], [777, 5, 0]];
+  for (const [tid, fd, res] of closes) {
+    const e = exit('close', tid, { res, fd });
+    a.s.process(e);
+    const t = b.s.closeExit(tid, e.ts, fd, res);
+    assert.equal(t.tid, tid);
+  }
+  assert.deepEqual(state(b.s), state(a.s));
+  assert.deepEqual([...b.s.tables.threads.get(b.cat)!.fdTable.fds.keys()].sort(), [0, 4]);
+  assert.equal(b.s.stats.eventsWithoutThread, 1);
+});
+
 test('exit-only socket and connect make an IPv4 socket named after the tuple', () => {
   const { s, cat } = shellAndCat();
   let r = s.process(exit('socket', cat, { fd: 4, domain: 2, type: 1, proto: 0 }));
