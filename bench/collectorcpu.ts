@@ -191,6 +191,7 @@ export function collectorCpuStages(file: string, rounds = 5): number[] {
   const rec = wholeFrames(readFileSync(file));
   const sel = upstreamSelection();
   const types = sel.types;
+  const closeAsNumbers = types !== 'all' && !types.has('close');
   const run = (stage: number): number => {
     const reader = new FrameReader();
     const decoder = new FrameDecoder({ reuse: true });
@@ -201,6 +202,11 @@ export function collectorCpuStages(file: string, rounds = 5): number[] {
     const c0 = process.cpuUsage();
     for (let off = 0; off < rec.bytes.length; off += CHUNK) {
       reader.push(rec.bytes.slice(off, Math.min(off + CHUNK, rec.bytes.length)), (f) => {
+        // Close exits no rule needs take the capture's short path (LiveCapture.onClosed).
+        if (closeAsNumbers && decoder.readClose(f)) {
+          if (stage >= 2) state.closeExit(decoder.closed.tid, decoder.closed.ts, decoder.closed.fd, decoder.closed.res);
+          return;
+        }
         const e = decoder.decode(f);
         if (!e || stage < 2) return;
         const st = state.process(e);

@@ -16,6 +16,9 @@ export interface BatchIdentity {
 
 const NS = 1_000_000_000n;
 
+/** The largest time delta from a batch's base that a double holds exactly (2^53 - 1 ns). */
+const MAX_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
+
 export class BatchBuilder {
   private strings: string[] = [];
   private stringIds = new Map<string, number>();
@@ -33,6 +36,9 @@ export class BatchBuilder {
   private fdIds = new Map<FdInfo, { version: number; id: number }>();
   private base: bigint | undefined;
   private cols = emptyColumns();
+  /** The times an event of this batch may have (its delta from `base` a safe integer). */
+  private lowest: bigint | undefined;
+  private highest: bigint | undefined;
 
   constructor(private readonly identity: BatchIdentity) {}
 
@@ -55,13 +61,18 @@ export class BatchBuilder {
    * days: a capture's untimed events carry 0) for the batch's time deltas: finish first.
    */
   fits(e: EnrichedEvent): boolean {
-    return this.base === undefined || Number.isSafeInteger(Number(e.ts - this.base));
+    // Compared against bounds made once per batch: no BigInt arithmetic per event.
+    return this.base === undefined || (e.ts >= this.lowest! && e.ts <= this.highest!);
   }
 
   /** Adds an event; the caller has checked `fits` (a batch whose deltas overflow cannot be decoded). */
   add(e: EnrichedEvent): void {
     const c = this.cols;
-    if (this.base === undefined) this.base = e.ts;
+    if (this.base === undefined) {
+      this.base = e.ts;
+      this.lowest = e.ts - MAX_DELTA;
+      this.highest = e.ts + MAX_DELTA;
+    }
     c.type.push(this.str(e.type));
     c.enter.push(e.enter);
     c.ts.push(Number(e.ts - this.base));

@@ -31,14 +31,21 @@ export interface Frame {
   readonly kind: number;
 }
 
+type MutableFrame = { -readonly [K in keyof Frame]: Frame[K] };
+
 export class FrameReader {
   private pending: Uint8Array | undefined;
   /** Bytes read since the start, for error positions. */
   private consumed = 0;
 
+  /** The one frame object push() hands out, moved along the chunk. */
+  private readonly frame: MutableFrame = { bytes: new Uint8Array(0), view: new DataView(new ArrayBuffer(0)), off: 0, len: 0, kind: 0 };
+
   /**
    * Calls `onFrame` for every whole frame in `chunk` (plus what was left over from the previous
-   * chunk). Throws FrameError when a length is impossible: the stream cannot be resynchronised.
+   * chunk). The frame object is reused for the next frame: it holds until `onFrame` returns (its
+   * bytes stay valid; copy the object to keep it). Throws FrameError when a length is impossible:
+   * the stream cannot be resynchronised.
    */
   push(chunk: Uint8Array, onFrame: (f: Frame) => void): void {
     let buf = chunk;
@@ -50,6 +57,9 @@ export class FrameReader {
       this.pending = undefined;
     }
     const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    const f = this.frame;
+    f.bytes = buf;
+    f.view = view;
     let off = 0;
     const end = buf.length;
     while (end - off >= 8) {
@@ -58,7 +68,10 @@ export class FrameReader {
         throw new FrameError(`frame at byte ${this.consumed + off} has impossible length ${len} (8..${MAX_FRAME})`, this.consumed + off);
       }
       if (end - off < len) break;
-      onFrame({ bytes: buf, view, off, len, kind: view.getUint16(off + 4, true) });
+      f.off = off;
+      f.len = len;
+      f.kind = view.getUint16(off + 4, true);
+      onFrame(f);
       off += len;
     }
     this.consumed += off;

@@ -107,6 +107,7 @@ export class Enricher {
   private readonly ctx: RenderContext;
   /** Arguments of context-free types already rendered, per param (its desc) and value. */
   private readonly rendered = new Map<ParamDesc, Map<number, RenderedArg>>();
+  private readonly picks = new Map<string, WeakMap<readonly string[], Int32Array | null>>();
 
   constructor(
     private readonly tables: StateTables,
@@ -147,17 +148,34 @@ export class Enricher {
     };
   }
 
+  /** The indexes of the params to render, per event type and params list (null: none). */
+  private wanted(e: RawEvent): Int32Array | null {
+    let byNames = this.picks.get(e.type);
+    if (byNames === undefined) this.picks.set(e.type, (byNames = new WeakMap()));
+    let pick = byNames.get(e.names);
+    if (pick === undefined) {
+      const want = selectionFor(this.args, e.type);
+      const n = Math.min(e.names.length, e.descs?.length ?? 0);
+      const idx: number[] = [];
+      // Generic events (syscalls without an event of their own) show no arguments, as in libsinsp.
+      const generic = e.names[0] === 'ID' && e.descs?.[0]?.type === 'syscallid';
+      if (!generic) for (let i = 0; i < n; i++) if (want === 'all' || want.has(e.names[i]!)) idx.push(i);
+      pick = idx.length === 0 ? null : Int32Array.from(idx);
+      byNames.set(e.names, pick);
+    }
+    return pick;
+  }
+
   private renderArgs(e: RawEvent): EventArg[] | undefined {
     const descs = e.descs;
-    const want = selectionFor(this.args, e.type);
-    if (!descs || (want !== 'all' && want.size === 0)) return undefined;
-    // Generic events (syscalls without an event of their own) show no arguments, as in libsinsp.
-    if (e.names[0] === 'ID' && e.descs?.[0]?.type === 'syscallid') return undefined;
+    const pick = descs === undefined ? null : this.wanted(e);
+    if (pick === null) return undefined;
     const out: EventArg[] = [];
-    for (let i = 0; i < e.params.length && i < descs.length; i++) {
+    for (let k = 0; k < pick.length; k++) {
+      const i = pick[k]!;
+      if (i >= e.params.length) break;
       const name = e.names[i]!;
-      if (want !== 'all' && !want.has(name)) continue;
-      const desc = descs[i]!;
+      const desc = descs![i]!;
       const bytes = e.params[i]!;
       if (!CONTEXT_FREE.has(desc.type)) {
         out.push(render(name, desc, bytes, this.ctx));

@@ -205,13 +205,15 @@ export class StateEngine {
   process(e: RawEvent): EventState {
     let t = this.begin(e.tid, e.ts, e);
     if (e.enter) return this.enter(e, t);
-    const open = OPEN_TYPES.has(e.type) ? openBits(e, t) : undefined;
-    // The fd as it was before the call (close removes it, yet its exit event shows it).
-    const before = t ? this.eventFd(e, t) : undefined;
+    const isOpen = OPEN_TYPES.has(e.type);
+    const open = isOpen ? openBits(e, t) : undefined;
+    // The fd as it was before the call (close removes it, yet its exit event shows it). An open
+    // shows the fd it made, or none when it failed.
+    const before = t && !isOpen ? this.eventFd(e, t) : undefined;
     if (CLONE_TYPES.has(e.type)) t = this.onClone(e, t);
-    else if (t) this.exit(e, t);
+    else if (t) this.exit(e, t, isOpen);
     let fd = (t ? this.eventFd(e, t) : undefined) ?? before;
-    if (!fd && t && OPEN_TYPES.has(e.type)) fd = this.failedOpen(e, t);
+    if (!fd && t && isOpen) fd = this.failedOpen(e, t);
     if (fd && t && e.type === 'connect') fd = this.failedConnect(e, fd) ?? fd;
     if (t) {
       t.enterType = undefined;
@@ -333,10 +335,10 @@ export class StateEngine {
     return n === undefined || n < 0 ? undefined : t.fdTable.fds.get(n);
   }
 
-  private exit(e: RawEvent, t: ThreadInfo): void {
+  private exit(e: RawEvent, t: ThreadInfo, isOpen: boolean): void {
+    if (isOpen) return this.onOpen(e, t);
     const res = int(param(e, 'res'));
     const type = e.type;
-    if (OPEN_TYPES.has(type)) return this.onOpen(e, t);
     if (EXEC_TYPES.has(type)) return this.onExec(e, t, res);
     switch (type) {
       case 'close':
@@ -832,11 +834,20 @@ function withSlash(p: string): string {
 /** Resolves a path against a directory and removes `.`, `..` and repeated slashes, as libsinsp does. */
 const NOT_NORMAL = /\/\/|\/\.\.?(?:\/|$)|.\/$/;
 
+/** Absolute paths lately found normal (the same few files are opened again and again). */
+const normalPaths = new Set<string>();
+
 export function resolvePath(base: string | undefined, path: string): string {
   const full = path.startsWith('/') || base === undefined ? path : `${withSlash(base)}${path}`;
-  if (!full.startsWith('/')) return full;
+  if (!full.startsWith('/') || normalPaths.has(full)) return full;
   // Most paths are already normal: no empty, `.` or `..` components and no trailing slash.
-  if (!NOT_NORMAL.test(full)) return full;
+  if (!NOT_NORMAL.test(full)) {
+    if (full === path) {
+      if (normalPaths.size >= 4096) normalPaths.clear();
+      normalPaths.add(full);
+    }
+    return full;
+  }
   const out: string[] = [];
   for (const part of full.split('/')) {
     if (part === '' || part === '.') continue;
