@@ -644,7 +644,7 @@ export class FrameDecoder {
    * through decode(). Throws DecodeError for a close frame shorter than its header.
    */
   readClose(f: Frame): boolean {
-    if (f.kind !== FRAME_SYSCALL || f.len < 8 || f.view.getUint16(f.off + 6, true) !== NR_CLOSE) return false;
+    if (f.kind !== FRAME_SYSCALL || f.view.getUint16(f.off + 6, true) !== NR_CLOSE) return false;
     const v = f.view;
     const o = f.off;
     if (f.len < HEADER_SIZE) throw new DecodeError(`event frame of ${f.len} bytes is shorter than its ${HEADER_SIZE}-byte header`);

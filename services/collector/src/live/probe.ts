@@ -171,8 +171,8 @@ export class ProbeProcess {
       this.reader.push(chunk, (f) => {
         let e: RawEvent | undefined;
         try {
-          if (this.closeAsNumbers && this.decoder.readClose(f)) {
-            this.on.closed!(this.decoder.closed);
+          if (this.closeAsNumbers && this.on.closed && this.decoder.readClose(f)) {
+            this.on.closed(this.decoder.closed);
             return;
           }
           e = this.decoder.decode(f);
