@@ -51,13 +51,14 @@ struct {
 	__type(value, struct hrr_stats);
 } stats SEC(".maps");
 
-/* Processes (tgid) whose events are never sent: Harrier itself, its children, the NATS server. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, __u32);
-	__type(value, __u8);
-} excluded SEC(".maps");
+/*
+ * Processes (tgid) whose events are never sent: Harrier itself, its children, the NATS server. A
+ * bitmap over every possible pid (PID_MAX_LIMIT, 512 KiB) in .bss: a global is addressed
+ * directly, so the test per event is one load, where a hash map lookup cost a call and a hash.
+ * The loader sets bits through the mmapped .bss; both sides change bits atomically.
+ */
+#define PID_LIMIT (4 * 1024 * 1024)
+__u64 excluded_bits[PID_LIMIT / 64];
 
 /* Syscall numbers to send (1) or not (0); the loader rewrites it when the rules change. */
 struct {
@@ -84,7 +85,17 @@ static __always_inline struct scratch *buffer(void)
 
 static __always_inline bool is_excluded(__u32 tgid)
 {
-	return bpf_map_lookup_elem(&excluded, &tgid) != NULL;
+	return (excluded_bits[(tgid / 64) & (PID_LIMIT / 64 - 1)] >> (tgid & 63)) & 1;
+}
+
+static __always_inline void set_excluded(__u32 tgid, bool on)
+{
+	__u64 *w = &excluded_bits[(tgid / 64) & (PID_LIMIT / 64 - 1)];
+	__u64 bit = 1ULL << (tgid & 63);
+	if (on)
+		__sync_fetch_and_or(w, bit);
+	else
+		__sync_fetch_and_and(w, ~bit);
 }
 
 /* kernfs_node.parent became __parent in 6.15. */
@@ -253,15 +264,13 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 }
 
 /* The file behind fd: inode, device, flags, file system. */
-ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
+static __always_inline __u32 file_item(struct scratch *s, struct task_struct *task, __u32 off, __u16 tag, __s64 fd)
 {
-	struct scratch *s = buffer();
-	struct task_struct *task = bpf_get_current_task_btf();
-	if (!s || off > ITEM_LIMIT)
-		return (int)off;
+	if (off > ITEM_LIMIT)
+		return off;
 	struct file *f = fd_file(task, fd);
 	if (!f)
-		return (int)off;
+		return off;
 	struct hrr_file *hf = (void *)&s->data[at(off + sizeof(struct item))];
 	struct inode *ino = f->f_inode;
 	hf->ino = ino->i_ino;
@@ -271,7 +280,15 @@ ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
 	hf->fd = (__u32)fd;
 	hf->fmode = f->f_mode;
 	hf->pad = 0;
-	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_file), (__u16)tag);
+	return (__u32)item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_file), tag);
+}
+
+ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
+{
+	struct scratch *s = buffer();
+	if (!s)
+		return (int)off;
+	return (int)file_item(s, bpf_get_current_task_btf(), off, (__u16)tag, fd);
 }
 
 /* The local and remote ends of the socket behind fd. */
@@ -464,6 +481,18 @@ static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task
 	h->ret = ret;
 }
 
+/*
+ * Waking the reader per event costs more than the event: wake it only once a batch is waiting
+ * (the loader also polls every few milliseconds, which bounds the latency). The fill level is
+ * asked once every 64 events: the query is a helper call, dear next to the rest.
+ */
+static __always_inline __u64 wakeup(struct hrr_stats *st)
+{
+	if ((st->seen & 63) == 0 && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKEUP_BYTES)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
+}
+
 static __always_inline int submit(struct scratch *s, __u32 off, struct hrr_stats *st)
 {
 	struct hrr_hdr *h = (void *)s->data;
@@ -472,12 +501,7 @@ static __always_inline int submit(struct scratch *s, __u32 off, struct hrr_stats
 	if (len < HRR_HDR_SIZE)
 		return 0;
 	h->len = (__u32)len;
-	/*
-	 * Waking the reader per event costs more than the event: wake it only once a batch is
-	 * waiting (the loader also polls every few milliseconds, which bounds the latency).
-	 */
-	__u64 flags = bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKEUP_BYTES ? BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP;
-	if (bpf_ringbuf_output(&events, s->data, len & (SCRATCH_SIZE - 1), flags))
+	if (bpf_ringbuf_output(&events, s->data, len & (SCRATCH_SIZE - 1), wakeup(st)))
 		st->dropped++;
 	else
 		st->sent++;
@@ -490,7 +514,7 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	struct hrr_stats *st = stat();
 	if (!st)
 		return 0;
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = task->tgid;
 	if (is_excluded(tgid)) {
 		st->excluded++;
 		return 0;
@@ -511,19 +535,20 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	for (int i = 0; i < 6; i++)
 		h->args[i] = a[i];
 	__u32 off = HRR_HDR_SIZE;
+	bool ret_file = false;
 #define U(i) off = put_ustr(off, HRR_ITEM_USTR0 + (i), a[i])
 	switch (nr) {
 	case NR_open:
 	case NR_creat:
 		U(0);
-		off = put_file(off, HRR_ITEM_FILE, ret);
+		ret_file = true;
 		break;
 	case NR_openat:
 	case NR_openat2:
 		U(1);
 		if (nr == NR_openat2)
 			off = put_umem(off, HRR_ITEM_UMEM, a[2], 24); /* struct open_how */
-		off = put_file(off, HRR_ITEM_FILE, ret);
+		ret_file = true;
 		break;
 	case NR_memfd_create:
 	case NR_chdir:
@@ -639,12 +664,15 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	case NR_dup2:
 	case NR_dup3:
 	case NR_fcntl:
-		off = put_file(off, HRR_ITEM_FILE, ret);
+		ret_file = true;
 		break;
 	default:
 		break;
 	}
 #undef U
+	/* The file an open or dup returned: the common case, written inline (no call, no second lookup). */
+	if (ret_file)
+		off = file_item(s, task, off, HRR_ITEM_FILE, ret);
 	/* The item writers used the same buffer: s still points at it. */
 	return submit(s, off, st);
 }
@@ -665,10 +693,8 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	if (ptgid != ctgid && is_excluded(ptgid)) {
-		__u8 one = 1;
-		bpf_map_update_elem(&excluded, &ctgid, &one, BPF_ANY);
-	}
+	if (ptgid != ctgid && is_excluded(ptgid))
+		set_excluded(ctgid, true);
 	return 0;
 }
 
@@ -679,7 +705,7 @@ int BPF_PROG(on_exit_thread, struct task_struct *p)
 	__u32 tid = BPF_CORE_READ(p, pid);
 	if (is_excluded(tgid)) {
 		if (tid == tgid)
-			bpf_map_delete_elem(&excluded, &tgid);
+			set_excluded(tgid, false);
 		return 0;
 	}
 	if (!send_procexit)

@@ -137,12 +137,11 @@ static void write_stats(void)
 			f.k.excluded += per[i].excluded;
 		}
 	}
-	__u32 k, next;
-	__u32 *prev = NULL;
-	while (bpf_map_get_next_key(bpf_map__fd(skel->maps.excluded), prev, &next) == 0) {
-		f.excluded_pids++;
-		k = next;
-		prev = &k;
+	const size_t words = sizeof(skel->bss->excluded_bits) / sizeof(skel->bss->excluded_bits[0]);
+	for (size_t i = 0; i < words; i++) {
+		__u64 w = __atomic_load_n(&skel->bss->excluded_bits[i], __ATOMIC_RELAXED);
+		if (w)
+			f.excluded_pids += __builtin_popcountll(w);
 	}
 	f.frames = frames_written + 1;
 	f.bytes = bytes_written + sizeof(f);
@@ -151,8 +150,10 @@ static void write_stats(void)
 
 static void exclude(uint32_t pid)
 {
-	__u8 one = 1;
-	bpf_map_update_elem(bpf_map__fd(skel->maps.excluded), &pid, &one, BPF_ANY);
+	/* The kernel side sets and clears bits of the same words: an atomic or keeps both. */
+	const size_t words = sizeof(skel->bss->excluded_bits) / sizeof(skel->bss->excluded_bits[0]);
+	if (pid / 64 < words)
+		__atomic_fetch_or(&skel->bss->excluded_bits[pid / 64], 1ULL << (pid % 64), __ATOMIC_RELAXED);
 }
 
 /* Excludes each given pid and every process already below it (later children follow in the kernel). */

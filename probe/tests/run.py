@@ -122,6 +122,9 @@ mine = [f for f in fs if f['kind'] == 1 and f['items'].get(2, b'').rstrip(b'\0')
 check(not mine, 'an excluded process tree sends nothing')
 ex = struct.unpack_from('<Q', [f for f in fs if f['kind'] == 3][-1]['raw'], 40)[0]
 check(ex > 0, f'excluded events are counted ({ex})')
+# Processes in the exclusion set: the probe and the waiting shell at start; the probe alone at the end (an exit clears its bit).
+pids = [struct.unpack_from('<Q', f['raw'], 64)[0] for f in fs if f['kind'] == 3]
+check(len(pids) >= 2 and pids[0] == 2 and pids[-1] == 1, f'the excluded process count follows starts and exits ({pids})')
 
 # The syscall set changes without a restart
 rc, out, err = run_probe(['--syscalls', 'execve'], cat, commands=['syscalls openat'])
