@@ -3,7 +3,7 @@
 
 import { EventBatch, type Container, type FileDescriptor, type Process } from '@harrier/proto';
 import { BatchWriter } from './writer.js';
-import { encodeEvents } from './columns.js';
+import { ColumnStore, encodeEvents } from './columns.js';
 import type { ContainerInfo, EnrichedEvent, FdInfo, GroupInfo, ProcessInfo, UserInfo } from './model.js';
 
 /** How far up the process tree ancestors are encoded (libsinsp walks further, rules never do). */
@@ -41,7 +41,8 @@ export class BatchBuilder {
   /** Per fd name, the last row made for it and what it was made from (see `fd`). */
   private fdByName = new Map<string, { fd: FdInfo; version: number; id: number }>();
   private base: bigint | undefined;
-  private cols = emptyColumns();
+  /** The event columns: typed arrays kept between batches. */
+  private readonly cols = new ColumnStore();
   /** The times an event of this batch may have (its delta from `base` a safe integer). */
   private lowest: bigint | undefined;
   private highest: bigint | undefined;
@@ -50,7 +51,7 @@ export class BatchBuilder {
 
   /** Events added since the last `finish`. */
   get size(): number {
-    return this.cols.type.length;
+    return this.cols.type.n;
   }
 
   /**
@@ -59,7 +60,7 @@ export class BatchBuilder {
    * per event and per string for the columns, tables and framing.
    */
   get approxBytes(): number {
-    return this.textLength + 4 * this.strings.length + 48 * this.cols.type.length;
+    return this.textLength + 4 * this.strings.length + 48 * this.cols.type.n;
   }
 
   /**
@@ -95,7 +96,7 @@ export class BatchBuilder {
       c.argResolved.push(a.resolved === undefined || a.resolved === '' ? 0 : this.str(a.resolved));
       c.argRaw.push(a.raw === undefined ? 0 : this.str(a.raw));
     }
-    c.argsEnd.push(c.argName.length);
+    c.argsEnd.push(c.argName.n);
     c.json.push(e.json === undefined ? 0 : this.str(e.json));
     const o = e.open;
     c.open.push(o ? (o.read ? 1 : 0) | (o.write ? 2 : 0) | (o.exec ? 4 : 0) | (o.create ? 8 : 0) : 0);
@@ -103,6 +104,36 @@ export class BatchBuilder {
 
   /** The batch of the events added so far; the builder starts over empty. */
   finish(sequence: number): EventBatch {
+    const batch = this.tables(sequence);
+    batch.events = this.cols.toEvents();
+    this.cols.clear();
+    return batch;
+  }
+
+  /**
+   * Encoded form of `finish`. The event columns come last (field 10 after 13: protobuf readers
+   * take fields in any order), written straight from the column store by `encodeEvents`.
+   */
+  finishEncoded(sequence: number): Uint8Array {
+    const batch = this.tables(sequence);
+    // One writer for every batch: its buffer, grown to a batch's size once, is kept (finish copies
+    // the bytes out). A new buffer per batch cost more than the encoding: each is zeroed memory
+    // outside the heap, and it makes the collector run more often.
+    const w = WRITER;
+    try {
+      EventBatch.encode(batch, w);
+      w.uint32((10 << 3) | 2).bytes(encodeEvents(this.cols.views()));
+    } catch (err) {
+      w.finish(); // leaves the shared writer empty for the next batch
+      throw err;
+    } finally {
+      this.cols.clear();
+    }
+    return w.finish();
+  }
+
+  /** The batch without its events (`events` undefined); the tables start over empty. */
+  private tables(sequence: number): EventBatch {
     const base = this.base ?? 0n;
     const batch: EventBatch = {
       collectorId: this.identity.collectorId,
@@ -117,7 +148,7 @@ export class BatchBuilder {
       groups: this.groups,
       baseSec: Number(base / NS),
       baseNsec: Number(base % NS),
-      events: this.cols,
+      events: undefined,
     };
     this.strings = [];
     this.stringIds = new Map();
@@ -134,30 +165,7 @@ export class BatchBuilder {
     this.fdIds = new Map();
     this.fdByName = new Map();
     this.base = undefined;
-    this.cols = emptyColumns();
     return batch;
-  }
-
-  /**
-   * Encoded form of `finish`. The event columns come last (field 10 after 13: protobuf readers
-   * take fields in any order), written by `encodeEvents` rather than the generated encoder.
-   */
-  finishEncoded(sequence: number): Uint8Array {
-    const batch = this.finish(sequence);
-    const events = batch.events;
-    batch.events = undefined;
-    // One writer for every batch: its buffer, grown to a batch's size once, is kept (finish copies
-    // the bytes out). A new buffer per batch cost more than the encoding: each is zeroed memory
-    // outside the heap, and it makes the collector run more often.
-    const w = WRITER;
-    try {
-      EventBatch.encode(batch, w);
-      if (events !== undefined) w.uint32((10 << 3) | 2).bytes(encodeEvents(events));
-    } catch (err) {
-      w.finish(); // leaves the shared writer empty for the next batch
-      throw err;
-    }
-    return w.finish();
   }
 
   /** A text of the process or fd tables, without control characters (libsinsp drops them from field values). */
@@ -349,26 +357,4 @@ function sameFd(a: FdInfo, b: FdInfo): boolean {
     (a.connected ?? false) === (b.connected ?? false) &&
     (a.isServer ?? false) === (b.isServer ?? false)
   );
-}
-
-function emptyColumns(): {
-  type: number[];
-  enter: boolean[];
-  ts: number[];
-  num: number[];
-  tid: number[];
-  process: number[];
-  fd: number[];
-  res: number[];
-  hasRes: boolean[];
-  cpu: number[];
-  argsEnd: number[];
-  argName: number[];
-  argText: number[];
-  argResolved: number[];
-  argRaw: number[];
-  json: number[];
-  open: number[];
-} {
-  return { type: [], enter: [], ts: [], num: [], tid: [], process: [], fd: [], res: [], hasRes: [], cpu: [], argsEnd: [], argName: [], argText: [], argResolved: [], argRaw: [], json: [], open: [] };
 }

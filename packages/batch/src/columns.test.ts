@@ -117,9 +117,13 @@ test('a batch that fails to encode leaves the next one whole', () => {
   assert.deepEqual(EventBatch.decode(bytes), again.finish(2));
 });
 
-test('finishEncoded gives the batch finish gives', () => {
+test('finishEncoded gives the batch finish gives, batch after batch (the columns grow and start over)', () => {
   const b = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });
   const again = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });
-  for (const x of [b, again]) for (let i = 1; i <= 600; i++) x.add({ ...open(i, file(3 + (i % 5), `/d/${i % 7}`, i % 7)), ts: T0 - BigInt(i * 1000), res: i % 3 === 0 ? -2 : 3 });
-  assert.deepEqual(EventBatch.decode(b.finishEncoded(9)), again.finish(9));
+  for (const [seq, count] of [[9, 2500], [10, 3], [11, 1500]] as const) {
+    for (const x of [b, again]) for (let i = 1; i <= count; i++) x.add({ ...open(i, file(3 + (i % 5), `/d/${i % 7}`, i % 7)), ts: T0 - BigInt(i * 1000), res: i % 3 === 0 ? -2 : 3, enter: i % 4 === 0, cpu: i % 2 });
+    const got = EventBatch.decode(b.finishEncoded(seq));
+    assert.equal(got.events!.type.length, count);
+    assert.deepEqual(got, again.finish(seq));
+  }
 });

@@ -6,6 +6,9 @@
 
 import type { Events } from '@harrier/proto';
 
+/** The Events message's columns as any indexable lists: arrays, or typed arrays (booleans as 0/1). */
+export type EventColumnsLike = { readonly [K in keyof Events]: ArrayLike<Events[K][number] | number> };
+
 const TWO_32 = 4294967296;
 /** Zig-zag doubles a magnitude: up to here the doubled value is still an exact double. */
 const ZIGZAG_EXACT = 2 ** 52;
@@ -92,7 +95,7 @@ function isU32(v: number): boolean {
   return v >= 0 && v <= 0xffffffff && v >>> 0 === v;
 }
 
-function u32Column(vs: readonly number[], field: number, what: string): void {
+function u32Column(vs: ArrayLike<number>, field: number, what: string): void {
   if (vs.length === 0) return;
   col.room(5 * vs.length);
   for (let i = 0; i < vs.length; i++) {
@@ -103,7 +106,7 @@ function u32Column(vs: readonly number[], field: number, what: string): void {
   flush(field);
 }
 
-function boolColumn(vs: readonly boolean[], field: number): void {
+function boolColumn(vs: ArrayLike<boolean | number>, field: number): void {
   if (vs.length === 0) return;
   col.room(vs.length);
   const b = col.buf;
@@ -111,7 +114,7 @@ function boolColumn(vs: readonly boolean[], field: number): void {
   flush(field);
 }
 
-function int64Column(vs: readonly number[], field: number, what: string): void {
+function int64Column(vs: ArrayLike<number>, field: number, what: string): void {
   if (vs.length === 0) return;
   col.room(10 * vs.length);
   for (let i = 0; i < vs.length; i++) {
@@ -130,7 +133,7 @@ function int64Column(vs: readonly number[], field: number, what: string): void {
   flush(field);
 }
 
-function uint64Column(vs: readonly number[], field: number, what: string): void {
+function uint64Column(vs: ArrayLike<number>, field: number, what: string): void {
   if (vs.length === 0) return;
   col.room(10 * vs.length);
   for (let i = 0; i < vs.length; i++) {
@@ -146,7 +149,7 @@ function uint64Column(vs: readonly number[], field: number, what: string): void 
   flush(field);
 }
 
-function sint64Column(vs: readonly number[], field: number, what: string): void {
+function sint64Column(vs: ArrayLike<number>, field: number, what: string): void {
   if (vs.length === 0) return;
   col.room(10 * vs.length);
   for (let i = 0; i < vs.length; i++) {
@@ -172,7 +175,7 @@ function sint64Column(vs: readonly number[], field: number, what: string): void 
  * no integer, or does not fit its column, throws a RangeError naming the column. The
  * bytes are a view of a buffer the next call overwrites: copy them (a writer's `bytes` does).
  */
-export function encodeEvents(events: Events): Uint8Array {
+export function encodeEvents(events: EventColumnsLike): Uint8Array {
   out.pos = 0;
   col.pos = 0;
   u32Column(events.type, 1, 'type');
@@ -193,4 +196,145 @@ export function encodeEvents(events: Events): Uint8Array {
   u32Column(events.json, 15, 'json');
   u32Column(events.open, 16, 'open');
   return out.buf.subarray(0, out.pos);
+}
+
+/*
+ * Column stores for the batch builder: typed arrays kept from batch to batch, grown by doubling.
+ * One class per element type, so each push site sees one kind of array.
+ */
+
+/** Values the builder makes itself (string, row and argument refs, open bits): 0 <= v < 2^32. */
+export class U32Column {
+  a = new Uint32Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const next = new Uint32Array(this.a.length * 2);
+      next.set(this.a);
+      this.a = next;
+    }
+    this.a[this.n++] = v;
+  }
+  view(): Uint32Array {
+    return this.a.subarray(0, this.n);
+  }
+}
+
+/** Values from the event (time deltas, numbers, results): any number, checked when encoded. */
+export class F64Column {
+  a = new Float64Array(1024);
+  n = 0;
+  push(v: number): void {
+    if (this.n === this.a.length) {
+      const next = new Float64Array(this.a.length * 2);
+      next.set(this.a);
+      this.a = next;
+    }
+    this.a[this.n++] = v;
+  }
+  view(): Float64Array {
+    return this.a.subarray(0, this.n);
+  }
+}
+
+export class BoolColumn {
+  a = new Uint8Array(1024);
+  n = 0;
+  push(v: boolean): void {
+    if (this.n === this.a.length) {
+      const next = new Uint8Array(this.a.length * 2);
+      next.set(this.a);
+      this.a = next;
+    }
+    this.a[this.n++] = v ? 1 : 0;
+  }
+  view(): Uint8Array {
+    return this.a.subarray(0, this.n);
+  }
+}
+
+/** A batch's event columns while it is built. */
+export class ColumnStore {
+  readonly type = new U32Column();
+  readonly enter = new BoolColumn();
+  readonly ts = new F64Column();
+  readonly num = new F64Column();
+  readonly tid = new F64Column();
+  readonly process = new U32Column();
+  readonly fd = new U32Column();
+  readonly res = new F64Column();
+  readonly hasRes = new BoolColumn();
+  readonly cpu = new F64Column();
+  readonly argsEnd = new U32Column();
+  readonly argName = new U32Column();
+  readonly argText = new U32Column();
+  readonly argResolved = new U32Column();
+  readonly argRaw = new U32Column();
+  readonly json = new U32Column();
+  readonly open = new U32Column();
+
+  private all(): (U32Column | F64Column | BoolColumn)[] {
+    return [this.type, this.enter, this.ts, this.num, this.tid, this.process, this.fd, this.res, this.hasRes, this.cpu, this.argsEnd, this.argName, this.argText, this.argResolved, this.argRaw, this.json, this.open];
+  }
+
+  /** Views of the columns as they are now (valid until the next push or clear). */
+  views(): EventColumnsLike {
+    return {
+      type: this.type.view(),
+      enter: this.enter.view(),
+      ts: this.ts.view(),
+      num: this.num.view(),
+      tid: this.tid.view(),
+      process: this.process.view(),
+      fd: this.fd.view(),
+      res: this.res.view(),
+      hasRes: this.hasRes.view(),
+      cpu: this.cpu.view(),
+      argsEnd: this.argsEnd.view(),
+      argName: this.argName.view(),
+      argText: this.argText.view(),
+      argResolved: this.argResolved.view(),
+      argRaw: this.argRaw.view(),
+      json: this.json.view(),
+      open: this.open.view(),
+    };
+  }
+
+  /** The columns as the generated message type has them: plain arrays, copies. */
+  toEvents(): Events {
+    // Plain loops: Array.from over a typed array goes through its iterator, many times slower.
+    const nums = (c: U32Column | F64Column): number[] => {
+      const out: number[] = new Array<number>(c.n);
+      for (let i = 0; i < c.n; i++) out[i] = c.a[i]!;
+      return out;
+    };
+    const bools = (c: BoolColumn): boolean[] => {
+      const out: boolean[] = new Array<boolean>(c.n);
+      for (let i = 0; i < c.n; i++) out[i] = c.a[i] === 1;
+      return out;
+    };
+    return {
+      type: nums(this.type),
+      enter: bools(this.enter),
+      ts: nums(this.ts),
+      num: nums(this.num),
+      tid: nums(this.tid),
+      process: nums(this.process),
+      fd: nums(this.fd),
+      res: nums(this.res),
+      hasRes: bools(this.hasRes),
+      cpu: nums(this.cpu),
+      argsEnd: nums(this.argsEnd),
+      argName: nums(this.argName),
+      argText: nums(this.argText),
+      argResolved: nums(this.argResolved),
+      argRaw: nums(this.argRaw),
+      json: nums(this.json),
+      open: nums(this.open),
+    };
+  }
+
+  clear(): void {
+    for (const c of this.all()) c.n = 0;
+  }
 }
