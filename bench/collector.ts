@@ -3,7 +3,8 @@
 // the upstream stable rules deciding the traced syscalls, and a paced storm of open/close pairs with
 // a fork+exec every 2,000 pairs (bench/c/storm.c). The rate steps up until something drops (the
 // kernel ring buffer or the collector's queue, from the collector's stats messages); the highest
-// clean rate is then held for 30 s. Also: JetStream storage per million events.
+// clean rate is then held for 30 s; a hold that drops anything is tried again one step lower (up
+// to three holds), and every hold is reported. Also: JetStream storage per million events.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -37,7 +38,10 @@ export interface StormStep {
 
 export interface CollectorBench {
   readonly steps: readonly StormStep[];
+  /** The first hold without drops, if any. */
   readonly sustained: StormStep | undefined;
+  /** Every hold tried, highest target first. */
+  readonly holds: readonly StormStep[];
   readonly bytesPerMillion: number;
   readonly storedEvents: number;
 }
@@ -122,17 +126,28 @@ export async function benchCollector(rates: readonly number[] = [150_000, 200_00
       };
     };
     const steps: StormStep[] = [];
-    let best: number | undefined;
+    const clean: number[] = [];
     for (const r of rates) {
       const s = await step(r, stepSeconds);
       steps.push(s);
       if (s.dropped > 0) break;
-      best = r;
+      clean.push(r);
     }
-    const sustained = best === undefined ? undefined : await step(best, holdSeconds);
+    // A short step can pass where a long hold, at the edge of what the machine's two cores give
+    // the storm and the collector together, drops: then the next clean target down is held.
+    const holds: StormStep[] = [];
+    let sustained: StormStep | undefined;
+    for (const target of clean.reverse().slice(0, 3)) {
+      const h = await step(target, holdSeconds);
+      holds.push(h);
+      if (h.dropped === 0) {
+        sustained = h;
+        break;
+      }
+    }
     const info = await (await jetstreamManager(nc)).streams.info('EVENTS');
     const stats = await settle();
-    return { steps, sustained, bytesPerMillion: (info.state.bytes / Math.max(1, stats.events_published)) * 1e6, storedEvents: stats.events_published };
+    return { steps, sustained, holds, bytesPerMillion: (info.state.bytes / Math.max(1, stats.events_published)) * 1e6, storedEvents: stats.events_published };
   } finally {
     sub.unsubscribe();
     child.kill('SIGTERM');
