@@ -200,12 +200,15 @@ export function encodeEvents(events: EventColumnsLike): Uint8Array {
 
 /*
  * Column stores for the batch builder: typed arrays kept from batch to batch, grown by doubling.
- * One class per element type, so each push site sees one kind of array.
+ * One class per element type, so each push site sees one kind of array. They start small: a
+ * collector keeps a builder per partition, most of them quiet.
  */
+
+const INITIAL = 64;
 
 /** Values the builder makes itself (string, row and argument refs, open bits): 0 <= v < 2^32. */
 export class U32Column {
-  a = new Uint32Array(1024);
+  a = new Uint32Array(INITIAL);
   n = 0;
   push(v: number): void {
     if (this.n === this.a.length) {
@@ -222,7 +225,7 @@ export class U32Column {
 
 /** Values from the event (time deltas, numbers, results): any number, checked when encoded. */
 export class F64Column {
-  a = new Float64Array(1024);
+  a = new Float64Array(INITIAL);
   n = 0;
   push(v: number): void {
     if (this.n === this.a.length) {
@@ -238,7 +241,7 @@ export class F64Column {
 }
 
 export class BoolColumn {
-  a = new Uint8Array(1024);
+  a = new Uint8Array(INITIAL);
   n = 0;
   push(v: boolean): void {
     if (this.n === this.a.length) {
