@@ -260,6 +260,7 @@ async function drain(port: number, pid: number, before: number, load: Encoded, p
   await sleep(1000); // the last alerts land
   const end = (await health(port))!;
   const dl = (h: Health): number => Object.values(h.counters.deadLetters).reduce((a, b) => a + b, 0);
+  progress(`dead letters by reason: ${JSON.stringify(end.counters.deadLetters)}`);
   progress(`drained ${load.load}: ${measured} events in ${((t1 - first!.t) / 1000).toFixed(2)} s`);
   return {
     load: load.load,
