@@ -38,8 +38,6 @@ export class BatchBuilder {
   private containerIds = new Map<ContainerInfo, number>();
   private fds: FileDescriptor[] = [];
   private fdIds = new Map<FdInfo, { version: number; id: number }>();
-  /** Per fd name, the last row made for it and what it was made from (see `fd`). */
-  private fdByName = new Map<string, { fd: FdInfo; version: number; id: number }>();
   private base: bigint | undefined;
   /** The event columns: typed arrays kept between batches. */
   private readonly cols = new ColumnStore();
@@ -163,7 +161,6 @@ export class BatchBuilder {
     this.containerIds = new Map();
     this.fds = [];
     this.fdIds = new Map();
-    this.fdByName = new Map();
     this.base = undefined;
     return batch;
   }
@@ -291,70 +288,36 @@ export class BatchBuilder {
 
   private fd(f: FdInfo): number {
     const known = this.fdIds.get(f);
-    if (known !== undefined && known.version === (f.version ?? 0)) return known.id;
-    // A process that opens the same file again and again makes a new fd object each time, all
-    // alike: one row serves them all (a row is a value; events refer to it by number).
-    const key = f.name ?? '';
-    const like = this.fdByName.get(key);
-    if (like !== undefined && like.version === (like.fd.version ?? 0) && sameFd(like.fd, f)) return like.id;
-    this.fds.push({
-      num: f.num,
-      type: this.str(f.type),
-      typechar: this.str(f.typechar),
-      name: this.clean(f.name),
-      nameRaw: this.clean(f.nameRaw),
-      directory: this.clean(f.directory),
-      filename: this.clean(f.filename),
-      cip: this.str(f.cip),
-      sip: this.str(f.sip),
-      lip: this.str(f.lip),
-      rip: this.str(f.rip),
-      cport: f.cport ?? 0,
-      sport: f.sport ?? 0,
-      lport: f.lport ?? 0,
-      rport: f.rport ?? 0,
-      hasPorts: f.cport !== undefined || f.sport !== undefined,
-      l4proto: this.str(f.l4proto),
-      sockfamily: this.str(f.sockfamily),
-      connected: f.connected ?? false,
-      dev: f.dev ?? 0,
-      inode: f.ino ?? 0,
-      openFlags: f.openFlags ?? 0,
-      isServer: f.isServer ?? false,
-    });
-    const id = this.fds.length;
-    const version = f.version ?? 0;
-    this.fdIds.set(f, { version, id });
-    this.fdByName.set(key, { fd: f, version, id });
+    let id = known?.version === (f.version ?? 0) ? known.id : undefined;
+    if (id === undefined) {
+      this.fds.push({
+        num: f.num,
+        type: this.str(f.type),
+        typechar: this.str(f.typechar),
+        name: this.clean(f.name),
+        nameRaw: this.clean(f.nameRaw),
+        directory: this.clean(f.directory),
+        filename: this.clean(f.filename),
+        cip: this.str(f.cip),
+        sip: this.str(f.sip),
+        lip: this.str(f.lip),
+        rip: this.str(f.rip),
+        cport: f.cport ?? 0,
+        sport: f.sport ?? 0,
+        lport: f.lport ?? 0,
+        rport: f.rport ?? 0,
+        hasPorts: f.cport !== undefined || f.sport !== undefined,
+        l4proto: this.str(f.l4proto),
+        sockfamily: this.str(f.sockfamily),
+        connected: f.connected ?? false,
+        dev: f.dev ?? 0,
+        inode: f.ino ?? 0,
+        openFlags: f.openFlags ?? 0,
+        isServer: f.isServer ?? false,
+      });
+      id = this.fds.length;
+      this.fdIds.set(f, { version: f.version ?? 0, id });
+    }
     return id;
   }
-}
-
-/**
- * Whether two fds make the same row. fd.directory and fd.filename are not compared: they follow
- * from the type and the name (FdInfo says so), and reading them may build strings.
- */
-function sameFd(a: FdInfo, b: FdInfo): boolean {
-  return (
-    a.num === b.num &&
-    a.name === b.name &&
-    a.type === b.type &&
-    a.ino === b.ino &&
-    a.dev === b.dev &&
-    a.openFlags === b.openFlags &&
-    a.nameRaw === b.nameRaw &&
-    a.typechar === b.typechar &&
-    a.cip === b.cip &&
-    a.sip === b.sip &&
-    a.lip === b.lip &&
-    a.rip === b.rip &&
-    a.cport === b.cport &&
-    a.sport === b.sport &&
-    a.lport === b.lport &&
-    a.rport === b.rport &&
-    a.l4proto === b.l4proto &&
-    a.sockfamily === b.sockfamily &&
-    (a.connected ?? false) === (b.connected ?? false) &&
-    (a.isServer ?? false) === (b.isServer ?? false)
-  );
 }

@@ -1,12 +1,11 @@
-// The batch's own column encoder and fd rows: the bytes the generated encoder writes, values of
-// every magnitude, errors that name the column, and a writer left clean after one.
+// The batch's own column encoder: the bytes the generated encoder writes, values of every
+// magnitude, errors that name the column, and a writer left clean after one.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventBatch, Events } from '@harrier/proto';
 import { encodeEvents } from './columns.js';
-import { BatchBuilder, DecodedBatch, batchAccessor, type EnrichedEvent, type FdInfo } from './index.js';
-import { resolveField } from '@harrier/rules';
+import { BatchBuilder, type EnrichedEvent, type FdInfo } from './index.js';
 
 const edges = [0, 1, 127, 128, 16383, 16384, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 35 + 12345, 2 ** 52, 2 ** 52 + 1, 2 ** 53 - 1];
 let seed = 11;
@@ -73,38 +72,8 @@ test('a value that does not fit its column is refused, naming the column', () =>
 
 const T0 = 1_700_000_000_000_000_000n;
 const proc = { pid: 40, tid: 40, ppid: 1, name: 'loop', exepath: '/usr/bin/loop', args: [] as string[] };
-const file = (num: number, name: string, ino: number, version = 0): FdInfo & { version: number } => ({ version, num, type: 'file', typechar: 'f', name, directory: name.slice(0, name.lastIndexOf('/')) || '/', filename: name.slice(name.lastIndexOf('/') + 1), ino, dev: 2049, openFlags: 0 });
+const file = (num: number, name: string, ino: number): FdInfo => ({ num, type: 'file', typechar: 'f', name, directory: name.slice(0, name.lastIndexOf('/')) || '/', filename: name.slice(name.lastIndexOf('/') + 1), ino, dev: 2049, openFlags: 0 });
 const open = (num: number, fd: FdInfo): EnrichedEvent => ({ num, ts: T0 + BigInt(num), tid: 40, type: 'openat', enter: false, res: fd.num, process: proc, fd, args: [{ name: 'flags', text: '1', resolved: 'O_RDONLY' }] });
-
-test('fds alike share one row; any difference, or a change after the row was made, makes another', () => {
-  const b = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });
-  const changing = file(3, '/etc/hosts', 7);
-  const events = [
-    open(1, file(3, '/etc/hostname', 5)),
-    open(2, file(3, '/etc/hostname', 5)), // a new object, the same content: row 1
-    open(3, file(4, '/etc/hostname', 5)), // another number
-    open(4, file(3, '/etc/hostname', 6)), // another inode
-    open(5, file(3, '/etc/hostname', 5)), // compared with its name's last row (ino 6) only: another row
-    open(6, changing),
-  ];
-  for (const e of events) b.add(e);
-  Object.assign(changing, { version: 1, name: '/etc/hosts.new', filename: 'hosts.new' }); // a rename after its row
-  b.add(open(7, changing));
-  b.add(open(8, file(3, '/etc/hosts', 7))); // like the row made before the change, but that fd changed: no compare
-  const d = DecodedBatch.decode(b.finishEncoded(1));
-  const acc = batchAccessor();
-  const get = (name: string): ((row: number) => unknown) => {
-    const r = resolveField(name, undefined);
-    if (!r.ok) throw new Error(r.message);
-    const read = acc.reader({ name: r.info.name, arg: r.arg, info: r.info })!;
-    return (row) => read(acc.at(d, row));
-  };
-  const [num, name, ino] = [get('fd.num'), get('fd.name'), get('fd.ino')];
-  const seen = Array.from({ length: d.rows }, (_, row) => `${num(row)} ${name(row)} ${ino(row)}`);
-  assert.deepEqual(seen, ['3 /etc/hostname 5', '3 /etc/hostname 5', '4 /etc/hostname 5', '3 /etc/hostname 6', '3 /etc/hostname 5', '3 /etc/hosts 7', '3 /etc/hosts.new 7', '3 /etc/hosts 7']);
-  assert.deepEqual(d.msg.events!.fd, [1, 1, 2, 3, 4, 5, 6, 7]);
-  assert.equal(d.msg.fds.length, 7);
-});
 
 test('a batch that fails to encode leaves the next one whole', () => {
   const b = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });

@@ -86,7 +86,6 @@ export interface FdInfo {
   readonly typechar: string;
   readonly name?: string | undefined;
   readonly nameRaw?: string | undefined;
-  /** fd.directory and fd.filename: functions of `type` and `name` (the batch builder relies on it). */
   readonly directory?: string | undefined;
   readonly filename?: string | undefined;
   readonly cip?: string | undefined;
