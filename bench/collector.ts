@@ -2,7 +2,7 @@
 // engine, enrichment, batches, JetStream) as its own process against a nats-server started here,
 // the upstream stable rules deciding the traced syscalls, and a paced storm of open/close pairs with
 // a fork+exec every 2,000 pairs (bench/c/storm.c). The rate steps up until something drops (the
-// kernel ring buffer or the collector's queue, from the collector's stats messages); the highest
+// probe's kernel rings or the collector's queue, from the collector's stats messages); the highest
 // clean rate is then held for 30 s; a hold that drops anything is tried again one step lower (up
 // to three holds), and every hold is reported. Also: JetStream storage per million events.
 

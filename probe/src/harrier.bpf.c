@@ -2,8 +2,9 @@
 /*
  * Harrier's kernel side: a BTF-enabled raw tracepoint on syscall exit that sends the syscalls the
  * loader marks as wanted, plus fork/exit tracepoints for process lifecycle and self-exclusion. Each
- * program writes one frame (harrier.h) into a ring buffer. (fentry/fexit would spare the syscalls
- * outside the set even the tracepoint's cost, but they are not allowed everywhere.)
+ * program builds one frame (harrier.h) in place in its CPU's ring, which the loader maps and reads.
+ * (fentry/fexit would spare the syscalls outside the set even the tracepoint's cost, but they are
+ * not allowed everywhere.)
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,33 +17,37 @@ char LICENSE[] SEC("license") = "GPL";
 
 extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 
-#define SCRATCH_SIZE 32768
-#define SCRATCH_MASK 16383 /* write offsets stay below this; each write is at most 4096 */
+#define READ_ONCE_TAIL(r) (*(volatile __u64 *)&(r)->tail)
+
+#define SCRATCH_SIZE 32768 /* frame lengths are masked to below this */
+#define SCRATCH_MASK 16383 /* write offsets in a frame stay below this; each write is at most 4096 */
 #define ITEM_LIMIT 12000   /* no new item starts past here */
 #define MAX_STR 4096
-#define WAKEUP_BYTES (256 * 1024)
 #define MAX_COMPONENTS 48
 #define NAME_MAX_ 256
 #define AF_UNIX_ 1
 #define AF_INET_ 2
 #define AF_INET6_ 10
 
-struct scratch {
-	__u8 data[SCRATCH_SIZE];
+/* A ring page (harrier.h): frames start in its first HRR_PAGE_DATA bytes, the slack takes the last one's end. */
+struct ring_page {
+	__u8 data[HRR_PAGE_SIZE];
 };
 
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 16 * 1024 * 1024);
-} events SEC(".maps");
-
-/* One scratch buffer per CPU (an array the loader sizes), too big for a per-CPU map. */
+/* Every CPU's ring, pages_per_cpu pages each; the loader sizes it and maps it. */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct scratch);
-} scratch SEC(".maps");
+	__type(value, struct ring_page);
+} rings SEC(".maps");
+
+/* Pages per CPU ring, a power of two (set by the loader). */
+const volatile __u32 pages_per_cpu = 1;
+
+/* Each CPU ring's head (the program's) and tail (the loader's), on separate cache lines. */
+struct hrr_ring_ctl ring_ctl[HRR_MAX_CPUS];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -77,10 +82,31 @@ static __always_inline struct hrr_stats *stat(void)
 	return bpf_map_lookup_elem(&stats, &k);
 }
 
-static __always_inline struct scratch *buffer(void)
+static __always_inline struct hrr_ring_ctl *ring(void)
 {
-	__u32 k = bpf_get_smp_processor_id();
-	return bpf_map_lookup_elem(&scratch, &k);
+	return &ring_ctl[bpf_get_smp_processor_id() & (HRR_MAX_CPUS - 1)];
+}
+
+/*
+ * Where this CPU's frame is being built: at its ring's head. No other program writes this ring
+ * meanwhile: the programs run with preemption off, and none runs in interrupt context.
+ */
+static __always_inline __u8 *buffer(void)
+{
+	__u32 cpu = bpf_get_smp_processor_id() & (HRR_MAX_CPUS - 1);
+	__u64 head = ring_ctl[cpu].head;
+	__u32 k = cpu * pages_per_cpu + (__u32)((head / HRR_PAGE_DATA) & (pages_per_cpu - 1));
+	struct ring_page *pg = bpf_map_lookup_elem(&rings, &k);
+	if (!pg)
+		return NULL;
+	return &pg->data[head & (HRR_PAGE_DATA - 1)];
+}
+
+/* Room for one more frame: the page at the head holds no unread frame of the ring's last lap. */
+static __always_inline bool has_room(void)
+{
+	struct hrr_ring_ctl *r = ring();
+	return r->head + HRR_PAGE_DATA - READ_ONCE_TAIL(r) <= (__u64)pages_per_cpu * HRR_PAGE_DATA;
 }
 
 static __always_inline bool is_excluded(__u32 tgid)
@@ -118,7 +144,7 @@ struct item {
 /*
  * Item writers are global BPF functions: the verifier checks each once, not once per call site
  * (inlined, the syscall switch exceeds its budget). Each takes and returns the frame's write offset
- * in this CPU's scratch buffer; an item that cannot be read is left out.
+ * in this CPU's ring, at the frame being built; an item that cannot be read is left out.
  */
 #define ITEM_FN __attribute__((noinline))
 
@@ -130,36 +156,42 @@ static __always_inline __u32 at(__u64 o)
 	return (__u32)(x & SCRATCH_MASK);
 }
 
-static __always_inline int item_end(struct scratch *s, __u32 start, __u32 end, __u16 tag)
+static __always_inline int item_end(__u8 *s, __u32 start, __u32 end, __u16 tag)
 {
-	struct item *it = (void *)&s->data[at(start)];
+	struct item *it = (void *)&s[at(start)];
 	it->tag = tag;
 	it->len = (__u16)(end - start - sizeof(struct item));
 	return (int)end;
 }
 
 /* A user string, NUL included. */
+static __always_inline __u32 ustr_item(__u8 *s, __u32 off, __u16 tag, __u64 ptr)
+{
+	if (off > ITEM_LIMIT || !ptr)
+		return off;
+	long n = bpf_probe_read_user_str(&s[at(off + sizeof(struct item))], MAX_STR, (const void *)ptr);
+	if (n <= 0)
+		return off;
+	return (__u32)item_end(s, off, off + sizeof(struct item) + (__u32)n, tag);
+}
+
 ITEM_FN int put_ustr(__u32 off, __u32 tag, __u64 ptr)
 {
-	struct scratch *s = buffer();
-	if (!s || off > ITEM_LIMIT || !ptr)
+	__u8 *s = buffer();
+	if (!s)
 		return (int)off;
-	__u32 p = at(off + sizeof(struct item));
-	long n = bpf_probe_read_user_str(&s->data[p], MAX_STR, (const void *)ptr);
-	if (n <= 0)
-		return (int)off;
-	return item_end(s, off, off + sizeof(struct item) + (__u32)n, (__u16)tag);
+	return (int)ustr_item(s, off, (__u16)tag, ptr);
 }
 
 /* Raw user memory, less than 4096 bytes. */
 ITEM_FN int put_umem(__u32 off, __u32 tag, __u64 ptr, __u64 len)
 {
-	struct scratch *s = buffer();
+	__u8 *s = buffer();
 	if (!s || off > ITEM_LIMIT || !ptr || !len)
 		return (int)off;
 	__u32 n = len >= MAX_STR ? MAX_STR - 1 : (__u32)len;
 	__u32 p = at(off + sizeof(struct item));
-	if (bpf_probe_read_user(&s->data[p], n & (MAX_STR - 1), (const void *)ptr))
+	if (bpf_probe_read_user(&s[p], n & (MAX_STR - 1), (const void *)ptr))
 		return (int)off;
 	return item_end(s, off, off + sizeof(struct item) + (n & (MAX_STR - 1)), (__u16)tag);
 }
@@ -167,7 +199,7 @@ ITEM_FN int put_umem(__u32 off, __u32 tag, __u64 ptr, __u64 len)
 /* Path components from the executable (which 0) or the working directory (1) up to the task's root, leaf first. */
 ITEM_FN int put_path(__u32 off, __u32 which)
 {
-	struct scratch *s = buffer();
+	__u8 *s = buffer();
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (!s || off > ITEM_LIMIT)
 		return (int)off;
@@ -206,7 +238,7 @@ ITEM_FN int put_path(__u32 off, __u32 which)
 		if (up == d || o > ITEM_LIMIT + 2048)
 			break;
 		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
-		long n = bpf_probe_read_kernel_str(&s->data[at(o)], NAME_MAX_, name);
+		long n = bpf_probe_read_kernel_str(&s[at(o)], NAME_MAX_, name);
 		if (n > 0)
 			o += (__u32)n;
 		d = up;
@@ -217,7 +249,7 @@ ITEM_FN int put_path(__u32 off, __u32 which)
 /* Path components of the cpuset (which 0) or unified (1) cgroup, leaf first. */
 ITEM_FN int put_cgroup(__u32 off, __u32 which)
 {
-	struct scratch *s = buffer();
+	__u8 *s = buffer();
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (!s || off > ITEM_LIMIT)
 		return (int)off;
@@ -236,7 +268,7 @@ ITEM_FN int put_cgroup(__u32 off, __u32 which)
 		if (!up || o > ITEM_LIMIT + 2048)
 			break;
 		const char *name = BPF_CORE_READ(kn, name);
-		long n = bpf_probe_read_kernel_str(&s->data[at(o)], NAME_MAX_, name);
+		long n = bpf_probe_read_kernel_str(&s[at(o)], NAME_MAX_, name);
 		if (n > 0)
 			o += (__u32)n;
 		kn = up;
@@ -254,9 +286,9 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 	struct fdtable *fdt = files->fdt;
 	if (!fdt || (unsigned int)fd >= fdt->max_fds)
 		return NULL;
-	struct file **fds = fdt->fd;
-	struct file *f = NULL;
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	/* fdt->fd is an array of pointers, which BTF loads do not follow: view it as untrusted memory. */
+	const __u64 *fds = bpf_rdonly_cast(fdt->fd, 0);
+	struct file *f = (struct file *)fds[fd];
 	if (!f)
 		return NULL;
 	/* A BTF view of the pointer, so the fields below are cheap direct loads. */
@@ -264,14 +296,14 @@ static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 }
 
 /* The file behind fd: inode, device, flags, file system. */
-static __always_inline __u32 file_item(struct scratch *s, struct task_struct *task, __u32 off, __u16 tag, __s64 fd)
+static __always_inline __u32 file_item(__u8 *s, struct task_struct *task, __u32 off, __u16 tag, __s64 fd)
 {
 	if (off > ITEM_LIMIT)
 		return off;
 	struct file *f = fd_file(task, fd);
 	if (!f)
 		return off;
-	struct hrr_file *hf = (void *)&s->data[at(off + sizeof(struct item))];
+	struct hrr_file *hf = (void *)&s[at(off + sizeof(struct item))];
 	struct inode *ino = f->f_inode;
 	hf->ino = ino->i_ino;
 	hf->dev = ino->i_sb->s_dev;
@@ -285,7 +317,7 @@ static __always_inline __u32 file_item(struct scratch *s, struct task_struct *ta
 
 ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
 {
-	struct scratch *s = buffer();
+	__u8 *s = buffer();
 	if (!s)
 		return (int)off;
 	return (int)file_item(s, bpf_get_current_task_btf(), off, (__u16)tag, fd);
@@ -294,7 +326,7 @@ ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
 /* The local and remote ends of the socket behind fd. */
 ITEM_FN int put_tuple(__u32 off, __s64 fd)
 {
-	struct scratch *s = buffer();
+	__u8 *s = buffer();
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (!s || off > ITEM_LIMIT)
 		return (int)off;
@@ -309,7 +341,7 @@ ITEM_FN int put_tuple(__u32 off, __s64 fd)
 	struct sock *sk = BPF_CORE_READ(sock, sk);
 	if (!sk)
 		return (int)off;
-	struct hrr_tuple *t = (void *)&s->data[at(off + sizeof(struct item))];
+	struct hrr_tuple *t = (void *)&s[at(off + sizeof(struct item))];
 	__builtin_memset(t, 0, sizeof(*t));
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
 	t->family = (__u8)family;
@@ -356,11 +388,11 @@ static __always_inline __u32 encode_tty(struct task_struct *task)
 /* Credentials, capabilities, tty and what the executable is. */
 ITEM_FN int put_exec(__u32 off)
 {
-	struct scratch *s = buffer();
+	__u8 *s = buffer();
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (!s || off > ITEM_LIMIT)
 		return (int)off;
-	struct hrr_exec *x = (void *)&s->data[at(off + sizeof(struct item))];
+	struct hrr_exec *x = (void *)&s[at(off + sizeof(struct item))];
 	__builtin_memset(x, 0, sizeof(*x));
 	const struct cred *cred = BPF_CORE_READ(task, cred);
 	x->cap_inheritable = BPF_CORE_READ(cred, cap_inheritable.val);
@@ -481,30 +513,20 @@ static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task
 	h->ret = ret;
 }
 
-/*
- * Waking the reader per event costs more than the event: wake it only once a batch is waiting
- * (the loader also polls every few milliseconds, which bounds the latency). The fill level is
- * asked once every 64 events: the query is a helper call, dear next to the rest.
- */
-static __always_inline __u64 wakeup(struct hrr_stats *st)
+/* The frame built at the head is complete: move the head past it, which hands it to the loader. */
+static __always_inline int submit(__u8 *s, __u32 off, struct hrr_stats *st)
 {
-	if ((st->seen & 63) == 0 && bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > WAKEUP_BYTES)
-		return BPF_RB_FORCE_WAKEUP;
-	return BPF_RB_NO_WAKEUP;
-}
-
-static __always_inline int submit(struct scratch *s, __u32 off, struct hrr_stats *st)
-{
-	struct hrr_hdr *h = (void *)s->data;
+	struct hrr_hdr *h = (void *)s;
 	__u64 len = off & (SCRATCH_SIZE - 1);
-	barrier_var(len);
 	if (len < HRR_HDR_SIZE)
 		return 0;
 	h->len = (__u32)len;
-	if (bpf_ringbuf_output(&events, s->data, len & (SCRATCH_SIZE - 1), wakeup(st)))
-		st->dropped++;
-	else
-		st->sent++;
+	struct hrr_ring_ctl *r = ring();
+	__u64 next = hrr_next_pos(r->head, (__u32)len);
+	/* x86 keeps stores in order; the barrier keeps the compiler from moving the frame's after this one. */
+	barrier();
+	*(volatile __u64 *)&r->head = next;
+	st->sent++;
 	return 0;
 }
 
@@ -520,10 +542,14 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 		return 0;
 	}
 	st->seen++;
-	struct scratch *s = buffer();
+	if (!has_room()) {
+		st->dropped++;
+		return 0;
+	}
+	__u8 *s = buffer();
 	if (!s)
 		return 0;
-	struct hrr_hdr *h = (void *)s->data;
+	struct hrr_hdr *h = (void *)s;
 	fill_hdr(h, task, HRR_KIND_SYSCALL, nr, ret);
 	__u64 a[6];
 	a[0] = regs->di;
@@ -538,14 +564,15 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	bool ret_file = false;
 #define U(i) off = put_ustr(off, HRR_ITEM_USTR0 + (i), a[i])
 	switch (nr) {
+	/* The opens, the commonest events, write their path inline: no call, no second buffer lookup. */
 	case NR_open:
 	case NR_creat:
-		U(0);
+		off = ustr_item(s, off, HRR_ITEM_USTR0, a[0]);
 		ret_file = true;
 		break;
 	case NR_openat:
 	case NR_openat2:
-		U(1);
+		off = ustr_item(s, off, HRR_ITEM_USTR0 + 1, a[1]);
 		if (nr == NR_openat2)
 			off = put_umem(off, HRR_ITEM_UMEM, a[2], 24); /* struct open_how */
 		ret_file = true;
@@ -711,11 +738,17 @@ int BPF_PROG(on_exit_thread, struct task_struct *p)
 	if (!send_procexit)
 		return 0;
 	struct hrr_stats *st = stat();
-	struct scratch *s = buffer();
-	if (!st || !s)
+	if (!st)
 		return 0;
 	st->seen++;
-	struct hrr_hdr *h = (void *)s->data;
+	if (!has_room()) {
+		st->dropped++;
+		return 0;
+	}
+	__u8 *s = buffer();
+	if (!s)
+		return 0;
+	struct hrr_hdr *h = (void *)s;
 	fill_hdr(h, p, HRR_KIND_PROCEXIT, 0, BPF_CORE_READ(p, exit_code));
 	for (int i = 0; i < 6; i++)
 		h->args[i] = 0;

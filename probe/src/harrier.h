@@ -82,10 +82,35 @@ struct hrr_exec {
 	__u32 euid, egid;
 };
 
+/*
+ * Per-CPU rings: the program builds each frame in place in its CPU's ring, a run of pages in the
+ * mmapped array map `rings` (pages_per_cpu pages per CPU, CPU c's first page at index
+ * c * pages_per_cpu). Positions count bytes from the ring's start and only grow; position p is in
+ * page (p / HRR_PAGE_DATA) % pages_per_cpu at offset p % HRR_PAGE_DATA. A frame starts in the first
+ * HRR_PAGE_DATA bytes of a page and may run into the page's slack; the next frame starts 8-aligned
+ * after it, or at the next page when that would leave the data part.
+ */
+#define HRR_PAGE_DATA (256 * 1024)
+#define HRR_PAGE_SIZE (HRR_PAGE_DATA + 32 * 1024)
+#define HRR_MAX_CPUS 1024
+
+struct hrr_ring_ctl {
+	__u64 head; /* written by the program: frames before it are complete */
+	__u64 pad0[7];
+	__u64 tail; /* written by the loader: frames before it are read */
+	__u64 pad1[7];
+};
+
+static inline __u64 hrr_next_pos(__u64 p, __u32 len)
+{
+	__u64 o = p & (HRR_PAGE_DATA - 1), l8 = ((__u64)len + 7) & ~7ULL;
+	return o + l8 < HRR_PAGE_DATA ? p + l8 : (p | (HRR_PAGE_DATA - 1)) + 1;
+}
+
 struct hrr_stats {
 	__u64 seen;    /* events that passed the filters */
-	__u64 sent;    /* written to the ring buffer */
-	__u64 dropped; /* lost: the ring buffer was full */
+	__u64 sent;    /* written to the CPU's ring */
+	__u64 dropped; /* lost: the CPU's ring was full */
 	__u64 excluded;/* skipped: an excluded process */
 };
 

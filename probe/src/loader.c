@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * harrier-probe: loads the eBPF program, marks the wanted syscalls, attaches it, and copies
- * frames from the ring buffer to stdout (probe/FORMAT.md). Reads commands from stdin, one per line:
+ * frames from the per-CPU rings to stdout (probe/FORMAT.md), merged in timestamp order. Reads commands from stdin, one per line:
  *   syscalls NAME,NAME,...   trace exactly these syscalls from now on
  *   exclude PID              never send events of PID (and its future children)
  *   stats                    write a stats frame now
- * A full stdout pipe blocks the copy, the ring buffer fills, and the kernel side counts drops.
+ * A full stdout pipe blocks the copy, the rings fill, and the kernel side counts drops.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -31,8 +32,14 @@
 #include "syscalls.h"
 #include "harrier.skel.h"
 
-/* The kernel side wakes us only once 256 KiB wait; between wake-ups, look this often. */
-#define POLL_MS 10
+/* The rings are polled: often while frames flow, less when idle (nothing wakes the loader). */
+#define POLL_BUSY_MS 2
+#define POLL_IDLE_MS 10
+/*
+ * A frame's timestamp is taken before it is published: frames newer than this wait for the next
+ * poll, so one published later on another CPU with an earlier timestamp still comes first.
+ */
+#define HOLD_NS 1000000ULL
 
 struct syscall_def {
 	const char *name;
@@ -89,11 +96,79 @@ static void emit(const void *data, size_t len)
 	bytes_written += len;
 }
 
-static int on_frame(void *ctx, void *data, size_t len)
+/* The rings, mapped read-only: CPU c's page i at (c * pages_per_cpu + i) * HRR_PAGE_SIZE. */
+static const uint8_t *ring_mem;
+static uint32_t pages_per_cpu;
+static uint64_t ring_pos[HRR_MAX_CPUS];
+static bool ring_broken[HRR_MAX_CPUS];
+
+static const uint8_t *ring_at(int cpu, uint64_t p)
 {
-	(void)ctx;
-	emit(data, len);
-	return 0;
+	size_t page = (size_t)cpu * pages_per_cpu + (size_t)((p / HRR_PAGE_DATA) & (pages_per_cpu - 1));
+	return ring_mem + page * HRR_PAGE_SIZE + (p & (HRR_PAGE_DATA - 1));
+}
+
+static void release(int cpu)
+{
+	__atomic_store_n(&skel->bss->ring_ctl[cpu].tail, ring_pos[cpu], __ATOMIC_RELEASE);
+}
+
+/*
+ * Copies out every published frame with a timestamp up to `cut`, lowest timestamp first across
+ * CPUs (each ring is in order already). Returns true when frames were copied or are waiting.
+ */
+static bool drain(uint64_t cut)
+{
+	uint64_t head[HRR_MAX_CPUS];
+	int live[HRR_MAX_CPUS], nlive = 0;
+	for (int c = 0; c < ncpus; c++) {
+		head[c] = __atomic_load_n(&skel->bss->ring_ctl[c].head, __ATOMIC_ACQUIRE);
+		if (head[c] != ring_pos[c])
+			live[nlive++] = c;
+	}
+	bool any = nlive > 0;
+	uint64_t copied = 0;
+	while (nlive > 0) {
+		int best = -1;
+		uint64_t best_ts = 0;
+		for (int i = 0; i < nlive; i++) {
+			int c = live[i];
+			uint64_t ts = ((const struct hrr_hdr *)ring_at(c, ring_pos[c]))->ts;
+			if (ts <= cut && (best < 0 || ts < best_ts)) {
+				best = c;
+				best_ts = ts;
+			}
+		}
+		if (best < 0)
+			break;
+		const uint8_t *f = ring_at(best, ring_pos[best]);
+		uint32_t len = ((const struct hrr_hdr *)f)->len;
+		uint64_t off = ring_pos[best] & (HRR_PAGE_DATA - 1);
+		uint64_t next = hrr_next_pos(ring_pos[best], len);
+		if (len < HRR_HDR_SIZE || off + len > HRR_PAGE_SIZE || next > head[best]) {
+			/* Not a frame the program writes: skip what this ring holds rather than guess. */
+			if (!ring_broken[best])
+				fprintf(stderr, "harrier-probe: CPU %d ring: a %u-byte frame at position %llu does not fit; skipping to the head\n",
+					best, len, (unsigned long long)ring_pos[best]);
+			ring_broken[best] = true;
+			next = head[best];
+		} else {
+			emit(f, len);
+		}
+		ring_pos[best] = next;
+		if ((++copied & 4095) == 0 || next == head[best]) {
+			release(best);
+			if (next == head[best])
+				for (int i = 0; i < nlive; i++)
+					if (live[i] == best) {
+						live[i] = live[--nlive];
+						break;
+					}
+		}
+	}
+	for (int c = 0; c < ncpus; c++)
+		release(c);
+	return any;
 }
 
 static uint64_t clock_ns(clockid_t id)
@@ -290,7 +365,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: harrier-probe [--syscalls LIST|all] [--exclude-pid PID]... [--ringbuf-mb N]\n"
+		"usage: harrier-probe [--syscalls LIST|all] [--exclude-pid PID]... [--ringbuf-mb N (per CPU)]\n"
 		"                     [--stats-ms N] [--no-procexit] [--list] [--check]\n"
 		"Writes framed syscall events to stdout (see probe/FORMAT.md). Needs root.\n");
 }
@@ -306,7 +381,7 @@ int main(int argc, char **argv)
 	char *set = NULL;
 	uint32_t roots[64];
 	int nroots = 0;
-	long ring_mb = 16, stats_ms = 1000;
+	long ring_mb = 8, stats_ms = 1000;
 	bool procexit = true, check = false;
 	int c;
 	roots[nroots++] = (uint32_t)getpid();
@@ -336,7 +411,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (ring_mb < 1 || (ring_mb & (ring_mb - 1))) {
-		fprintf(stderr, "harrier-probe: --ringbuf-mb must be a power of two (got %ld)\n", ring_mb);
+		fprintf(stderr, "harrier-probe: --ringbuf-mb (MiB per CPU) must be a power of two (got %ld)\n", ring_mb);
 		return 2;
 	}
 	if (stats_ms < 10)
@@ -357,9 +432,16 @@ int main(int argc, char **argv)
 	skel = harrier_bpf__open();
 	if (!skel)
 		die("opening the eBPF object (is /sys/kernel/btf/vmlinux there?)", errno);
+	if (ncpus > HRR_MAX_CPUS) {
+		fprintf(stderr, "harrier-probe: %d CPUs: this build handles up to %d\n", ncpus, HRR_MAX_CPUS);
+		return 1;
+	}
 	skel->rodata->send_procexit = procexit;
-	bpf_map__set_max_entries(skel->maps.scratch, (__u32)ncpus);
-	bpf_map__set_max_entries(skel->maps.events, (__u32)(ring_mb << 20));
+	pages_per_cpu = (uint32_t)((ring_mb << 20) / HRR_PAGE_DATA);
+	if (pages_per_cpu == 0)
+		pages_per_cpu = 1;
+	skel->rodata->pages_per_cpu = pages_per_cpu;
+	bpf_map__set_max_entries(skel->maps.rings, (__u32)ncpus * pages_per_cpu);
 	int err = harrier_bpf__load(skel);
 	if (err) {
 		if (memlock_err)
@@ -379,9 +461,13 @@ int main(int argc, char **argv)
 		die("attaching the sys_exit tracepoint", errno);
 
 	out = malloc(out_cap);
-	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(skel->maps.events), on_frame, NULL, NULL);
-	if (!out || !rb)
-		die("creating the ring buffer reader", errno);
+	if (!out)
+		die("allocating the output buffer", errno);
+	size_t ring_bytes = (size_t)ncpus * pages_per_cpu * HRR_PAGE_SIZE;
+	void *mem = mmap(NULL, ring_bytes, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.rings), 0);
+	if (mem == MAP_FAILED)
+		die("mapping the rings", errno);
+	ring_mem = mem;
 
 	sigset_t mask;
 	sigemptyset(&mask);
@@ -394,8 +480,6 @@ int main(int argc, char **argv)
 	timerfd_settime(tfd, 0, &its, NULL);
 	int ep = epoll_create1(EPOLL_CLOEXEC);
 	struct epoll_event ev = {.events = EPOLLIN};
-	ev.data.fd = ring_buffer__epoll_fd(rb);
-	epoll_ctl(ep, EPOLL_CTL_ADD, ev.data.fd, &ev);
 	ev.data.fd = sfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
@@ -408,16 +492,16 @@ int main(int argc, char **argv)
 	write_hello();
 	write_stats();
 	flush_out();
-	fprintf(stderr, "harrier-probe: tracing %u syscalls, %d CPUs, ring buffer %ld MiB\n", attached_count(), ncpus, ring_mb);
+	fprintf(stderr, "harrier-probe: tracing %u syscalls, %d CPUs, a ring of %ld MiB each\n", attached_count(), ncpus, ring_mb);
 
-	bool running = true;
+	bool running = true, busy = false;
 	while (running && !broken_pipe) {
 		struct epoll_event evs[4];
-		int n = epoll_wait(ep, evs, 4, POLL_MS);
+		int n = epoll_wait(ep, evs, 4, busy ? POLL_BUSY_MS : POLL_IDLE_MS);
 		if (n < 0 && errno != EINTR)
 			die("waiting for events", errno);
-		/* Drain the ring buffer on every wake-up: it is the hot path. */
-		ring_buffer__consume(rb);
+		/* Drain the rings on every wake-up: it is the hot path. */
+		busy = drain(clock_ns(CLOCK_BOOTTIME) - HOLD_NS);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == sfd) {
@@ -450,12 +534,14 @@ int main(int argc, char **argv)
 		}
 		flush_out();
 	}
-	ring_buffer__consume(rb);
+	/* Detached (which waits for running programs), the rings hold the last frames there will be. */
+	harrier_bpf__detach(skel);
 	if (!broken_pipe) {
+		drain(UINT64_MAX);
 		write_stats();
 		flush_out();
 	}
-	ring_buffer__free(rb);
+	munmap(mem, ring_bytes);
 	harrier_bpf__destroy(skel);
 	fprintf(stderr, "harrier-probe: %s, detached\n", broken_pipe ? "output closed" : "stopped");
 	return 0;

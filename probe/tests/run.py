@@ -131,6 +131,41 @@ rc, out, err = run_probe(['--syscalls', 'execve'], cat, commands=['syscalls open
 fs, _ = frames(out)
 check(any(f['kind'] == 1 and f['nr'] == 257 for f in fs) and not any(f['kind'] == 1 and f['nr'] == 59 for f in fs), 'the syscalls command replaces the set')
 
+# The per-CPU rings: opens from two CPUs, several laps of 1 MiB rings, come out whole, in
+# timestamp order, and every event the kernel side sent is in the stream.
+N = 20000
+cpus = sorted(os.sched_getaffinity(0))[:2]
+OPENER = 'import os, sys\nos.sched_setaffinity(0, {int(sys.argv[2])})\nfor _ in range(int(sys.argv[3])): os.close(os.open(sys.argv[1], os.O_RDONLY))'
+def openers():
+    ps = [subprocess.Popen([sys.executable, '-c', OPENER, target, str(c), str(N)]) for c in cpus]
+    for q in ps:
+        q.wait()
+rc, out, err = run_probe(['--syscalls', 'openat', '--ringbuf-mb', '1'], openers)
+fs, whole = frames(out)
+events = [f for f in fs if f['kind'] in (1, 2)]
+ts = [struct.unpack_from('<Q', f['raw'], 8)[0] for f in events]
+mine = sum(1 for f in events if f['nr'] == 257 and f['items'].get(2, b'').rstrip(b'\0') == target.encode())
+seen, sent, dropped = struct.unpack_from('<QQQ', [f for f in fs if f['kind'] == 3][-1]['raw'], 16)
+check(whole and rc == 0, f'{len(events)} frames ({len(out) >> 20} MiB) through 1 MiB rings on CPUs {cpus}: whole')
+check(all(a <= b for a, b in zip(ts, ts[1:])), 'frames from all CPUs come out in timestamp order')
+check(mine <= len(cpus) * N and mine + dropped >= len(cpus) * N, f'each open is in the stream or counted as dropped ({mine} of {len(cpus) * N}, {dropped} dropped)')
+check(len(events) == sent and seen == sent + dropped, f'every event sent reaches stdout ({len(events)} frames, seen {seen}, sent {sent}, dropped {dropped})')
+
+# A reader that stops reading: the pipe, then the rings fill; the kernel side counts each drop
+# and the stream stays whole.
+p = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--stats-ms', '3600000'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+for _ in range(20):
+    if b'tracing' in p.stderr.readline() or p.poll() is not None:
+        break
+openers()
+p.terminate()
+out, err = p.communicate(timeout=30)
+fs, whole = frames(out)
+events = [f for f in fs if f['kind'] in (1, 2)]
+seen, sent, dropped = struct.unpack_from('<QQQ', [f for f in fs if f['kind'] == 3][-1]['raw'], 16)
+check(whole and p.returncode == 0, 'a blocked reader: the stream stays whole')
+check(dropped > 0 and seen == sent + dropped and len(events) == sent, f'a blocked reader: drops are counted ({dropped} dropped, {sent} sent, {len(events)} frames)')
+
 # A closed stdout ends the probe cleanly
 p = subprocess.Popen([PROBE, '--syscalls', 'openat'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 for _ in range(20):  # up to the "tracing ..." line: attached

@@ -1,7 +1,7 @@
 // Runs the probe (probe/build/harrier-probe) as a child process and turns its output into RawEvents.
 // A probe that dies or corrupts its stream is restarted with backoff; one that keeps failing is
 // given up on (reported, never a crash loop). Reading pauses when the consumer asks, so a slow
-// pipeline fills the pipe, then the kernel ring buffer, whose drops the probe counts.
+// pipeline fills the pipe, then the probe's per-CPU kernel rings, whose drops the probe counts.
 
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';

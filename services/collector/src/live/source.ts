@@ -79,7 +79,7 @@ export class EbpfSource implements EventSource {
       {
         event: (e, key) => {
           if (out.push(e, key)) return true;
-          // Full: stop reading the probe until there is room; its pipe, then its ring buffer, fill.
+          // Full: stop reading the probe until there is room; its pipe, then its kernel rings, fill.
           if (!waiting) {
             waiting = true;
             void out.ready().then(() => {

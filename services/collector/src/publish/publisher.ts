@@ -11,7 +11,7 @@
 //
 // Everything accepted and not yet acknowledged counts against `bufferEvents`: at the bound `add`
 // refuses the event and counts it as dropped at `publish_queue`; before that, `shouldPause` tells a
-// source to stop reading (the probe's pipe and ring buffer then fill, and the probe counts what the
+// source to stop reading (the probe's pipe and kernel rings then fill, and the probe counts what the
 // kernel drops). Nothing accepted is lost silently: what is still pending when `close` gives up is
 // counted at `publish_shutdown`.
 
@@ -220,7 +220,7 @@ export class EventPublisher {
   }
 
   /**
-   * Cumulative drop counters from the source (the probe's ring buffer, its pipe, ...). A counter
+   * Cumulative drop counters from the source (the probe's kernel rings, its pipe, ...). A counter
    * that goes back (the probe restarted) continues from where it was, so totals only grow.
    */
   recordSourceDrops(place: string, total: number): void {
