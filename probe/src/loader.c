@@ -365,7 +365,7 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: harrier-probe [--syscalls LIST|all] [--exclude-pid PID]... [--ringbuf-mb N (per CPU)]\n"
+		"usage: harrier-probe [--syscalls LIST|all] [--exclude-pid PID]... [--ringbuf-mb N (per CPU, 0 auto)]\n"
 		"                     [--stats-ms N] [--no-procexit] [--list] [--check]\n"
 		"Writes framed syscall events to stdout (see probe/FORMAT.md). Needs root.\n");
 }
@@ -381,7 +381,7 @@ int main(int argc, char **argv)
 	char *set = NULL;
 	uint32_t roots[64];
 	int nroots = 0;
-	long ring_mb = 8, stats_ms = 1000;
+	long ring_mb = 0, stats_ms = 1000; /* ring_mb 0: chosen from the CPU count below */
 	bool procexit = true, check = false;
 	int c;
 	roots[nroots++] = (uint32_t)getpid();
@@ -410,8 +410,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (ring_mb < 1 || (ring_mb & (ring_mb - 1))) {
-		fprintf(stderr, "harrier-probe: --ringbuf-mb (MiB per CPU) must be a power of two (got %ld)\n", ring_mb);
+	if (ring_mb < 0 || (ring_mb & (ring_mb - 1))) {
+		fprintf(stderr, "harrier-probe: --ringbuf-mb (MiB per CPU) must be a power of two, or 0 to choose by CPU count (got %ld)\n", ring_mb);
 		return 2;
 	}
 	if (stats_ms < 10)
@@ -437,6 +437,13 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->send_procexit = procexit;
+	/*
+	 * A storm from one process fills one CPU's ring: rings must be large enough to ride out a
+	 * consumer's pause on their own. 16 MiB each up to 4 CPUs, then 64 MiB in all, at least 4 each.
+	 */
+	if (ring_mb == 0)
+		for (ring_mb = 16; ring_mb > 4 && ring_mb * ncpus > 64; ring_mb /= 2)
+			;
 	pages_per_cpu = (uint32_t)((ring_mb << 20) / HRR_PAGE_DATA);
 	if (pages_per_cpu == 0)
 		pages_per_cpu = 1;

@@ -369,7 +369,7 @@ function resolve(m: Raw): HarrierConfig {
       containerRuntimes: Array.isArray(collector['container_runtimes']) ? (collector['container_runtimes'] as { kind: 'docker' | 'podman' | 'containerd' | 'cri-o'; socket: string }[]) : undefined,
       probe: {
         path: typeof probe['path'] === 'string' ? probe['path'] : undefined,
-        ringbufMb: asNum(probe['ringbuf_mb'], 8),
+        ringbufMb: asNum(probe['ringbuf_mb'], 0),
         statsIntervalMs: asNum(probe['stats_interval_ms'], 1000),
         excludePids: Array.isArray(probe['exclude_pids']) ? (probe['exclude_pids'] as number[]) : [],
       },
