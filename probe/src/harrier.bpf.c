@@ -23,6 +23,7 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define SCRATCH_MASK 16383 /* write offsets in a frame stay below this; each write is at most 4096 */
 #define ITEM_LIMIT 12000   /* no new item starts past here */
 #define MAX_STR 4096
+_Static_assert(HRR_PAGE_SIZE - HRR_PAGE_DATA >= SCRATCH_MASK + 1 + MAX_STR, "a frame started at the end of a page's data part must fit in its slack");
 #define MAX_COMPONENTS 48
 #define NAME_MAX_ 256
 #define AF_UNIX_ 1
@@ -102,11 +103,25 @@ static __always_inline __u8 *buffer(void)
 	return &pg->data[head & (HRR_PAGE_DATA - 1)];
 }
 
-/* Room for one more frame: the page at the head holds no unread frame of the ring's last lap. */
+/*
+ * Room for one more frame: the page at the head holds no unread frame of the ring's last lap, and
+ * no frame is being built on this CPU already (programs do not nest here; if one ever did, its
+ * event would be counted as dropped rather than written over another).
+ */
 static __always_inline bool has_room(void)
 {
 	struct hrr_ring_ctl *r = ring();
-	return r->head + HRR_PAGE_DATA - READ_ONCE_TAIL(r) <= (__u64)pages_per_cpu * HRR_PAGE_DATA;
+	return r->building == 0 && r->head + HRR_PAGE_DATA - READ_ONCE_TAIL(r) <= (__u64)pages_per_cpu * HRR_PAGE_DATA;
+}
+
+/*
+ * The frame at the head has this timestamp until it is published: the loader copies no frame of
+ * any CPU younger than it, so the merged stream stays in timestamp order even when an interrupt or
+ * the hypervisor holds this CPU between taking the timestamp and publishing.
+ */
+static __always_inline void building(__u64 ts)
+{
+	*(volatile __u64 *)&ring()->building = ts;
 }
 
 static __always_inline bool is_excluded(__u32 tgid)
@@ -278,17 +293,17 @@ ITEM_FN int put_cgroup(__u32 off, __u32 which)
 
 static __always_inline struct file *fd_file(struct task_struct *task, long fd)
 {
-	if (fd < 0)
-		return NULL;
 	struct files_struct *files = task->files;
 	if (!files)
 		return NULL;
 	struct fdtable *fdt = files->fdt;
-	if (!fdt || (unsigned int)fd >= fdt->max_fds)
+	/* The kernel reads an fd argument as an int: the register's upper half is not part of it. */
+	unsigned int i = (unsigned int)fd;
+	if (!fdt || (int)i < 0 || i >= fdt->max_fds)
 		return NULL;
 	/* fdt->fd is an array of pointers, which BTF loads do not follow: view it as untrusted memory. */
 	const __u64 *fds = bpf_rdonly_cast(fdt->fd, 0);
-	struct file *f = (struct file *)fds[fd];
+	struct file *f = (struct file *)fds[i];
 	if (!f)
 		return NULL;
 	/* A BTF view of the pointer, so the fields below are cheap direct loads. */
@@ -479,6 +494,7 @@ static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task
 	h->kind = kind;
 	h->nr = nr;
 	h->ts = bpf_ktime_get_boot_ns();
+	building(h->ts);
 	h->tid = task->pid;
 	h->pid = task->tgid;
 	h->ppid = task->real_parent->tgid;
@@ -518,14 +534,18 @@ static __always_inline int submit(__u8 *s, __u32 off, struct hrr_stats *st)
 {
 	struct hrr_hdr *h = (void *)s;
 	__u64 len = off & (SCRATCH_SIZE - 1);
-	if (len < HRR_HDR_SIZE)
-		return 0;
-	h->len = (__u32)len;
 	struct hrr_ring_ctl *r = ring();
+	if (len < HRR_HDR_SIZE) {
+		*(volatile __u64 *)&r->building = 0;
+		return 0;
+	}
+	h->len = (__u32)len;
 	__u64 next = hrr_next_pos(r->head, (__u32)len);
 	/* x86 keeps stores in order; the barrier keeps the compiler from moving the frame's after this one. */
 	barrier();
 	*(volatile __u64 *)&r->head = next;
+	barrier();
+	*(volatile __u64 *)&r->building = 0;
 	st->sent++;
 	return 0;
 }
@@ -690,8 +710,11 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	case NR_dup:
 	case NR_dup2:
 	case NR_dup3:
-	case NR_fcntl:
 		ret_file = true;
+		break;
+	case NR_fcntl:
+		/* Only F_DUPFD and F_DUPFD_CLOEXEC return an fd; F_GETFL and the rest return values. */
+		ret_file = a[1] == 0 || a[1] == 1030;
 		break;
 	default:
 		break;

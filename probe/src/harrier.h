@@ -95,8 +95,9 @@ struct hrr_exec {
 #define HRR_MAX_CPUS 1024
 
 struct hrr_ring_ctl {
-	__u64 head; /* written by the program: frames before it are complete */
-	__u64 pad0[7];
+	__u64 head;     /* written by the program: frames before it are complete */
+	__u64 building; /* the timestamp of the frame being built at head, 0 when none */
+	__u64 pad0[6];
 	__u64 tail; /* written by the loader: frames before it are read */
 	__u64 pad1[7];
 };

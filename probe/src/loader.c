@@ -20,6 +20,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
+#include <linux/membarrier.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/timerfd.h>
@@ -40,6 +42,10 @@
  * poll, so one published later on another CPU with an earlier timestamp still comes first.
  */
 #define HOLD_NS 1000000ULL
+/* A frame in the building longer than this is not waited for (a program cannot take that long). */
+#define STUCK_NS 100000000ULL
+/* The program's frames stay below this (its offsets are masked to 32 KiB). */
+#define HRR_MAX_FRAME 32768
 
 struct syscall_def {
 	const char *name;
@@ -86,10 +92,14 @@ static void flush_out(void)
 	out_len = 0;
 }
 
+static void release_all(void);
+
 static void emit(const void *data, size_t len)
 {
-	if (out_len + len > out_cap)
+	if (out_len + len > out_cap) {
+		release_all();
 		flush_out();
+	}
 	memcpy(out + out_len, data, len);
 	out_len += len;
 	frames_written++;
@@ -108,66 +118,91 @@ static const uint8_t *ring_at(int cpu, uint64_t p)
 	return ring_mem + page * HRR_PAGE_SIZE + (p & (HRR_PAGE_DATA - 1));
 }
 
+static uint64_t released[HRR_MAX_CPUS];
+
 static void release(int cpu)
 {
 	__atomic_store_n(&skel->bss->ring_ctl[cpu].tail, ring_pos[cpu], __ATOMIC_RELEASE);
+	released[cpu] = ring_pos[cpu];
+}
+
+/* Every frame copied so far is the loader's: hand the space back (before a write that may block). */
+static void release_all(void)
+{
+	if (!ring_mem)
+		return;
+	for (int c = 0; c < ncpus; c++)
+		if (released[c] != ring_pos[c])
+			release(c);
+}
+
+/* A frame as the program writes it, wholly published; anything else means the ring is not ours to parse. */
+static bool frame_ok(int cpu, const struct hrr_hdr *h, uint64_t head, uint64_t now)
+{
+	uint64_t p = ring_pos[cpu];
+	return h->len >= HRR_HDR_SIZE && h->len <= HRR_MAX_FRAME && (h->kind == HRR_KIND_SYSCALL || h->kind == HRR_KIND_PROCEXIT) &&
+	       (p & (HRR_PAGE_DATA - 1)) + h->len <= HRR_PAGE_SIZE && hrr_next_pos(p, h->len) <= head && h->ts <= now + 1000000000ULL;
 }
 
 /*
- * Copies out every published frame with a timestamp up to `cut`, lowest timestamp first across
- * CPUs (each ring is in order already). Returns true when frames were copied or are waiting.
+ * Copies out the published frames, lowest timestamp first across CPUs (each ring is in order
+ * already), up to a cut: frames younger than HOLD_NS, or than a frame still being built on any
+ * CPU, wait for the next call. `all` takes everything (after detaching). Returns true when frames
+ * were copied or are waiting.
  */
-static bool drain(uint64_t cut)
+static bool drain(uint64_t now, bool all)
 {
+	uint64_t cut = all ? UINT64_MAX : now - HOLD_NS;
 	uint64_t head[HRR_MAX_CPUS];
 	int live[HRR_MAX_CPUS], nlive = 0;
 	for (int c = 0; c < ncpus; c++) {
+		/* The frame being built is read before the head: published meanwhile, it is still held back. */
+		uint64_t b = __atomic_load_n(&skel->bss->ring_ctl[c].building, __ATOMIC_ACQUIRE);
+		if (!all && b != 0 && b + STUCK_NS > now && b - 1 < cut)
+			cut = b - 1;
 		head[c] = __atomic_load_n(&skel->bss->ring_ctl[c].head, __ATOMIC_ACQUIRE);
 		if (head[c] != ring_pos[c])
 			live[nlive++] = c;
 	}
 	bool any = nlive > 0;
-	uint64_t copied = 0;
 	while (nlive > 0) {
-		int best = -1;
+		int best = -1, at = -1;
 		uint64_t best_ts = 0;
 		for (int i = 0; i < nlive; i++) {
 			int c = live[i];
-			uint64_t ts = ((const struct hrr_hdr *)ring_at(c, ring_pos[c]))->ts;
-			if (ts <= cut && (best < 0 || ts < best_ts)) {
+			const struct hrr_hdr *h = (const void *)ring_at(c, ring_pos[c]);
+			if (!frame_ok(c, h, head[c], now)) {
+				/* Not a frame the program writes: skip what this ring holds rather than guess. */
+				if (!ring_broken[c])
+					fprintf(stderr, "harrier-probe: CPU %d ring: the frame at position %llu (%u bytes, kind %u) is not valid; skipping to the head\n",
+						c, (unsigned long long)ring_pos[c], h->len, h->kind);
+				ring_broken[c] = true;
+				ring_pos[c] = head[c];
+				release(c);
+				live[i--] = live[--nlive];
+				continue;
+			}
+			if (h->ts <= cut && (best < 0 || h->ts < best_ts)) {
 				best = c;
-				best_ts = ts;
+				at = i;
+				best_ts = h->ts;
 			}
 		}
 		if (best < 0)
 			break;
-		const uint8_t *f = ring_at(best, ring_pos[best]);
-		uint32_t len = ((const struct hrr_hdr *)f)->len;
-		uint64_t off = ring_pos[best] & (HRR_PAGE_DATA - 1);
-		uint64_t next = hrr_next_pos(ring_pos[best], len);
-		if (len < HRR_HDR_SIZE || off + len > HRR_PAGE_SIZE || next > head[best]) {
-			/* Not a frame the program writes: skip what this ring holds rather than guess. */
-			if (!ring_broken[best])
-				fprintf(stderr, "harrier-probe: CPU %d ring: a %u-byte frame at position %llu does not fit; skipping to the head\n",
-					best, len, (unsigned long long)ring_pos[best]);
-			ring_broken[best] = true;
-			next = head[best];
-		} else {
-			emit(f, len);
-		}
-		ring_pos[best] = next;
-		if ((++copied & 4095) == 0 || next == head[best]) {
+		const struct hrr_hdr *h = (const void *)ring_at(best, ring_pos[best]);
+		emit(h, h->len);
+		uint64_t from = ring_pos[best];
+		ring_pos[best] = hrr_next_pos(from, h->len);
+		if (ring_pos[best] == head[best]) {
 			release(best);
-			if (next == head[best])
-				for (int i = 0; i < nlive; i++)
-					if (live[i] == best) {
-						live[i] = live[--nlive];
-						break;
-					}
+			live[at] = live[--nlive];
+		} else if (ring_pos[best] / HRR_PAGE_DATA != from / HRR_PAGE_DATA) {
+			/* The kernel side's room is counted in pages: hand each one back as soon as it is read. */
+			release(best);
 		}
 	}
-	for (int c = 0; c < ncpus; c++)
-		release(c);
+	release_all();
 	return any;
 }
 
@@ -410,8 +445,8 @@ int main(int argc, char **argv)
 		default: usage(stderr); return 2;
 		}
 	}
-	if (ring_mb < 0 || (ring_mb & (ring_mb - 1))) {
-		fprintf(stderr, "harrier-probe: --ringbuf-mb (MiB per CPU) must be a power of two, or 0 to choose by CPU count (got %ld)\n", ring_mb);
+	if (ring_mb < 0 || ring_mb > 256 || (ring_mb & (ring_mb - 1))) {
+		fprintf(stderr, "harrier-probe: --ringbuf-mb (MiB per CPU) must be a power of two up to 256, or 0 to choose by CPU count (got %ld)\n", ring_mb);
 		return 2;
 	}
 	if (stats_ms < 10)
@@ -508,7 +543,7 @@ int main(int argc, char **argv)
 		if (n < 0 && errno != EINTR)
 			die("waiting for events", errno);
 		/* Drain the rings on every wake-up: it is the hot path. */
-		busy = drain(clock_ns(CLOCK_BOOTTIME) - HOLD_NS);
+		busy = drain(clock_ns(CLOCK_BOOTTIME), false);
 		for (int i = 0; i < n; i++) {
 			int fd = evs[i].data.fd;
 			if (fd == sfd) {
@@ -541,10 +576,15 @@ int main(int argc, char **argv)
 		}
 		flush_out();
 	}
-	/* Detached (which waits for running programs), the rings hold the last frames there will be. */
+	/*
+	 * Detach, then wait out programs still running (they run in RCU read-side sections, which a
+	 * global membarrier waits for): the rings then hold the last frames there will be.
+	 */
 	harrier_bpf__detach(skel);
+	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
+		usleep(50000);
 	if (!broken_pipe) {
-		drain(UINT64_MAX);
+		drain(clock_ns(CLOCK_BOOTTIME), true);
 		write_stats();
 		flush_out();
 	}

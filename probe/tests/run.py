@@ -63,7 +63,7 @@ def run_probe(args, workload, commands=()):
         p.stdin.write((c + '\nstats\n').encode()); p.stdin.flush()
         wait_stats(2 + i, f'the stats frame after "{c}"')
     workload()
-    # The workload's events are in the ring buffer once it returned; the probe drains it on exit.
+    # The workload's events are in the rings once it returned; the probe drains them on exit.
     p.terminate()
     reader.join(timeout=10)
     err = p.stderr.read().decode()
@@ -146,7 +146,7 @@ events = [f for f in fs if f['kind'] in (1, 2)]
 ts = [struct.unpack_from('<Q', f['raw'], 8)[0] for f in events]
 mine = sum(1 for f in events if f['nr'] == 257 and f['items'].get(2, b'').rstrip(b'\0') == target.encode())
 seen, sent, dropped = struct.unpack_from('<QQQ', [f for f in fs if f['kind'] == 3][-1]['raw'], 16)
-check(whole and rc == 0, f'{len(events)} frames ({len(out) >> 20} MiB) through 1 MiB rings on CPUs {cpus}: whole')
+check(whole and rc == 0 and len(out) > 2 * (len(cpus) << 20), f'{len(events)} frames ({len(out) >> 20} MiB, laps of the 1 MiB rings) on CPUs {cpus}: whole')
 check(all(a <= b for a, b in zip(ts, ts[1:])), 'frames from all CPUs come out in timestamp order')
 check(mine <= len(cpus) * N and mine + dropped >= len(cpus) * N, f'each open is in the stream or counted as dropped ({mine} of {len(cpus) * N}, {dropped} dropped)')
 check(len(events) == sent and seen == sent + dropped, f'every event sent reaches stdout ({len(events)} frames, seen {seen}, sent {sent}, dropped {dropped})')
@@ -165,6 +165,30 @@ events = [f for f in fs if f['kind'] in (1, 2)]
 seen, sent, dropped = struct.unpack_from('<QQQ', [f for f in fs if f['kind'] == 3][-1]['raw'], 16)
 check(whole and p.returncode == 0, 'a blocked reader: the stream stays whole')
 check(dropped > 0 and seen == sent + dropped and len(events) == sent, f'a blocked reader: drops are counted ({dropped} dropped, {sent} sent, {len(events)} frames)')
+
+# fd arguments are ints: a register with its upper half set still names the fd the kernel used;
+# fcntl carries the file only for the commands that return an fd.
+import ctypes, fcntl, socket
+libc = ctypes.CDLL(None, use_errno=True)
+def fd_calls():
+    srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(1)
+    cli = socket.socket()
+    sa = bytes([2, 0]) + srv.getsockname()[1].to_bytes(2, 'big') + bytes([127, 0, 0, 1]) + bytes(8)
+    r = libc.syscall(42, ctypes.c_long((1 << 32) | cli.fileno()), ctypes.c_char_p(sa), ctypes.c_long(16))
+    check(r == 0, f'connect with the fd in the low half of the register succeeds ({ctypes.get_errno()})')
+    fcntl.fcntl(cli.fileno(), fcntl.F_GETFL)
+    os.close(fcntl.fcntl(cli.fileno(), fcntl.F_DUPFD, 100))
+    cli.close(); srv.close()
+rc, out, err = run_probe(['--syscalls', 'connect,fcntl'], fd_calls)
+fs, _ = frames(out)
+me = os.getpid()
+conns = [f for f in fs if f['kind'] == 1 and f['nr'] == 42 and f['pid'] == me]
+check(len(conns) == 1 and 11 in conns[0]['items'], f'that connect carries its socket tuple (items {sorted(conns[0]["items"]) if conns else None})')
+fcs = [f for f in fs if f['kind'] == 1 and f['nr'] == 72 and f['pid'] == me]
+getfl = [f for f in fcs if struct.unpack_from('<Q', f['raw'], 88)[0] == fcntl.F_GETFL]
+dupfd = [f for f in fcs if struct.unpack_from('<Q', f['raw'], 88)[0] == fcntl.F_DUPFD]
+check(len(getfl) == 1 and 12 not in getfl[0]['items'] and len(dupfd) == 1 and 12 in dupfd[0]['items'] and dupfd[0]['ret'] >= 100,
+      'fcntl F_DUPFD carries the new fd\'s file, F_GETFL none')
 
 # A closed stdout ends the probe cleanly
 p = subprocess.Popen([PROBE, '--syscalls', 'openat'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
