@@ -114,6 +114,17 @@ static __always_inline bool has_room(void)
 	return r->building == 0 && r->head + HRR_PAGE_DATA - READ_ONCE_TAIL(r) <= (__u64)pages_per_cpu * HRR_PAGE_DATA;
 }
 
+/* Counts an event and returns where its frame goes; NULL when there is no room (counted as a drop). */
+static __always_inline __u8 *begin_frame(struct hrr_stats *st)
+{
+	st->seen++;
+	if (!has_room()) {
+		st->dropped++;
+		return NULL;
+	}
+	return buffer();
+}
+
 /*
  * The frame at the head has this timestamp until it is published: the loader copies no frame of
  * any CPU younger than it, so the merged stream stays in timestamp order even when an interrupt or
@@ -561,12 +572,7 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 		st->excluded++;
 		return 0;
 	}
-	st->seen++;
-	if (!has_room()) {
-		st->dropped++;
-		return 0;
-	}
-	__u8 *s = buffer();
+	__u8 *s = begin_frame(st);
 	if (!s)
 		return 0;
 	struct hrr_hdr *h = (void *)s;
@@ -763,12 +769,7 @@ int BPF_PROG(on_exit_thread, struct task_struct *p)
 	struct hrr_stats *st = stat();
 	if (!st)
 		return 0;
-	st->seen++;
-	if (!has_room()) {
-		st->dropped++;
-		return 0;
-	}
-	__u8 *s = buffer();
+	__u8 *s = begin_frame(st);
 	if (!s)
 		return 0;
 	struct hrr_hdr *h = (void *)s;
