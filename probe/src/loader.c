@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * harrier-probe: loads the eBPF program, marks the wanted syscalls, attaches it, and copies
- * frames from the per-CPU rings to stdout (probe/FORMAT.md), merged in timestamp order. Reads commands from stdin, one per line:
+ * frames from the per-CPU rings to stdout (probe/FORMAT.md), merged in timestamp order. Reads
+ * commands from stdin, one per line:
  *   syscalls NAME,NAME,...   trace exactly these syscalls from now on
  *   exclude PID              never send events of PID (and its future children)
  *   stats                    write a stats frame now
