@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +22,7 @@ import { defaultProbeBinary } from '@harrier/collector';
 import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
 import { acceptanceScript } from '../services/collector/src/testing/workload.js';
 import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../services/collector/src/testing/podman.js';
+import { containerdUnavailable, startContainerd } from '../services/collector/src/testing/containerd.js';
 import { listenerPids } from '../services/collector/src/live/listeners.js';
 import { startPodmanService } from '../services/collector/src/containers/podman-service.js';
 
@@ -29,11 +31,12 @@ const root = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const main = join(root, 'cli', 'src', 'main.ts');
 const skip = natsServerSkip || (process.getuid?.() !== 0 ? 'needs root' : !existsSync(defaultProbeBinary()) ? 'the probe is not built (make -C probe)' : false);
 const noPodman = skip || podmanUnavailable() || false;
+const noContainerd = skip || containerdUnavailable() || false;
 
 const FIELDS = [
   'evt.type', 'evt.dir', 'evt.args', 'evt.res', 'proc.pid', 'proc.ppid', 'proc.name', 'proc.pname', 'proc.cmdline', 'proc.exepath', 'proc.tty',
   'proc.is_exe_from_memfd', 'fd.name', 'fd.sip', 'fd.sport', 'fd.l4proto', 'user.name', 'container.id', 'container.name',
-  'container.image.repository', 'evt.arg.target', 'evt.arg.mode',
+  'container.image.repository', 'container.type', 'container.privileged', 'k8s.pod.name', 'k8s.ns.name', 'evt.arg.target', 'evt.arg.mode',
 ] as const;
 type Row = Record<(typeof FIELDS)[number], string>;
 const SEP = '\u0001';
@@ -211,3 +214,32 @@ test('live pipeline in a podman container: container id, name, image and the con
   }
 });
 
+
+test('live pipeline in a Kubernetes-style pod on containerd (CRI): container id, name, image, pod name and namespace', { skip: noContainerd }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-e2e-'));
+  const ctd = await startContainerd();
+  const p = await startPipeline(dir, `collector:\n  container_runtimes:\n    - kind: containerd\n      socket: ${ctd.socketPath}\n`);
+  try {
+    const pod = await ctd.runPod({
+      name: 'web-0', namespace: 'shop', uid: randomUUID(), labels: { app: 'web' }, container: 'server', user: 4242,
+      command: ['/bin/sh', '-c', 'cat /etc/shadow > /dev/null; ln -s /etc/shadow /tmp/l; sleep 2; cat /etc/hostname > /dev/null; sleep 60'],
+    });
+    const short = pod.containerId.slice(0, 12);
+    const shadow = await waitFor(p.rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['container.id'] === short, 'cat in the pod');
+    assert.equal(shadow['proc.exepath'], '/bin/busybox');
+    assert.equal(shadow['container.type'], 'containerd');
+    assert.equal(shadow['user.name'], 'harrier', 'uid 4242 is named by the container\'s /etc/passwd');
+    await waitFor(p.rows, (r) => r['evt.type'] === 'symlinkat' && r['container.id'] === short, 'ln -s in the pod');
+    // The runtime answers asynchronously: events after the pause carry the metadata.
+    const named = await waitFor(p.rows, (r) => r['container.id'] === short && r['container.name'] === 'server', 'container.name filled in');
+    assert.equal(named['container.image.repository'], 'localhost/harrier-busybox');
+    assert.equal(named['container.privileged'], 'false');
+    assert.equal(named['k8s.pod.name'], 'web-0');
+    assert.equal(named['k8s.ns.name'], 'shop');
+  } finally {
+    await p.stop();
+    await p.dispose();
+    await ctd.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -1,73 +1,92 @@
-// The CRI client against a real containerd (not-found and unreachable paths: creating a pod sandbox
-// needs a pause image, which this machine cannot pull) and against a real @grpc/grpc-js server that
-// serves the same runtime.v1 methods with containerd-shaped answers (the mapping).
+// The CRI client against a real containerd running real pods (started over the CRI as a kubelet
+// would; see testing/containerd.ts), and against a real @grpc/grpc-js server that serves the same
+// runtime.v1 methods with answers containerd cannot be made to give here (registry digests, pod IPs,
+// image names only in annotations, errors).
 
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as grpc from '@grpc/grpc-js';
 import { CriClient, criRuntimeService, type CriContainerStatusResponse, type CriPodSandboxStatusResponse } from './cri.js';
 import { ContainerRuntimeError } from './runtime.js';
+import { PAUSE_IMAGE, containerdUnavailable, startContainerd, type Containerd, type Pod } from '../testing/containerd.js';
+import { TEST_IMAGE, podman } from '../testing/podman.js';
 
-function containerdUnavailable(): string | undefined {
-  if (process.getuid?.() !== 0) return 'needs root';
-  if (spawnSync('containerd', ['--version']).status !== 0) return 'containerd is not installed (apt-get install containerd)';
-  return undefined;
-}
+const noContainerd = containerdUnavailable();
 
-describe('CriClient against a real containerd', { skip: containerdUnavailable() && `containerd tests skipped: ${containerdUnavailable()}` }, () => {
-  let dir: string;
-  let child: ChildProcess;
+describe('CriClient against a real containerd running pods', { skip: noContainerd && `containerd tests skipped: ${noContainerd}` }, () => {
+  let ctd: Containerd;
   let client: CriClient;
-  let log = '';
+  let web: Pod;
+  let plain: Pod;
+  const uid = randomUUID();
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'harrier-containerd-'));
-    const sock = join(dir, 'containerd.sock');
-    writeFileSync(
-      join(dir, 'config.toml'),
-      [
-        'version = 2',
-        `root = "${dir}/root"`,
-        `state = "${dir}/state"`,
-        '[grpc]',
-        `  address = "${sock}"`,
-        '[ttrpc]',
-        `  address = "${sock}.ttrpc"`,
-        '[plugins."io.containerd.grpc.v1.cri".cni]',
-        `  bin_dir = "${dir}/cni-bin"`,
-        `  conf_dir = "${dir}/cni-conf"`,
-        '',
-      ].join('\n'),
-    );
-    child = spawn('containerd', ['--config', join(dir, 'config.toml')], { stdio: ['ignore', 'ignore', 'pipe'] });
-    child.stderr!.on('data', (b: Buffer) => (log = (log + b.toString()).slice(-8000)));
-    const deadline = Date.now() + 20_000;
-    while (!(existsSync(sock) && log.includes('containerd successfully booted'))) {
-      if (child.exitCode !== null) throw new Error(`containerd exited with ${child.exitCode}: ${log}`);
-      if (Date.now() > deadline) throw new Error(`containerd did not start within 20 s: ${log}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    client = new CriClient({ socketPath: sock, kind: 'containerd' });
+    ctd = await startContainerd();
+    client = new CriClient({ socketPath: ctd.socketPath, kind: 'containerd' });
+    web = await ctd.runPod({
+      name: 'web-0', namespace: 'shop', uid, labels: { app: 'web' },
+      container: 'server', containerLabels: { tier: 'front' }, command: ['/bin/sleep', '120'], privileged: true,
+    });
+    plain = await ctd.runPod({ name: 'job-0', namespace: 'batch', uid: randomUUID(), container: 'worker', command: ['/bin/sleep', '120'] });
   });
 
   after(async () => {
     client?.close();
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
-    rmSync(dir, { recursive: true, force: true });
+    await ctd?.stop();
   });
 
-  test('the CRI plugin answers: an unknown container (and sandbox) id is undefined', async () => {
+  test('a container: name, image, digest, labels, privileged, and its pod from PodSandboxStatus', async () => {
+    const imageId = podman(['image', 'inspect', '--format', '{{.Id}}', TEST_IMAGE]);
+    const info = await client.inspect(web.containerId);
+    assert.ok(info, 'containerd knows the container');
+    assert.equal(info.id, web.containerId.slice(0, 12));
+    assert.equal(info.type, 'containerd');
+    assert.equal(info.name, 'server');
+    assert.equal(info.image, TEST_IMAGE);
+    assert.equal(info.imageRepository, 'localhost/harrier-busybox');
+    assert.equal(info.imageTag, 'test');
+    // An image with no registry digest: containerd's image_ref is the image id, which Falco reports as the digest.
+    assert.equal(info.imageDigest, `sha256:${imageId}`);
+    assert.equal(info.privileged, true);
+    assert.equal(info.labels?.get('tier'), 'front');
+    assert.equal(info.labels?.get('io.kubernetes.pod.name'), 'web-0');
+    assert.equal(info.podName, 'web-0');
+    assert.equal(info.podNamespace, 'shop');
+    assert.equal(info.podUid, uid);
+    assert.equal(info.podLabels?.get('app'), 'web');
+    // A short id (as the cgroup path gives it, cut to 12) finds the same container.
+    assert.equal((await client.inspect(web.containerId.slice(0, 12)))?.name, 'server');
+  });
+
+  test('an unprivileged container in another pod', async () => {
+    const info = await client.inspect(plain.containerId);
+    assert.equal(info?.name, 'worker');
+    assert.equal(info?.privileged, false);
+    assert.equal(info?.podName, 'job-0');
+    assert.equal(info?.podNamespace, 'batch');
+    assert.equal(info?.labels?.get('tier'), undefined);
+  });
+
+  test('a pod sandbox id (the pause container) is answered as the pod', async () => {
+    const info = await client.inspect(web.sandboxId);
+    assert.equal(info?.name, 'web-0');
+    assert.equal(info?.image, PAUSE_IMAGE);
+    assert.equal(info?.podName, 'web-0');
+    assert.equal(info?.podNamespace, 'shop');
+    assert.equal(info?.podUid, uid);
+    assert.equal(info?.podLabels?.get('app'), 'web');
+  });
+
+  test('an unknown container (and sandbox) id is undefined; a removed pod is no longer found', async () => {
     assert.equal(await client.inspect('0'.repeat(64)), undefined);
     assert.equal(await client.inspect('abcdef123456'), undefined);
+    await ctd.removePod(plain);
+    assert.equal(await client.inspect(plain.containerId), undefined);
+    assert.equal(await client.inspect(plain.sandboxId), undefined);
   });
 });
 
