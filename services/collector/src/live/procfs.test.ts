@@ -53,6 +53,36 @@ test('scanProc sees a real child process and this process\'s sockets', async () 
   }
 });
 
+test('scanProc shares one command line, environment and cgroup list among processes started alike', async () => {
+  const env = { PATH: process.env['PATH'] ?? '/usr/bin:/bin', HARRIER_SHARED_MARK: 'twins' };
+  const twins = [0, 1].map(() => spawn('sleep', ['31'], { env, stdio: 'ignore' }));
+  const other = spawn('sleep', ['32'], { env: { ...env, HARRIER_SHARED_MARK: 'other' }, stdio: 'ignore' });
+  try {
+    const pids = [...twins, other].map((c) => c.pid!);
+    let scan = scanProc();
+    for (let i = 0; i < 50 && !pids.every((p) => scan.threads.some((t) => t.pid === p && t.comm === 'sleep')); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      scan = scanProc();
+    }
+    const [a, b, c] = pids.map((p) => scan.threads.find((t) => t.pid === p)!);
+    assert.ok(a && b && c, 'the three children are seen');
+    assert.deepEqual(a.env, ['PATH=' + env.PATH, 'HARRIER_SHARED_MARK=twins']);
+    assert.equal(a.env, b.env, 'one environment array for both twins');
+    assert.equal(a.args, b.args, 'one argument array');
+    assert.equal(a.cgroups, b.cgroups, 'one cgroup list');
+    assert.notEqual(a.env, c.env, 'a different environment is its own array');
+    assert.notEqual(a.args, c.args);
+    assert.deepEqual(c.env, ['PATH=' + env.PATH, 'HARRIER_SHARED_MARK=other']);
+    assert.deepEqual(c.args, ['32']);
+    // The state engine keeps the shared arrays (it replaces lists, never changes them in place).
+    const s = new StateEngine();
+    for (const t of [a, b, c]) s.seedThread(t);
+    assert.equal(s.tables.threads.get(a.tid)!.env, s.tables.threads.get(b.tid)!.env);
+  } finally {
+    for (const ch of [...twins, other]) ch.kill();
+  }
+});
+
 test('passwd and group files', () => {
   const users = readPasswd('/etc/passwd');
   assert.ok(users.some((u) => u.uid === 0 && u.name === 'root' && u.homedir === '/root'));

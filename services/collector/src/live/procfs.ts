@@ -160,6 +160,17 @@ function fdOf(num: number, target: string, sockets: ReadonlyMap<number, SocketIn
 /** Scans `root` (normally /proc) for every thread and each process's fds. */
 export function scanProc(root = '/proc'): ProcScan {
   const threads: SeedThread[] = [];
+  // Processes started alike (a service's workers, a shell's children) have the same command line,
+  // environment and cgroups: one array each, shared, keyed by the file's text. The state engine
+  // replaces these lists and never changes them in place (clones share their parent's too).
+  const shared = new Map<string, string[]>();
+  const sharedList = (kind: string, text: string | undefined, parse: (t: string) => string[]): string[] | undefined => {
+    if (text === undefined) return undefined;
+    const key = kind + text;
+    let list = shared.get(key);
+    if (!list) shared.set(key, (list = parse(text)));
+    return list;
+  };
   const fds = new Map<number, SeedFd[]>();
   let skipped = 0;
   const sockets = readSockets(join(root, 'net'));
@@ -174,7 +185,9 @@ export function scanProc(root = '/proc'): ProcScan {
       continue;
     }
     const st = statFields(stat);
-    const argv = nulList(read(join(dir, 'cmdline')));
+    const cmdline = read(join(dir, 'cmdline')) ?? '';
+    const argv = sharedList('c', cmdline, nulList)!;
+    const args = sharedList('a', cmdline, (t) => nulList(t).slice(1))!;
     const uid = Number(statusField(status, 'Uid')?.split(/\s+/)[1] ?? NaN);
     const gid = Number(statusField(status, 'Gid')?.split(/\s+/)[1] ?? NaN);
     const nspid = statusField(status, 'NSpid')?.split(/\s+/).map(Number);
@@ -185,13 +198,15 @@ export function scanProc(root = '/proc'): ProcScan {
     const loginuidText = read(join(dir, 'loginuid'))?.trim();
     const loginuid = loginuidText === undefined ? undefined : Number(loginuidText) === 4294967295 ? -1 : Number(loginuidText);
     // /proc/PID/cgroup: `hierarchy:controllers:path`; the state engine reads `controllers=path`.
-    const cgroups = read(join(dir, 'cgroup'))
-      ?.split('\n')
-      .filter((l) => l !== '')
-      .map((l) => {
-        const [, controllers, ...path] = l.split(':');
-        return `${controllers ?? ''}=${path.join(':')}`;
-      });
+    const cgroups = sharedList('g', read(join(dir, 'cgroup')), (t) =>
+      t
+        .split('\n')
+        .filter((l) => l !== '')
+        .map((l) => {
+          const [, controllers, ...path] = l.split(':');
+          return `${controllers ?? ''}=${path.join(':')}`;
+        }),
+    );
     const limits = /^Max open files\s+(\d+)/m.exec(read(join(dir, 'limits')) ?? '');
     let exeIno: number | undefined;
     try {
@@ -207,9 +222,9 @@ export function scanProc(root = '/proc'): ProcScan {
       tty: Number(st[4]),
       exe: argv[0],
       exepath: link(join(dir, 'exe'))?.replace(/ \(deleted\)$/, ''),
-      args: argv.slice(1),
+      args,
       cwd: link(join(dir, 'cwd')),
-      env: nulList(read(join(dir, 'environ'))),
+      env: sharedList('e', read(join(dir, 'environ')) ?? '', nulList),
       fdlimit: limits ? Number(limits[1]) : undefined,
       uid: Number.isNaN(uid) ? undefined : uid,
       gid: Number.isNaN(gid) ? undefined : gid,

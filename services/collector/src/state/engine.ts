@@ -152,9 +152,10 @@ export class StateEngine {
     t.exe = s.exe;
     // Older process tables have no exepath: libsinsp shows it empty, not missing.
     t.exepath = s.exepath ?? '';
-    t.args = s.args ? [...s.args] : undefined;
+    // Lists are replaced, never changed in place: the seed's arrays can be kept (and shared).
+    t.args = s.args;
     t.fs = { cwd: s.cwd === undefined ? undefined : withSlash(s.cwd) };
-    t.env = s.env ? [...s.env] : undefined;
+    t.env = s.env;
     t.fdlimit = s.fdlimit;
     t.uid = s.uid;
     t.gid = s.gid;

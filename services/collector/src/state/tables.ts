@@ -155,8 +155,9 @@ export class ThreadInfo implements ProcessInfo {
   name: string | undefined;
   exe: string | undefined;
   exepath: string | undefined;
-  args: string[] | undefined;
-  env: string[] | undefined;
+  /** Replaced, never changed in place: threads of a process, clones and seeded processes share them. */
+  args: readonly string[] | undefined;
+  env: readonly string[] | undefined;
   tty: number | undefined;
   loginuid: number | undefined;
   uid: number | undefined;
