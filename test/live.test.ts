@@ -1,5 +1,6 @@
 // End to end on the real kernel: `harrier collector` (eBPF source) as a child process with the real
-// probe and a real nats-server; real commands on the host and in a podman container. The events are
+// probe and a real nats-server; the acceptance commands on the host and in a podman container, and a
+// pod run on a private containerd through the CRI. The events are
 // read back from the EVENTS stream and their fields checked through the rules' accessor. Harrier's
 // own processes (the collector, its probe) and the NATS server must produce no events.
 
@@ -7,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +21,7 @@ import { DecodedBatch, batchAccessor } from '@harrier/batch';
 import { compileOutput } from '@harrier/rules';
 import { defaultProbeBinary } from '@harrier/collector';
 import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
-import { acceptanceScript } from '../services/collector/src/testing/workload.js';
+import { acceptanceScript, buildMemfdExec, containerAcceptanceScript } from '../services/collector/src/testing/workload.js';
 import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../services/collector/src/testing/podman.js';
 import { containerdUnavailable, startContainerd } from '../services/collector/src/testing/containerd.js';
 import { listenerPids } from '../services/collector/src/live/listeners.js';
@@ -36,7 +37,7 @@ const noContainerd = skip || containerdUnavailable() || false;
 const FIELDS = [
   'evt.type', 'evt.dir', 'evt.args', 'evt.res', 'proc.pid', 'proc.ppid', 'proc.name', 'proc.pname', 'proc.cmdline', 'proc.exepath', 'proc.tty',
   'proc.is_exe_from_memfd', 'fd.name', 'fd.sip', 'fd.sport', 'fd.l4proto', 'user.name', 'container.id', 'container.name',
-  'container.image.repository', 'container.type', 'container.privileged', 'k8s.pod.name', 'k8s.ns.name', 'evt.arg.target', 'evt.arg.mode',
+  'container.image.repository', 'container.type', 'container.privileged', 'k8s.pod.name', 'k8s.ns.name', 'evt.arg.target', 'evt.arg.linkpath', 'evt.arg.mode', 'evt.arg.filename',
 ] as const;
 type Row = Record<(typeof FIELDS)[number], string>;
 const SEP = '\u0001';
@@ -44,7 +45,7 @@ const SEP = '\u0001';
 const RULES = `
 - rule: e2e watched syscalls
   desc: every event of the types the test checks
-  condition: evt.type in (openat, execve, execveat, symlinkat, fchmodat, connect, unshare, memfd_create)
+  condition: evt.type in (openat, execve, execveat, symlink, symlinkat, chmod, fchmodat, connect, unshare, memfd_create)
   output: "%evt.type by %proc.name (%evt.args)"
   priority: NOTICE
 `;
@@ -172,7 +173,7 @@ test('live pipeline on the host: the acceptance commands are published with thei
     await waitFor(rows, (r) => r['evt.type'] === 'memfd_create', 'memfd_create');
 
     // Only the rules' event types are published (close is traced for state, never sent).
-    assert.ok(!rows().some((r) => !['openat', 'execve', 'execveat', 'symlinkat', 'fchmodat', 'connect', 'unshare', 'memfd_create'].includes(r['evt.type'])), 'only the types the rules need');
+    assert.ok(!rows().some((r) => !['openat', 'execve', 'execveat', 'symlink', 'symlinkat', 'chmod', 'fchmodat', 'connect', 'unshare', 'memfd_create'].includes(r['evt.type'])), 'only the types the rules need');
     // Harrier never watches itself, nor the NATS server it talks to.
     const own = new Set([String(p.collectorPid), ...p.probePids().map(String), ...p.natsPid().map(String)]);
     assert.ok(own.size >= 3, `collector, probe and nats-server pids known: ${[...own]}`);
@@ -188,24 +189,68 @@ test('live pipeline on the host: the acceptance commands are published with thei
   }
 });
 
-test('live pipeline in a podman container: container id, name, image and the container\'s own users', { skip: noPodman }, async () => {
+test('live pipeline in a podman container: the acceptance commands, with the container\'s id, name, image and own users', { skip: noPodman }, async () => {
   ensureTestImage();
   const dir = mkdtempSync(join(tmpdir(), 'harrier-e2e-'));
+  buildMemfdExec(dir);
+  chmodSync(dir, 0o755); // mounted at /harrier for uid 4242
   const name = `harrier-e2e-${process.pid}`;
   removeContainer(name);
+  const listener = createServer((s) => s.end());
+  await new Promise<void>((r) => listener.listen(0, '127.0.0.1', r));
+  const port = (listener.address() as AddressInfo).port;
   const api = await startPodmanService();
   const p = await startPipeline(dir, `collector:\n  container_runtimes:\n    - kind: podman\n      socket: ${api.socketPath}\n`);
   try {
-    // The runtime answers asynchronously: events after the pause carry the name and image.
-    const id = await runContainer(name, 'cat /etc/shadow > /dev/null; ln -s /etc/shadow /tmp/l; sleep 2; cat /etc/hostname > /dev/null', ['--user', '4242']);
+    // uid 4242 is in the image's /etc/passwd only; the host's listener is reached over the host network.
+    const extra = ['--network', 'host', '--tmpfs', '/dev/shm:rw,exec', '--user', '4242', '-v', `${dir}:/harrier:ro`];
+    const id = await runContainer(name, containerAcceptanceScript(port), extra);
     const short = id.slice(0, 12);
-    const shadow = await waitFor(p.rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['container.id'] === short, 'cat in the container');
+    const rows = (): Row[] => p.rows().filter((r) => r['container.id'] === short);
+
+    const shadow = await waitFor(rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['fd.name'] === '/etc/shadow', 'cat /etc/shadow in the container');
+    assert.match(shadow['evt.args'], /name=\/etc\/shadow flags=\d+\(O_RDONLY/);
+    assert.equal(shadow['proc.pname'], 'sh');
+    assert.equal(shadow['proc.cmdline'], 'cat /etc/shadow');
     assert.equal(shadow['proc.exepath'], '/bin/busybox');
+    assert.equal(shadow['proc.tty'], '0');
     assert.equal(shadow['user.name'], 'harrier', 'uid 4242 is named by the container\'s /etc/passwd');
-    await waitFor(p.rows, (r) => r['evt.type'] === 'symlinkat' && r['container.id'] === short, 'ln -s in the container');
-    const named = await waitFor(p.rows, (r) => r['container.id'] === short && r['container.name'] === name, 'container.name filled in');
+    // Every command runs in the container's shell or a child of it. busybox sh runs some applets in
+    // its own process (ln, touch, chmod, cp) and starts the others by executing /proc/self/exe, so
+    // the kernel names them "exe" until they rename themselves (prctl PR_SET_NAME): Falco shows the same.
+    const shell = shadow['proc.ppid'];
+    const fromShell = (r: Row): boolean => r['proc.pid'] === shell || r['proc.ppid'] === shell;
+    assert.ok(rows().some((r) => r['proc.pid'] === shell), 'the shell\'s own events are the container\'s too');
+
+    const sh = await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['evt.res'] === 'SUCCESS' && r['proc.ppid'] === shell && r['proc.cmdline'].endsWith(' -c echo hi > /dev/null'), 'sh -c in the container');
+    assert.equal(sh['proc.exepath'], '/bin/busybox');
+    // (The container's first process, before it became the shell, linked /dev/ptmx for runc.)
+    const link = await waitFor(rows, (r) => (r['evt.type'] === 'symlinkat' || r['evt.type'] === 'symlink') && r['evt.arg.target'] === '/etc/shadow' && fromShell(r), 'ln -s in the container');
+    assert.equal(link['evt.arg.linkpath'], '/dev/shm/shadow-link');
+    assert.equal(link['evt.res'], 'SUCCESS');
+    const chmod = await waitFor(rows, (r) => (r['evt.type'] === 'fchmodat' || r['evt.type'] === 'chmod') && /S_ISUID/.test(r['evt.arg.mode']) && fromShell(r), 'chmod 4755 in the container');
+    assert.equal(chmod['evt.arg.filename'], '/dev/shm/suid');
+    assert.equal(chmod['evt.res'], 'SUCCESS');
+    const conn = await waitFor(rows, (r) => r['evt.type'] === 'connect' && r['fd.sport'] === String(port) && fromShell(r), 'TCP connect from the container');
+    assert.equal(conn['fd.sip'], '127.0.0.1');
+    assert.equal(conn['fd.l4proto'], 'tcp');
+    assert.equal(conn['evt.res'], 'SUCCESS');
+    assert.equal(conn['proc.name'], 'nc');
+    // No CAP_SYS_ADMIN in the container: the attempt fails, and is still an event.
+    const un = await waitFor(rows, (r) => r['evt.type'] === 'unshare' && fromShell(r), 'unshare in the container');
+    assert.match(un['evt.args'], /CLONE_NEWNET/);
+    assert.equal(un['evt.res'], 'EPERM');
+    const shm = await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.exepath'] === '/dev/shm/true' && r['evt.res'] === 'SUCCESS', 'exec from /dev/shm in the container');
+    assert.equal(shm['proc.ppid'], shell);
+    await waitFor(rows, (r) => r['evt.type'] === 'memfd_create' && r['proc.name'] === 'memfd-exec' && r['proc.ppid'] === shell, 'memfd_create in the container');
+    const memfd = await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.is_exe_from_memfd'] === 'true', 'exec from a memfd in the container');
+    assert.equal(memfd['proc.ppid'], shell);
+
+    const named = await waitFor(rows, (r) => r['container.name'] === name, 'container.name filled in');
     assert.equal(named['container.image.repository'], 'localhost/harrier-busybox');
+    assert.equal(named['container.type'], 'podman');
   } finally {
+    listener.close();
     await p.stop();
     await p.dispose();
     await api.stop();
@@ -213,7 +258,6 @@ test('live pipeline in a podman container: container id, name, image and the con
     rmSync(dir, { recursive: true, force: true });
   }
 });
-
 
 test('live pipeline in a Kubernetes-style pod on containerd (CRI): container id, name, image, pod name and namespace', { skip: noContainerd }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'harrier-e2e-'));

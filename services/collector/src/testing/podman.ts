@@ -50,9 +50,10 @@ export function ensureTestImage(): string {
   return TEST_IMAGE;
 }
 
-/** Runs a container to completion without blocking the event loop; resolves to its full id. */
+/** Runs a container to completion without blocking the event loop; resolves to its full id. No network unless extra names one. */
 export async function runContainer(name: string, cmd: string, extra: readonly string[] = []): Promise<string> {
-  await run('podman', [...PODMAN_BASE, 'run', ...RUN_LIMITS, '--name', name, '--network', 'none', ...extra, TEST_IMAGE, 'sh', '-c', cmd]);
+  const network = extra.includes('--network') ? [] : ['--network', 'none'];
+  await run('podman', [...PODMAN_BASE, 'run', ...RUN_LIMITS, '--name', name, ...network, ...extra, TEST_IMAGE, 'sh', '-c', cmd]);
   return (await run('podman', [...PODMAN_BASE, 'inspect', '--format', '{{.Id}}', name])).trim();
 }
 
