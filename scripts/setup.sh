@@ -3,11 +3,12 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need=()
-# nats-server: the event bus; protobuf-compiler: proto drift check; sysdig: capture oracle in tests;
+# nats-server: the event bus; protobuf-compiler, libprotobuf-dev (google/protobuf/*.proto): the
+# generated-code drift check; sysdig: capture oracle in tests;
 # clang, llvm, libbpf-dev, bpftool, libelf-dev, make, gcc: the eBPF probe; podman, runc,
 # busybox-static: containers for the live tests; containerd: the CRI client tests (real pods);
 # python3: the probe's own tests.
-for pkg in nats-server protobuf-compiler sysdig clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc libc6-dev podman runc busybox-static containerd python3; do
+for pkg in nats-server protobuf-compiler libprotobuf-dev sysdig clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev make gcc libc6-dev podman runc busybox-static containerd python3; do
   dpkg -s "$pkg" >/dev/null 2>&1 || need+=("$pkg")
 done
 if [ ${#need[@]} -gt 0 ]; then

@@ -17,7 +17,7 @@ function collect(dir, out) {
 }
 
 const roots = process.argv.slice(2);
-const files = (roots.length ? roots : ['packages', 'services', 'cli', 'test'])
+const files = (roots.length ? roots : ['packages', 'proto', 'services', 'cli', 'test'])
   .flatMap((r) => {
     try {
       return statSync(join(root, r)).isDirectory() ? collect(join(root, r), []) : [r];

@@ -449,7 +449,7 @@ const BUILDERS: Record<string, Builder> = {
   'proc.is_exe_upper_layer': proc((p) => p.exeUpperLayer),
   'proc.is_exe_from_memfd': proc((p) => p.exeFromMemfd),
   'proc.is_exe_writable': proc((p) => p.exeWritable),
-  'proc.exe_ino': proc((p) => p.exeIno),
+  'proc.exe_ino': proc((p) => u64(p.exeIno)),
   'thread.cap_permitted': proc((p) => capabilitiesText(p.capPermitted)),
   'thread.cap_effective': proc((p) => capabilitiesText(p.capEffective)),
   'thread.cap_inheritable': proc((p) => capabilitiesText(p.capInheritable)),
@@ -508,8 +508,14 @@ const BUILDERS: Record<string, Builder> = {
   'fd.sockfamily': fd((x, b) => b.str(x.sockfamily)),
   'fd.connected': fd((x) => x.connected),
   'fd.dev': fd((x) => x.dev),
-  'fd.ino': fd((x) => x.inode),
+  'fd.ino': fd((x) => u64(x.inode)),
 };
+
+/** A uint64 the batch carries as decimal text (inode numbers): a number while exact, else a bigint. */
+function u64(text: string): number | bigint {
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : BigInt(text);
+}
 
 function buildColumn(b: DecodedBatch, ref: FieldRef): FieldColumn | undefined {
   const f = BUILDERS[ref.name];

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventBatch } from '@harrier/proto';
-import { loadRules, resolveField, Ruleset, type FieldRef, type FieldValue } from '@harrier/rules';
+import { compileOutput, loadRules, resolveField, Ruleset, type FieldRef, type FieldValue } from '@harrier/rules';
 import { BatchBuilder, BatchError, DecodedBatch, batchAccessor, type EnrichedEvent, type ProcessInfo } from './index.js';
 
 const root = { uid: 0, name: 'root', homedir: '/root', shell: '/bin/bash' };
@@ -214,6 +214,35 @@ test('process start times (ns since the epoch, past 2^53) survive encoding exact
   const d = DecodedBatch.decode(b.finishEncoded(1));
   assert.equal(d.msg.processes[0]!.startTs, '1562711472093267123');
   assert.equal(d.msg.processes[0]!.pidnsInitStartTs, '18446744073709551615');
+});
+
+test('inode numbers past 2^53 (overlayfs xino) decode, and read back exactly; small ones stay numbers', () => {
+  const b = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });
+  const big = (1n << 62n) + 1_475_009n;
+  const inContainer = { pid: 7, tid: 7, ppid: 1, name: 'sh', exeIno: big };
+  const onHost = { pid: 8, tid: 8, ppid: 1, name: 'cat', exeIno: 1_475_009 };
+  const file = { num: 3, type: 'file', typechar: 'f', name: '/etc/passwd', ino: big + 1n };
+  b.add({ num: 1, ts: 1n, tid: 7, type: 'openat', enter: false, res: 3, process: inContainer, fd: file });
+  b.add({ num: 2, ts: 2n, tid: 8, type: 'openat', enter: false, res: 3, process: onHost, fd: { ...file, ino: 42 } });
+  // Before, the decoder refused the whole batch: such a value does not fit a JS number.
+  const d = DecodedBatch.decode(b.finishEncoded(1));
+  const acc = batchAccessor();
+  const exeIno = acc.reader(ref('proc.exe_ino'))!;
+  const fdIno = acc.reader(ref('fd.ino'))!;
+  assert.equal(exeIno(acc.at(d, 0)), big);
+  assert.equal(fdIno(acc.at(d, 0)), big + 1n);
+  assert.equal(exeIno(acc.at(d, 1)), 1_475_009);
+  assert.equal(fdIno(acc.at(d, 1)), 42);
+  // Rules compare them, and outputs print them in full.
+  const rules = loadRules([{ name: 'r.yaml', content: `- rule: big inode\n  desc: d\n  condition: proc.exe_ino > 9007199254740993\n  output: o\n  priority: INFO\n` }]);
+  assert.ok(rules.ok);
+  const rs = new Ruleset(rules.rules, acc, { source: 'syscall' });
+  const hits: number[] = [];
+  rs.evaluateBatch(d, (_r, row) => hits.push(row));
+  assert.deepEqual(hits, [0]);
+  const out = compileOutput('%proc.exe_ino %fd.ino', acc);
+  assert.ok(out.ok);
+  assert.equal(out.output.render(acc.at(d, 0)).text, `${big} ${big + 1n}`);
 });
 
 test('an event too far in time from the batch start does not fit: a batch of them would not decode', () => {

@@ -212,7 +212,7 @@ export class BatchBuilder {
       exeUpperLayer: p.exeUpperLayer ?? false,
       exeFromMemfd: p.exeFromMemfd ?? false,
       exeWritable: p.exeWritable ?? false,
-      exeIno: p.exeIno ?? 0,
+      exeIno: String(p.exeIno ?? 0),
       capPermitted: Number(p.capPermitted ?? 0n),
       capEffective: Number(p.capEffective ?? 0n),
       capInheritable: Number(p.capInheritable ?? 0n),
@@ -311,7 +311,7 @@ export class BatchBuilder {
         sockfamily: this.str(f.sockfamily),
         connected: f.connected ?? false,
         dev: f.dev ?? 0,
-        inode: f.ino ?? 0,
+        inode: String(f.ino ?? 0),
         openFlags: f.openFlags ?? 0,
         isServer: f.isServer ?? false,
       });

@@ -75,6 +75,7 @@ function gen(seed: number): EventBatch {
     ip: ref(ns),
   }));
   const nProcs = int(8);
+  // Also any uint64 carried as text (inode numbers).
   const startTs = (): string => pick(['0', '1', '9007199254740991', '9007199254740992', '18446744073709551615', '1562711472093267123', String(BigInt(int(2 ** 32)) * 4294967296n + BigInt(int(2 ** 32)))]);
   const processes: Process[] = list(nProcs, () => ({
     pid: i64(),
@@ -100,7 +101,7 @@ function gen(seed: number): EventBatch {
     exeUpperLayer: r() < 0.5,
     exeFromMemfd: r() < 0.5,
     exeWritable: r() < 0.5,
-    exeIno: u64(),
+    exeIno: startTs(),
     capPermitted: u64(),
     capEffective: u64(),
     capInheritable: u64(),
@@ -132,7 +133,7 @@ function gen(seed: number): EventBatch {
     sockfamily: ref(ns),
     connected: r() < 0.5,
     dev: u64(),
-    inode: u64(),
+    inode: startTs(),
     openFlags: i64(),
     isServer: r() < 0.5,
   }));

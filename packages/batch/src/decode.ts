@@ -516,7 +516,7 @@ function decodeProcess(r: Wire, length: number): Process {
     exeUpperLayer: false,
     exeFromMemfd: false,
     exeWritable: false,
-    exeIno: 0,
+    exeIno: '0',
     capPermitted: 0,
     capEffective: 0,
     capInheritable: 0,
@@ -609,7 +609,7 @@ function decodeProcess(r: Wire, length: number): Process {
         m.exeWritable = r.bool();
         continue;
       case 192:
-        m.exeIno = r.uint64();
+        m.exeIno = r.uint64Text();
         continue;
       case 200:
         m.capPermitted = r.uint64();
@@ -761,7 +761,7 @@ function decodeFd(r: Wire, length: number): FileDescriptor {
     sockfamily: 0,
     connected: false,
     dev: 0,
-    inode: 0,
+    inode: '0',
     openFlags: 0,
     isServer: false,
   };
@@ -829,7 +829,7 @@ function decodeFd(r: Wire, length: number): FileDescriptor {
         m.dev = r.uint64();
         continue;
       case 176:
-        m.inode = r.uint64();
+        m.inode = r.uint64Text();
         continue;
       case 184:
         m.openFlags = r.int64();

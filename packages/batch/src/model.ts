@@ -66,7 +66,7 @@ export interface ProcessInfo {
   readonly exeUpperLayer?: boolean | undefined;
   readonly exeFromMemfd?: boolean | undefined;
   readonly exeWritable?: boolean | undefined;
-  readonly exeIno?: number | undefined;
+  readonly exeIno?: number | bigint | undefined;
   readonly capPermitted?: bigint | undefined;
   readonly capEffective?: bigint | undefined;
   readonly capInheritable?: bigint | undefined;
@@ -101,7 +101,7 @@ export interface FdInfo {
   readonly connected?: boolean | undefined;
   readonly isServer?: boolean | undefined;
   readonly dev?: number | undefined;
-  readonly ino?: number | undefined;
+  readonly ino?: number | bigint | undefined;
   readonly openFlags?: number | undefined;
 }
 

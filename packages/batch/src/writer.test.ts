@@ -41,8 +41,8 @@ test('a whole batch encodes to the same bytes', () => {
   Object.assign(batch, { collectorId: 'c', sequence: 2 ** 40 + 3, baseSec: 1_700_000_000, baseNsec: 999_999_999 });
   batch.events = Object.assign(Events.decode(new Uint8Array()), { ts: [0, 5, -7, 2 ** 50], num: [1, 2 ** 33], tid: [-1, 12], res: [-2, 2 ** 47 + 5] });
   const withProc = EventBatch.decode(new Uint8Array([0x32, 0x00, 0x42, 0x00])); // one empty process and one empty fd
-  batch.processes = withProc.processes.map((p) => ({ ...p, pid: 5, tid: 5, loginuid: -1, exeIno: 2 ** 40, capEffective: 2 ** 41 - 1, startTs: '1700000000123456789' }));
-  batch.fds = withProc.fds.map((f) => ({ ...f, num: -100, dev: 2 ** 36, inode: 12, openFlags: 0o2000000 }));
+  batch.processes = withProc.processes.map((p) => ({ ...p, pid: 5, tid: 5, loginuid: -1, exeIno: '13835058055282163713', capEffective: 2 ** 41 - 1, startTs: '1700000000123456789' }));
+  batch.fds = withProc.fds.map((f) => ({ ...f, num: -100, dev: 2 ** 36, inode: '9223372036854775809', openFlags: 0o2000000 }));
   assert.equal(batch.processes.length, 1);
   assert.equal(batch.fds.length, 1);
   assert.deepEqual(EventBatch.encode(batch, new BatchWriter()).finish(), EventBatch.encode(batch).finish());

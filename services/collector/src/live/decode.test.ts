@@ -10,7 +10,7 @@ import { decodeParam } from '@harrier/events';
 import { DecodeError, FrameDecoder, PROBE_SYSCALLS, joinComponents, scapSockaddr } from './decode.js';
 import { FrameError, FrameReader, type Frame } from './frames.js';
 import { ProbeProcess, defaultProbeBinary } from './probe.js';
-import { param } from '../state/params.js';
+import { exactUint, param } from '../state/params.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -52,7 +52,7 @@ function hello(bootEpoch: bigint): Uint8Array {
 
 const cstr = (s: string): Uint8Array => new TextEncoder().encode(`${s}\0`);
 
-function fileItem(ino: number, dev: number, fmode: number): Uint8Array {
+function fileItem(ino: number | bigint, dev: number, fmode: number): Uint8Array {
   const b = new Uint8Array(32);
   const v = new DataView(b.buffer);
   v.setBigUint64(0, BigInt(ino), true);
@@ -125,6 +125,24 @@ test('an openat frame becomes the openat exit event with libscap values', () => 
   assert.equal(get('mode'), 0o640);
   assert.equal(get('dev'), 0xfe01);
   assert.equal(get('ino'), 77);
+});
+
+test('inode numbers past 2^53 (overlayfs xino) stay exact from the frame to the state engine', () => {
+  const d = new FrameDecoder();
+  const h = hello(1_700_000_000_000_000_000n);
+  d.decode({ bytes: h, view: new DataView(h.buffer), off: 0, len: 32, kind: 4 });
+  const big = (1n << 62n) + 1_475_009n;
+  const open = frame(257, 5, [-100, 0, 0, 0], [[2, cstr('/etc/passwd')], [12, fileItem(big, (254 << 20) | 1, 0x100000)]]);
+  const e = d.decode({ bytes: open, view: new DataView(open.buffer), off: 0, len: open.length, kind: 1 })!;
+  assert.equal(exactUint(param(e, 'ino')), big);
+  const execItem = new Uint8Array(112);
+  new DataView(execItem.buffer).setBigUint64(24, big + 1n, true); // exe_ino
+  const exec = frame(59, 0, [0, 0, 0], [[20, execItem], [21, new Uint8Array([...cstr('/bin/sh')])], [24, cstr('tmp')], [26, cstr('user.slice')]]);
+  const x = d.decode({ bytes: exec, view: new DataView(exec.buffer), off: 0, len: exec.length, kind: 1 })!;
+  assert.equal(exactUint(param(x, 'exe_ino')), big + 1n);
+  // Small values stay numbers.
+  const small = frame(257, 6, [-100, 0, 0, 0], [[2, cstr('/etc/group')], [12, fileItem(77, 1, 0x100000)]]);
+  assert.equal(exactUint(param(d.decode({ bytes: small, view: new DataView(small.buffer), off: 0, len: small.length, kind: 1 })!, 'ino')), 77);
 });
 
 test('a reusing decoder gives every event the params a fresh decoder gives; readClose reads what a close event shows', () => {

@@ -133,10 +133,12 @@ export class FrameView {
     return this.item(I_USTR0 + i);
   }
 
-  exec(field: number, size: 4 | 8): number {
+  exec(field: number, size: 4): number;
+  exec(field: number, size: 8): number | bigint;
+  exec(field: number, size: 4 | 8): number | bigint {
     const o = this.itemOff[I_EXEC]!;
     if (o < 0) return 0;
-    return size === 4 ? this.view.getUint32(o + field, true) : this.view.getUint32(o + field + 4, true) * 4294967296 + this.view.getUint32(o + field, true);
+    return size === 4 ? this.view.getUint32(o + field, true) : u64(this.view, o + field);
   }
 
   execBig(field: number): bigint {
@@ -144,13 +146,17 @@ export class FrameView {
     return o < 0 ? 0n : this.view.getBigUint64(o + field, true);
   }
 
-  file(tag: number, field: 'ino' | 'dev' | 'flags' | 'magic' | 'fmode'): number {
+  /** The file item's inode number. */
+  fileIno(tag: number): number | bigint {
+    const o = this.itemOff[tag]!;
+    return o < 0 ? 0 : u64(this.view, o);
+  }
+
+  file(tag: number, field: 'dev' | 'flags' | 'magic' | 'fmode'): number {
     const o = this.itemOff[tag]!;
     if (o < 0) return 0;
     const v = this.view;
     switch (field) {
-      case 'ino':
-        return v.getUint32(o + 4, true) * 4294967296 + v.getUint32(o, true);
       case 'dev':
         return v.getUint32(o + 8, true);
       case 'flags':
@@ -161,6 +167,12 @@ export class FrameView {
         return this.itemLen[tag]! >= 28 ? v.getUint32(o + 24, true) : 0;
     }
   }
+}
+
+/** A u64 exactly: a number while it fits 2^53, else a bigint (overlayfs xino inode numbers). */
+function u64(v: DataView, o: number): number | bigint {
+  const hi = v.getUint32(o + 4, true);
+  return hi <= 0x1fffff ? hi * 4294967296 + v.getUint32(o, true) : v.getBigUint64(o, true);
 }
 
 function i64(v: DataView, o: number): number {
@@ -315,7 +327,7 @@ const arg = (i: number): Getter => (f) => f.int(i);
 const u32 = (i: number): Getter => (f) => f.u32(i);
 const str = (i: number): Getter => (f) => f.ustr(i);
 const dev: Getter = (f) => encodeDev(f.file(I_FILE, 'dev'));
-const ino: Getter = (f) => f.file(I_FILE, 'ino');
+const ino: Getter = (f) => f.fileIno(I_FILE);
 const openedFlags = (flagsArg: number): Getter => (f) => openFlags(f.u32(flagsArg), (f.file(I_FILE, 'fmode') & FMODE_CREATED) !== 0);
 
 const PROCESS: Record<string, Getter> = {
@@ -405,8 +417,8 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
   dup2: { res: ret, fd: ret, oldfd: arg(0), newfd: arg(1) },
   dup3: { res: ret, fd: ret, oldfd: arg(0), newfd: arg(1), flags: (f) => fdFlags(f.u32(2)) },
   fcntl: { res: ret, fd: arg(0), cmd: (f) => fcntlCmd(f.int(1)) },
-  pipe: { res: ret, fd1: pipeFd(0), fd2: pipeFd(1), ino: (f) => f.file(I_FILE, 'ino') },
-  pipe2: { res: ret, fd1: pipeFd(0), fd2: pipeFd(1), ino: (f) => f.file(I_FILE, 'ino'), flags: (f) => fdFlags(f.u32(1)) },
+  pipe: { res: ret, fd1: pipeFd(0), fd2: pipeFd(1), ino: (f) => f.fileIno(I_FILE) },
+  pipe2: { res: ret, fd1: pipeFd(0), fd2: pipeFd(1), ino: (f) => f.fileIno(I_FILE), flags: (f) => fdFlags(f.u32(1)) },
   socketpair: {
     res: ret,
     fd1: pipeFd(0),

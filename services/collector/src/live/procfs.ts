@@ -7,6 +7,7 @@ import { readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SeedFd, SeedThread } from '../state/engine.js';
 import type { FdKind } from '../state/tables.js';
+import { exactNumber } from '../state/params.js';
 
 export interface ProcScan {
   readonly threads: SeedThread[];
@@ -208,9 +209,10 @@ export function scanProc(root = '/proc'): ProcScan {
         }),
     );
     const limits = /^Max open files\s+(\d+)/m.exec(read(join(dir, 'limits')) ?? '');
-    let exeIno: number | undefined;
+    let exeIno: number | bigint | undefined;
     try {
-      exeIno = statSync(join(dir, 'exe')).ino;
+      // Exact: overlayfs with xino gives inode numbers past 2^53.
+      exeIno = exactNumber(statSync(join(dir, 'exe'), { bigint: true }).ino);
     } catch {
       exeIno = undefined;
     }

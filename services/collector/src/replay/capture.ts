@@ -5,7 +5,7 @@ import { syscallName, type EventInfo, type ParamDesc } from '@harrier/events';
 import type { ScapCapture, ScapEvent } from '../scap/reader.js';
 import type { ScapFd, ScapProcess } from '../scap/tables.js';
 import { StateEngine, type SeedFd, type SeedThread } from '../state/engine.js';
-import { uint, type RawEvent } from '../state/params.js';
+import { exactNumber, uint, type RawEvent } from '../state/params.js';
 import type { FdKind } from '../state/tables.js';
 import type { ReplayPipeline } from './pipeline.js';
 
@@ -63,7 +63,7 @@ export function seedThread(p: ScapProcess): SeedThread {
     capPermitted: p.capPermitted,
     capEffective: p.capEffective,
     capInheritable: p.capInheritable,
-    exeIno: p.exeIno === undefined ? undefined : Number(p.exeIno),
+    exeIno: p.exeIno === undefined ? undefined : exactNumber(p.exeIno),
     exeWritable: p.exeWritable,
     exeUpperLayer: p.exeUpperLayer,
     exeFromMemfd: p.exeFromMemfd,
@@ -109,7 +109,7 @@ export function seedFd(f: ScapFd): SeedFd {
   if (f.kind === 'ipv4_server' || f.kind === 'ipv6_server') {
     return { num: f.fd, kind, sip: f.ip, sport: f.port, l4proto, isServer: true, name: `${f.ip}:${f.port}` };
   }
-  return { num: f.fd, kind, name: f.name, openFlags: f.openFlags, dev: f.dev, ino: f.ino === undefined ? undefined : Number(f.ino) };
+  return { num: f.fd, kind, name: f.name, openFlags: f.openFlags, dev: f.dev, ino: f.ino === undefined ? undefined : exactNumber(f.ino) };
 }
 
 /** What capture seeding feeds: a ReplayPipeline, or a state engine behind a thin adapter. */

@@ -2,7 +2,7 @@
 // libsinsp's parsers do, and tells for each event which thread and fd it concerns. Pure: no I/O.
 // Capture replay seeds it from the file's tables; the live collector from /proc.
 
-import { bigUint, int, param, sockAddr, sockTuple, str, strList, uint, type RawEvent, type SockTuple } from './params.js';
+import { bigUint, exactUint, int, param, sockAddr, sockTuple, str, strList, uint, type RawEvent, type SockTuple } from './params.js';
 import { DEFAULT_LIMITS, FdEntry, FdTable, StateTables, ThreadInfo, type FdKind, type StateLimits } from './tables.js';
 import { EVENT_FLAGS } from '@harrier/events';
 
@@ -83,7 +83,7 @@ export interface SeedThread {
   readonly capPermitted?: bigint | undefined;
   readonly capEffective?: bigint | undefined;
   readonly capInheritable?: bigint | undefined;
-  readonly exeIno?: number | undefined;
+  readonly exeIno?: number | bigint | undefined;
   readonly exeWritable?: boolean | undefined;
   readonly exeUpperLayer?: boolean | undefined;
   readonly exeFromMemfd?: boolean | undefined;
@@ -103,7 +103,7 @@ export interface SeedFd {
   readonly isServer?: boolean | undefined;
   readonly openFlags?: number | undefined;
   readonly dev?: number | undefined;
-  readonly ino?: number | undefined;
+  readonly ino?: number | bigint | undefined;
 }
 
 /** Events of the kernel or of libscap itself, not syscalls: they never pair with an exit. */
@@ -472,7 +472,7 @@ export class StateEngine {
     const flags = uint(this.arg(e, t, 'flags')) ?? 0;
     const kind: FdKind = flags & PPM_O_DIRECTORY ? 'directory' : 'file';
     const dev = uint(param(e, 'dev'));
-    const ino = uint(param(e, 'ino'));
+    const ino = exactUint(param(e, 'ino'));
     const table = t.fdTable;
     // The same file opened again under the fd it was just closed as (a loop of open/close):
     // the closed entry, identical in every field, serves again, and batches encode it once.
@@ -529,7 +529,7 @@ export class StateEngine {
     t.capInheritable = bigUint(param(e, 'cap_inheritable')) ?? t.capInheritable;
     t.capPermitted = bigUint(param(e, 'cap_permitted')) ?? t.capPermitted;
     t.capEffective = bigUint(param(e, 'cap_effective')) ?? t.capEffective;
-    t.exeIno = uint(param(e, 'exe_ino')) ?? t.exeIno;
+    t.exeIno = exactUint(param(e, 'exe_ino')) ?? t.exeIno;
     t.uid = uint(param(e, 'uid')) ?? t.uid;
     t.gid = uint(param(e, 'gid')) ?? t.gid;
     t.fdlimit = int(param(e, 'fdlimit')) ?? t.fdlimit;
@@ -677,7 +677,7 @@ export class StateEngine {
     for (const n of [a, b]) {
       if (n === undefined || n < 0) continue;
       const f = new FdEntry(n, kind);
-      const ino = uint(param(e, 'ino'));
+      const ino = exactUint(param(e, 'ino'));
       // libsinsp gives pipes an empty name (their inode is in fd.ino).
       if (kind === 'pipe') f.name = '';
       f.ino = ino;

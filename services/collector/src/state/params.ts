@@ -94,6 +94,18 @@ export function uint(b: Uint8Array | undefined): number | undefined {
   }
 }
 
+/** A bigint as a number while that is exact. */
+export function exactNumber(v: bigint): number | bigint {
+  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+}
+
+/** An unsigned integer param exactly: a number while it fits 2^53, else a bigint (inode numbers). */
+export function exactUint(b: Uint8Array | undefined): number | bigint | undefined {
+  if (b?.length !== 8) return uint(b);
+  const hi = (b[4]! | (b[5]! << 8) | (b[6]! << 16) | (b[7]! << 24)) >>> 0;
+  return hi <= 0x1fffff ? uint(b) : view(b).getBigUint64(0, true);
+}
+
 export function bigUint(b: Uint8Array | undefined): bigint | undefined {
   if (!b || b.length !== 8) return b ? BigInt(uint(b) ?? 0) : undefined;
   return view(b).getBigUint64(0, true);

@@ -43,7 +43,7 @@ export class FdEntry implements FdInfo {
   /** The socket accepted connections (accept, listen, bind): local end is the server end. */
   isServer = false;
   dev: number | undefined;
-  ino: number | undefined;
+  ino: number | bigint | undefined;
   openFlags: number | undefined;
 
   constructor(
@@ -166,7 +166,7 @@ export class ThreadInfo implements ProcessInfo {
   exeUpperLayer: boolean | undefined;
   exeFromMemfd: boolean | undefined;
   exeWritable: boolean | undefined;
-  exeIno: number | undefined;
+  exeIno: number | bigint | undefined;
   capPermitted: bigint | undefined;
   capEffective: bigint | undefined;
   capInheritable: bigint | undefined;

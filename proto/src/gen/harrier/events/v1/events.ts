@@ -112,7 +112,11 @@ export interface Process {
   exeUpperLayer: boolean;
   exeFromMemfd: boolean;
   exeWritable: boolean;
-  exeIno: number;
+  /**
+   * Inode numbers can exceed 2^53 (overlayfs with xino puts the layer in the high bits): decimal
+   * strings in JS (jstype), exact; likewise FdInfo.inode.
+   */
+  exeIno: string;
   capPermitted: number;
   capEffective: number;
   capInheritable: number;
@@ -199,7 +203,7 @@ export interface FileDescriptor {
   sockfamily: number;
   connected: boolean;
   dev: number;
-  inode: number;
+  inode: string;
   openFlags: number;
   isServer: boolean;
 }
@@ -899,7 +903,7 @@ function createBaseProcess(): Process {
     exeUpperLayer: false,
     exeFromMemfd: false,
     exeWritable: false,
-    exeIno: 0,
+    exeIno: "0",
     capPermitted: 0,
     capEffective: 0,
     capInheritable: 0,
@@ -995,7 +999,7 @@ export const Process: MessageFns<Process> = {
     if (message.exeWritable !== false) {
       writer.uint32(184).bool(message.exeWritable);
     }
-    if (message.exeIno !== 0) {
+    if (message.exeIno !== "0") {
       writer.uint32(192).uint64(message.exeIno);
     }
     if (message.capPermitted !== 0) {
@@ -1260,7 +1264,7 @@ export const Process: MessageFns<Process> = {
               break;
             }
 
-            message.exeIno = longToNumber(reader.uint64());
+            message.exeIno = reader.uint64().toString();
             continue;
           }
           case 25: {
@@ -1779,7 +1783,7 @@ function createBaseFileDescriptor(): FileDescriptor {
     sockfamily: 0,
     connected: false,
     dev: 0,
-    inode: 0,
+    inode: "0",
     openFlags: 0,
     isServer: false,
   };
@@ -1847,7 +1851,7 @@ export const FileDescriptor: MessageFns<FileDescriptor> = {
     if (message.dev !== 0) {
       writer.uint32(168).uint64(message.dev);
     }
-    if (message.inode !== 0) {
+    if (message.inode !== "0") {
       writer.uint32(176).uint64(message.inode);
     }
     if (message.openFlags !== 0) {
@@ -2037,7 +2041,7 @@ export const FileDescriptor: MessageFns<FileDescriptor> = {
               break;
             }
 
-            message.inode = longToNumber(reader.uint64());
+            message.inode = reader.uint64().toString();
             continue;
           }
           case 23: {
