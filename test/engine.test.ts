@@ -100,6 +100,8 @@ class SteadyLoad {
   readonly expected = new Map<string, number[]>();
   /** The stream sequence of each partition's last batch. */
   readonly lastSeq = new Map<number, number>();
+  /** The partition of each container's batches. */
+  readonly partitionOf = new Map<string, number>();
   batches = 0;
   retries = 0;
   private running = false;
@@ -151,6 +153,7 @@ class SteadyLoad {
         }
       }
       this.batches++;
+      this.partitionOf.set(b.container, b.partition);
       const h = this.expected.get(b.container) ?? [];
       h.push(...b.hits);
       this.expected.set(b.container, h);
@@ -332,6 +335,37 @@ async function waitForAlerts(jsm: JetStreamManager, expected: number, ms: number
   return syscallAlertCount(jsm);
 }
 
+/**
+ * When ALERTS holds fewer alerts than expected: which are missing (container, partition, evt.num),
+ * whether EVENTS still holds every batch, and where each affected partition's consumer stands. A
+ * shortfall is then traceable to the stream or to the workers.
+ */
+async function shortfall(js: JetStreamClient, jsm: JetStreamManager, load: SteadyLoad, stored: number): Promise<string> {
+  const lines = [`${load.alerts} alerts expected in ALERTS, ${stored} stored`];
+  try {
+    const events = (await jsm.streams.info(EVENTS_STREAM)).state.messages;
+    lines.push(`EVENTS holds ${events} of the ${load.batches} batches published (acknowledged)`);
+    const seen = new Map<string, Set<number>>();
+    for (const a of await readAlerts(js, stored)) seen.set(a.container, (seen.get(a.container) ?? new Set()).add(a.num));
+    const partitions = new Set<number>();
+    for (const [c, nums] of load.expected) {
+      const missing = nums.filter((n) => !seen.get(c)?.has(n));
+      if (missing.length === 0) continue;
+      const p = load.partitionOf.get(c)!;
+      partitions.add(p);
+      lines.push(`container ${c} (partition ${p}): ${missing.length} missing, evt.num ${missing.slice(0, 6).join(', ')}${missing.length > 6 ? ', ...' : ''}`);
+    }
+    for await (const ci of jsm.consumers.list(EVENTS_STREAM)) {
+      const p = [...partitions].find((x) => ci.name.startsWith(consumerPrefix(x)));
+      if (p === undefined) continue;
+      lines.push(`partition ${p} consumer ${ci.name}: pending ${ci.num_pending}, ack pending ${ci.num_ack_pending}, redelivered ${ci.num_redelivered}, ack floor ${ci.ack_floor.stream_seq}, start ${ci.config.opt_start_seq ?? 1}, last batch ${load.lastSeq.get(p) ?? 0}`);
+    }
+  } catch (err) {
+    lines.push(`(diagnosis failed: ${String(err)})`);
+  }
+  return lines.join('\n');
+}
+
 function checkAlerts(alerts: readonly StoredAlert[], load: SteadyLoad): void {
   assert.equal(alerts.length, load.alerts, `${load.alerts} alerts expected, ${alerts.length} stored`);
   assert.equal(new Set(alerts.map((a) => a.uuid)).size, alerts.length, 'every alert id once');
@@ -451,7 +485,7 @@ test('engine workers on one nats-server: 1 then 3 workers, one SIGKILLed and add
     report(t, `load: ${load.batches} batches, ${load.batches * 20} events, ${load.alerts} expected alerts, ${load.retries} publish retries`);
     assert.ok(load.batches >= 500, `a steady load ran throughout (${load.batches} batches)`);
     const stored = await waitForAlerts(jsm, load.alerts, 30_000);
-    assert.equal(stored, load.alerts, `${load.alerts} alerts expected in ALERTS, ${stored} stored`);
+    if (stored !== load.alerts) assert.fail(await shortfall(js, jsm, load, stored));
     checkAlerts(await readAlerts(js, stored), load);
     await waitCaughtUp(jsm, load, 10_000);
     passed = true;
@@ -521,7 +555,7 @@ test('engine workers on a 3-server cluster with R3 streams: servers SIGKILLed mi
     report(t, `load: ${load.batches} batches, ${load.batches * 20} events, ${load.alerts} expected alerts, ${load.retries} publish retries`);
     assert.ok(load.batches >= 300, `a steady load ran throughout (${load.batches} batches)`);
     const stored = await waitForAlerts(jsm, load.alerts, 45_000);
-    assert.equal(stored, load.alerts, `${load.alerts} alerts expected in ALERTS, ${stored} stored`);
+    if (stored !== load.alerts) assert.fail(await shortfall(js, jsm, load, stored));
     checkAlerts(await readAlerts(js, stored), load);
     await waitCaughtUp(jsm, load, 15_000);
     passed = true;
