@@ -6,7 +6,8 @@
  *   syscalls NAME,NAME,...   trace exactly these syscalls from now on
  *   exclude PID              never send events of PID (and its future children)
  *   stats                    write a stats frame now
- * A full stdout pipe blocks the copy, the rings fill, and the kernel side counts drops.
+ * While stdout is slow, frames wait in an output queue (--buffer-mb); when that is full too, the
+ * rings fill, and the kernel side counts drops.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -61,8 +62,6 @@ static struct syscall_def SYSCALLS[] = {HRR_SYSCALL_TABLE(DEF)};
 #define NSYSCALLS (sizeof(SYSCALLS) / sizeof(SYSCALLS[0]))
 
 static struct harrier_bpf *skel;
-static uint8_t *out;
-static size_t out_len, out_cap = 1 << 20;
 static uint64_t frames_written, bytes_written;
 static int ncpus;
 static bool broken_pipe;
@@ -73,36 +72,81 @@ static void die(const char *what, int err)
 	exit(1);
 }
 
-static void flush_out(void)
+/*
+ * The output queue: frames copied from the rings wait here for stdout, a byte ring of q_cap bytes
+ * (--buffer-mb). stdout is non-blocking: while the reader is slow the loader keeps emptying the
+ * kernel rings into the queue, so a burst on one CPU can use the whole queue rather than only its
+ * own ring. When the queue is full the copying stops, the rings fill, and the kernel side counts
+ * drops, as before. Positions restart at 0 whenever it empties, so a queue that keeps up touches
+ * only its first pages; after a burst, the pages it used are handed back.
+ */
+static uint8_t *q_buf;
+static size_t q_cap, q_start, q_len, q_high;
+static bool q_stopped; /* the last drain left frames in the rings for want of room */
+
+static size_t q_room(void)
 {
-	size_t done = 0;
-	while (done < out_len) {
-		ssize_t n = write(STDOUT_FILENO, out + done, out_len - done);
-		if (n < 0) {
+	return q_cap - q_len;
+}
+
+static void q_put(const void *data, size_t len)
+{
+	size_t at = (q_start + q_len) % q_cap;
+	size_t first = len < q_cap - at ? len : q_cap - at;
+	memcpy(q_buf + at, data, first);
+	memcpy(q_buf, (const uint8_t *)data + first, len - first);
+	q_len += len;
+	if (q_start + q_len > q_high)
+		q_high = q_start + q_len < q_cap ? q_start + q_len : q_cap;
+}
+
+/* Writes what stdout takes; with `block`, everything (stdout is switched to blocking first). */
+static void q_pump(bool block)
+{
+	while (q_len > 0) {
+		size_t n = q_len < q_cap - q_start ? q_len : q_cap - q_start;
+		ssize_t w = write(STDOUT_FILENO, q_buf + q_start, n);
+		if (w < 0) {
 			if (errno == EINTR)
 				continue;
+			if (errno == EAGAIN && !block)
+				return;
+			if (errno == EAGAIN) {
+				int fl = fcntl(STDOUT_FILENO, F_GETFL);
+				fcntl(STDOUT_FILENO, F_SETFL, fl & ~O_NONBLOCK);
+				continue;
+			}
 			if (errno == EPIPE)
 				broken_pipe = true;
 			else
 				fprintf(stderr, "harrier-probe: writing frames: %s\n", strerror(errno));
-			out_len = 0;
-			return;
+			q_len = 0;
+			break;
 		}
-		done += (size_t)n;
+		q_start = (q_start + (size_t)w) % q_cap;
+		q_len -= (size_t)w;
 	}
-	out_len = 0;
+	if (q_len == 0) {
+		q_start = 0;
+		/* A burst used more than the first MiB: give those pages back. */
+		const size_t keep = (size_t)1 << 20;
+		if (q_high > keep + ((size_t)4 << 20)) {
+			madvise(q_buf + keep, q_high - keep, MADV_DONTNEED);
+			q_high = keep;
+		}
+	}
 }
 
 static void release_all(void);
 
+/* Queues a frame the loader makes (hello, stats): waits for room in the rare case there is none. */
 static void emit(const void *data, size_t len)
 {
-	if (out_len + len > out_cap) {
+	if (q_room() < len) {
 		release_all();
-		flush_out();
+		q_pump(true);
 	}
-	memcpy(out + out_len, data, len);
-	out_len += len;
+	q_put(data, len);
 	frames_written++;
 	bytes_written += len;
 }
@@ -153,6 +197,7 @@ static bool frame_ok(int cpu, const struct hrr_hdr *h, uint64_t head, uint64_t n
  */
 static bool drain(uint64_t now, bool all)
 {
+	q_stopped = false;
 	uint64_t cut = all ? UINT64_MAX : now - HOLD_NS;
 	uint64_t head[HRR_MAX_CPUS];
 	int live[HRR_MAX_CPUS], nlive = 0;
@@ -192,7 +237,17 @@ static bool drain(uint64_t now, bool all)
 		if (best < 0)
 			break;
 		const struct hrr_hdr *h = (const void *)ring_at(best, ring_pos[best]);
-		emit(h, h->len);
+		if (q_room() < h->len) {
+			q_pump(false);
+			if (q_room() < h->len) {
+				/* The queue is full: the rest waits in the rings (which count drops if they fill). */
+				q_stopped = true;
+				break;
+			}
+		}
+		q_put(h, h->len);
+		frames_written++;
+		bytes_written += h->len;
 		uint64_t from = ring_pos[best];
 		ring_pos[best] = hrr_next_pos(from, h->len);
 		if (ring_pos[best] == head[best]) {
@@ -385,7 +440,7 @@ static void command(char *line)
 			fprintf(stderr, "harrier-probe: exclude %s: give a process id above 1\n", line + 8);
 	} else if (strcmp(line, "stats") == 0) {
 		write_stats();
-		flush_out();
+		q_pump(false);
 	} else if (*line) {
 		fprintf(stderr, "harrier-probe: unknown command '%s' (syscalls LIST | exclude PID | stats)\n", line);
 	}
@@ -402,7 +457,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: harrier-probe [--syscalls LIST|all] [--exclude-pid PID]... [--ringbuf-mb N (per CPU, 0 auto)]\n"
-		"                     [--stats-ms N] [--no-procexit] [--list] [--check]\n"
+		"                     [--buffer-mb N (output queue, default 32)] [--stats-ms N] [--no-procexit] [--list] [--check]\n"
 		"Writes framed syscall events to stdout (see probe/FORMAT.md). Needs root.\n");
 }
 
@@ -411,6 +466,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"syscalls", required_argument, 0, 's'}, {"exclude-pid", required_argument, 0, 'x'},
 		{"ringbuf-mb", required_argument, 0, 'r'}, {"stats-ms", required_argument, 0, 't'},
+		{"buffer-mb", required_argument, 0, 'b'},
 		{"no-procexit", no_argument, 0, 'p'},      {"list", no_argument, 0, 'l'},
 		{"check", no_argument, 0, 'c'},            {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
@@ -418,10 +474,11 @@ int main(int argc, char **argv)
 	uint32_t roots[64];
 	int nroots = 0;
 	long ring_mb = 0, stats_ms = 1000; /* ring_mb 0: chosen from the CPU count below */
+	long buffer_mb = 32;
 	bool procexit = true, check = false;
 	int c;
 	roots[nroots++] = (uint32_t)getpid();
-	while ((c = getopt_long(argc, argv, "s:x:r:t:plch", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "s:x:r:b:t:plch", opts, NULL)) != -1) {
 		switch (c) {
 		case 's': set = optarg; break;
 		case 'x': {
@@ -435,6 +492,7 @@ int main(int argc, char **argv)
 			break;
 		}
 		case 'r': ring_mb = strtol(optarg, NULL, 10); break;
+		case 'b': buffer_mb = strtol(optarg, NULL, 10); break;
 		case 't': stats_ms = strtol(optarg, NULL, 10); break;
 		case 'p': procexit = false; break;
 		case 'l':
@@ -448,6 +506,10 @@ int main(int argc, char **argv)
 	}
 	if (ring_mb < 0 || ring_mb > 256 || (ring_mb & (ring_mb - 1))) {
 		fprintf(stderr, "harrier-probe: --ringbuf-mb (MiB per CPU) must be a power of two up to 256, or 0 to choose by CPU count (got %ld)\n", ring_mb);
+		return 2;
+	}
+	if (buffer_mb < 1 || buffer_mb > 1024) {
+		fprintf(stderr, "harrier-probe: --buffer-mb (MiB of frames held while stdout is slow) must be 1 to 1024 (got %ld)\n", buffer_mb);
 		return 2;
 	}
 	if (stats_ms < 10)
@@ -497,15 +559,23 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	exclude_trees(roots, nroots);
-	if (!bpf_program__attach(skel->progs.on_fork) || !(procexit ? bpf_program__attach(skel->progs.on_exit_thread) != NULL : true))
+	/* The links go into the skeleton, so that harrier_bpf__detach detaches them. */
+	skel->links.on_fork = bpf_program__attach(skel->progs.on_fork);
+	if (procexit)
+		skel->links.on_exit_thread = bpf_program__attach(skel->progs.on_exit_thread);
+	if (!skel->links.on_fork || (procexit && !skel->links.on_exit_thread))
 		die("attaching the process tracepoints", errno);
 	apply_set();
-	if (!bpf_program__attach(skel->progs.sys_exit))
+	skel->links.sys_exit = bpf_program__attach(skel->progs.sys_exit);
+	if (!skel->links.sys_exit)
 		die("attaching the sys_exit tracepoint", errno);
 
-	out = malloc(out_cap);
-	if (!out)
-		die("allocating the output buffer", errno);
+	q_cap = (size_t)buffer_mb << 20;
+	q_buf = mmap(NULL, q_cap, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (q_buf == MAP_FAILED)
+		die("allocating the output queue", errno);
+	/* Writes that would block return at once: the rings keep being emptied into the queue. */
+	fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
 	size_t ring_bytes = (size_t)ncpus * pages_per_cpu * HRR_PAGE_SIZE;
 	void *mem = mmap(NULL, ring_bytes, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.rings), 0);
 	if (mem == MAP_FAILED)
@@ -527,6 +597,10 @@ int main(int argc, char **argv)
 	epoll_ctl(ep, EPOLL_CTL_ADD, sfd, &ev);
 	ev.data.fd = tfd;
 	epoll_ctl(ep, EPOLL_CTL_ADD, tfd, &ev);
+	/* A reader that makes room wakes the loader at once (files cannot be watched, nor need it). */
+	struct epoll_event oev = {.events = EPOLLOUT | EPOLLET};
+	oev.data.fd = STDOUT_FILENO;
+	epoll_ctl(ep, EPOLL_CTL_ADD, STDOUT_FILENO, &oev);
 	ev.data.fd = STDIN_FILENO;
 	bool have_stdin = epoll_ctl(ep, EPOLL_CTL_ADD, STDIN_FILENO, &ev) == 0;
 	char line[8192];
@@ -534,7 +608,7 @@ int main(int argc, char **argv)
 
 	write_hello();
 	write_stats();
-	flush_out();
+	q_pump(false);
 	fprintf(stderr, "harrier-probe: tracing %u syscalls, %d CPUs, a ring of %ld MiB each\n", attached_count(), ncpus, ring_mb);
 
 	bool running = true, busy = false;
@@ -551,10 +625,13 @@ int main(int argc, char **argv)
 				running = false;
 			} else if (fd == tfd) {
 				uint64_t ticks;
-				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+				/* With the queue full (a stalled reader), this period's stats are skipped, not waited for. */
+				if (read(tfd, &ticks, sizeof(ticks)) > 0 && q_room() >= sizeof(struct hrr_stats_frame))
 					write_stats();
 			} else if (fd == STDIN_FILENO && have_stdin) {
 				ssize_t r = read(STDIN_FILENO, line + line_len, sizeof(line) - 1 - line_len);
+				if (r < 0 && (errno == EAGAIN || errno == EINTR))
+					continue; /* stdin shares stdout's non-blocking file (a terminal) */
 				if (r <= 0) {
 					/* The collector closed our stdin: no more commands, keep tracing. */
 					epoll_ctl(ep, EPOLL_CTL_DEL, STDIN_FILENO, NULL);
@@ -575,7 +652,7 @@ int main(int argc, char **argv)
 					line_len = 0; /* an over-long line: drop it */
 			}
 		}
-		flush_out();
+		q_pump(false);
 	}
 	/*
 	 * Detach, then wait out programs still running (they run in RCU read-side sections, which a
@@ -585,9 +662,13 @@ int main(int argc, char **argv)
 	if (syscall(__NR_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) != 0)
 		usleep(50000);
 	if (!broken_pipe) {
-		drain(clock_ns(CLOCK_BOOTTIME), true);
+		/* Everything left, through the queue as often as it takes, then the last stats. */
+		do {
+			drain(clock_ns(CLOCK_BOOTTIME), true);
+			q_pump(true);
+		} while (q_stopped && !broken_pipe);
 		write_stats();
-		flush_out();
+		q_pump(true);
 	}
 	munmap(mem, ring_bytes);
 	harrier_bpf__destroy(skel);

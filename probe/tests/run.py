@@ -151,9 +151,9 @@ check(all(a <= b for a, b in zip(ts, ts[1:])), 'frames from all CPUs come out in
 check(mine <= len(cpus) * N and mine + dropped >= len(cpus) * N, f'each open is in the stream or counted as dropped ({mine} of {len(cpus) * N}, {dropped} dropped)')
 check(len(events) == sent and seen == sent + dropped, f'every event sent reaches stdout ({len(events)} frames, seen {seen}, sent {sent}, dropped {dropped})')
 
-# A reader that stops reading: the pipe, then the rings fill; the kernel side counts each drop
-# and the stream stays whole.
-p = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--stats-ms', '3600000'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+# A reader that stops reading: the pipe, the output queue (1 MiB here), then the rings fill; the
+# kernel side counts each drop and the stream stays whole.
+p = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--buffer-mb', '1', '--stats-ms', '3600000'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 for _ in range(20):
     if b'tracing' in p.stderr.readline() or p.poll() is not None:
         break
@@ -165,6 +165,25 @@ events = [f for f in fs if f['kind'] in (1, 2)]
 seen, sent, dropped = struct.unpack_from('<QQQ', [f for f in fs if f['kind'] == 3][-1]['raw'], 16)
 check(whole and p.returncode == 0, 'a blocked reader: the stream stays whole')
 check(dropped > 0 and seen == sent + dropped and len(events) == sent, f'a blocked reader: drops are counted ({dropped} dropped, {sent} sent, {len(events)} frames)')
+
+# The same stalled reader with the default 32 MiB output queue: the loader keeps emptying the
+# 1 MiB rings into it, so the burst (about 8 MiB of frames) is held whole, nothing dropped, in order.
+p = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--stats-ms', '3600000'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+for _ in range(20):
+    if b'tracing' in p.stderr.readline() or p.poll() is not None:
+        break
+openers()
+p.terminate()
+out, err = p.communicate(timeout=30)
+fs, whole = frames(out)
+events = [f for f in fs if f['kind'] in (1, 2)]
+ts = [struct.unpack_from('<Q', f['raw'], 8)[0] for f in events]
+mine = sum(1 for f in events if f['nr'] == 257 and f['items'].get(2, b'').rstrip(b'\0') == target.encode())
+seen, sent, dropped = struct.unpack_from('<QQQ', [f for f in fs if f['kind'] == 3][-1]['raw'], 16)
+check(whole and p.returncode == 0 and dropped == 0 and mine == len(cpus) * N, f'a stalled reader, 32 MiB output queue: the burst is held whole ({mine} of {len(cpus) * N} opens, {len(out) >> 20} MiB, {dropped} dropped)')
+check(all(a <= b for a, b in zip(ts, ts[1:])) and len(events) == sent and seen == sent, f'... in timestamp order, every event sent reaches stdout ({len(events)} frames, seen {seen}, sent {sent})')
+r = subprocess.run([PROBE, '--buffer-mb', '0'], capture_output=True, text=True)
+check(r.returncode == 2 and '--buffer-mb' in r.stderr, 'a bad --buffer-mb is refused')
 
 # fd arguments are ints: a register with its upper half set still names the fd the kernel used;
 # fcntl carries the file only for the commands that return an fd.

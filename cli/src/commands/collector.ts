@@ -61,6 +61,7 @@ export async function runCollector(args: CliArgs): Promise<number> {
         args: types.args,
         probePath: cc.probe.path,
         ringBufferMb: cc.probe.ringbufMb,
+        bufferMb: cc.probe.bufferMb,
         statsIntervalMs: cc.probe.statsIntervalMs,
         excludePids: cc.probe.excludePids,
         natsServers: config.nats.servers,

@@ -164,6 +164,7 @@ export async function runPipeline(args: CliArgs): Promise<number> {
         args: t.args,
         probePath: cfg.collector.probe.path,
         ringBufferMb: cfg.collector.probe.ringbufMb,
+        bufferMb: cfg.collector.probe.bufferMb,
         statsIntervalMs: cfg.collector.probe.statsIntervalMs,
         excludePids: [...cfg.collector.probe.excludePids, ...(embedded ? [embedded.pid] : [])],
         natsServers: cfg.nats.servers,

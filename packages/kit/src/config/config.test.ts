@@ -139,6 +139,14 @@ test('collector section: publishing, source and stream keys with defaults; bad v
   assert.equal(c.source, 'ebpf');
   assert.deepEqual(c.capture, { file: undefined, loop: false, rate: 0 });
   assert.equal(c.eventsStream.duplicateWindowMs, 120_000);
+  assert.equal(c.probe.ringbufMb, 0, 'rings sized by CPU count');
+  assert.equal(c.probe.bufferMb, 32, "the probe's output queue");
+  const probe = cfg('collector:\n  probe:\n    ringbuf_mb: 8\n    buffer_mb: 128\n');
+  assert.ok(probe.ok);
+  assert.equal(probe.config.collector.probe.ringbufMb, 8);
+  assert.equal(probe.config.collector.probe.bufferMb, 128);
+  const badProbe = cfg('collector:\n  probe:\n    buffer_mb: 0\n');
+  assert.ok(!badProbe.ok && badProbe.errors.some((e) => e.where === 'harrier.yaml:3:16' && /buffer_mb/.test(e.message)), JSON.stringify(badProbe.ok ? [] : badProbe.errors));
   const r = cfg('collector:\n  id: c1\n  source: capture\n  capture:\n    file: /tmp/x.scap\n    loop: true\n  max_inflight: 8\n  events_stream:\n    duplicate_window_ms: 300000\n', { overrides: ['collector.stats_interval_ms=250'] });
   assert.ok(r.ok);
   assert.equal(r.config.collector.source, 'capture');

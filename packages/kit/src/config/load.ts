@@ -370,6 +370,7 @@ function resolve(m: Raw): HarrierConfig {
       probe: {
         path: typeof probe['path'] === 'string' ? probe['path'] : undefined,
         ringbufMb: asNum(probe['ringbuf_mb'], 0),
+        bufferMb: asNum(probe['buffer_mb'], 32),
         statsIntervalMs: asNum(probe['stats_interval_ms'], 1000),
         excludePids: Array.isArray(probe['exclude_pids']) ? (probe['exclude_pids'] as number[]) : [],
       },

@@ -46,7 +46,7 @@ const HARRIER: Json = {
     source: { enum: ['ebpf', 'capture'] },
     capture: obj({ file: str, loop: bool, rate: { type: 'number', minimum: 0 } }),
     container_runtimes: { type: 'array', items: obj({ kind: { enum: ['docker', 'podman', 'containerd', 'cri-o'] }, socket: str }) },
-    probe: obj({ path: str, ringbuf_mb: { enum: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256] }, stats_interval_ms: { type: 'integer', minimum: 10 }, exclude_pids: { type: 'array', items: { type: 'integer', minimum: 2 } } }),
+    probe: obj({ path: str, ringbuf_mb: { enum: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256] }, buffer_mb: { type: 'integer', minimum: 1, maximum: 1024 }, stats_interval_ms: { type: 'integer', minimum: 10 }, exclude_pids: { type: 'array', items: { type: 'integer', minimum: 2 } } }),
     events_stream: obj({ duplicate_window_ms: { type: 'integer', minimum: 1000 }, max_age_ms: { type: 'integer', minimum: 0 }, max_bytes: { type: 'integer', minimum: -1 }, replicas: { type: 'integer', minimum: 1, maximum: 5 } }),
   }),
   engine: obj({ workers: { type: 'integer', minimum: 1 }, lease_ttl_ms: { type: 'integer', minimum: 1000 }, lease_renew_ms: { type: 'integer', minimum: 100 }, rules_bucket: str, kind: str }, true),

@@ -37,7 +37,7 @@ export interface CollectorConfig {
    */
   readonly containerRuntimes: readonly { readonly kind: 'docker' | 'podman' | 'containerd' | 'cri-o'; readonly socket: string }[] | undefined;
   /** The eBPF probe: binary (default: the repository's probe/build/harrier-probe), ring size in MiB per CPU (0, the default: 16 up to 4 CPUs, then 64 in all and at least 4 each), stats period, processes never watched. */
-  readonly probe: { readonly path: string | undefined; readonly ringbufMb: number; readonly statsIntervalMs: number; readonly excludePids: readonly number[] };
+  readonly probe: { readonly path: string | undefined; readonly ringbufMb: number; readonly bufferMb: number; readonly statsIntervalMs: number; readonly excludePids: readonly number[] };
   readonly eventsStream: { readonly duplicateWindowMs: number; readonly maxAgeMs: number; readonly maxBytes: number; readonly replicas: number };
 }
 

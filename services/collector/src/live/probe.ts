@@ -21,6 +21,8 @@ export interface ProbeOptions {
   /** Leave the collector's own process tree out (default true; tests that watch their own children turn it off). */
   readonly excludeSelf?: boolean;
   readonly ringBufferMb?: number;
+  /** MiB of frames the probe holds while the collector reads slowly (--buffer-mb; default 32). */
+  readonly bufferMb?: number;
   readonly statsIntervalMs?: number;
   /** Restarts allowed within `restartWindowMs` before giving up (default 5 in 60 s). */
   readonly maxRestarts?: number;
@@ -113,6 +115,7 @@ export class ProbeProcess {
     if (this.opts.excludeSelf !== false) args.push('--exclude-pid', String(process.pid));
     for (const p of this.opts.excludePids ?? []) if (p > 1) args.push('--exclude-pid', String(p));
     if (this.opts.ringBufferMb) args.push('--ringbuf-mb', String(this.opts.ringBufferMb));
+    if (this.opts.bufferMb) args.push('--buffer-mb', String(this.opts.bufferMb));
     if (this.opts.statsIntervalMs) args.push('--stats-ms', String(this.opts.statsIntervalMs));
     const child = spawn(binary, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     this.child = child;

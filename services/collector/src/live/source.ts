@@ -17,6 +17,8 @@ export interface EbpfSourceOptions {
   readonly args?: ArgSelection;
   readonly probePath?: string | undefined;
   readonly ringBufferMb?: number;
+  /** The probe's output queue, MiB (--buffer-mb). */
+  readonly bufferMb?: number;
   readonly statsIntervalMs?: number;
   readonly excludePids?: readonly number[];
   /** NATS servers in use: a local one is left out of the capture. */
@@ -73,6 +75,7 @@ export class EbpfSource implements EventSource {
           excludePids: exclude,
           ...(this.opts.excludeSelf === false ? { excludeSelf: false } : {}),
           ...(this.opts.ringBufferMb ? { ringBufferMb: this.opts.ringBufferMb } : {}),
+          ...(this.opts.bufferMb ? { bufferMb: this.opts.bufferMb } : {}),
           ...(this.opts.statsIntervalMs ? { statsIntervalMs: this.opts.statsIntervalMs } : {}),
         },
       },
