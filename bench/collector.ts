@@ -76,7 +76,9 @@ export async function benchCollector(rates: readonly number[] = [150_000, 200_00
   execFileSync('cc', ['-O2', '-o', storm, join(import.meta.dirname, 'c/storm.c')]);
   const server = await startNatsServer();
   const rules = corpusPath('rules/falcosecurity-rules@main/falco_rules.yaml');
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'cli/src/main.ts'), 'collector', '-r', rules, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'collector.id=bench', '-o', 'collector.stats_interval_ms=250', '-o', 'logging.level=warn'], {
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(root, 'cli/src/main.ts'), 'collector', '-r', rules, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'collector.id=bench', '-o', 'collector.stats_interval_ms=250', '-o', 'logging.level=warn',
+    // More options for comparisons, e.g. BENCH_COLLECTOR_OPTS='-o collector.probe.buffer_mb=1'.
+    ...(process.env['BENCH_COLLECTOR_OPTS']?.split(/\s+/).filter(Boolean) ?? [])], {
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, HARRIER_LOG_LEVEL: 'info' },
