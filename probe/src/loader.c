@@ -83,6 +83,7 @@ static void die(const char *what, int err)
 static uint8_t *q_buf;
 static size_t q_cap, q_start, q_len, q_high;
 static bool q_stopped; /* the last drain left frames in the rings for want of room */
+static bool stats_wanted; /* a stats frame is due (timer or command): written when the queue has room */
 
 static size_t q_room(void)
 {
@@ -100,22 +101,23 @@ static void q_put(const void *data, size_t len)
 		q_high = q_start + q_len < q_cap ? q_start + q_len : q_cap;
 }
 
-/* Writes what stdout takes; with `block`, everything (stdout is switched to blocking first). */
+/* Writes what stdout takes; with `block`, everything (stdout blocking meanwhile). */
 static void q_pump(bool block)
 {
+	int flags = -1;
+	if (block && q_len > 0) {
+		flags = fcntl(STDOUT_FILENO, F_GETFL);
+		if (flags >= 0 && (flags & O_NONBLOCK))
+			fcntl(STDOUT_FILENO, F_SETFL, flags & ~O_NONBLOCK);
+	}
 	while (q_len > 0) {
 		size_t n = q_len < q_cap - q_start ? q_len : q_cap - q_start;
 		ssize_t w = write(STDOUT_FILENO, q_buf + q_start, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
-			if (errno == EAGAIN && !block)
-				return;
-			if (errno == EAGAIN) {
-				int fl = fcntl(STDOUT_FILENO, F_GETFL);
-				fcntl(STDOUT_FILENO, F_SETFL, fl & ~O_NONBLOCK);
-				continue;
-			}
+			if (errno == EAGAIN)
+				break;
 			if (errno == EPIPE)
 				broken_pipe = true;
 			else
@@ -126,6 +128,8 @@ static void q_pump(bool block)
 		q_start = (q_start + (size_t)w) % q_cap;
 		q_len -= (size_t)w;
 	}
+	if (flags >= 0 && (flags & O_NONBLOCK))
+		fcntl(STDOUT_FILENO, F_SETFL, flags);
 	if (q_len == 0) {
 		q_start = 0;
 		/* A burst used more than the first MiB: give those pages back. */
@@ -139,7 +143,7 @@ static void q_pump(bool block)
 
 static void release_all(void);
 
-/* Queues a frame the loader makes (hello, stats): waits for room in the rare case there is none. */
+/* Queues a frame the loader makes (hello, stats): the callers make room first; if not, this waits. */
 static void emit(const void *data, size_t len)
 {
 	if (q_room() < len) {
@@ -439,8 +443,7 @@ static void command(char *line)
 		else
 			fprintf(stderr, "harrier-probe: exclude %s: give a process id above 1\n", line + 8);
 	} else if (strcmp(line, "stats") == 0) {
-		write_stats();
-		q_pump(false);
+		stats_wanted = true;
 	} else if (*line) {
 		fprintf(stderr, "harrier-probe: unknown command '%s' (syscalls LIST | exclude PID | stats)\n", line);
 	}
@@ -625,9 +628,8 @@ int main(int argc, char **argv)
 				running = false;
 			} else if (fd == tfd) {
 				uint64_t ticks;
-				/* With the queue full (a stalled reader), this period's stats are skipped, not waited for. */
-				if (read(tfd, &ticks, sizeof(ticks)) > 0 && q_room() >= sizeof(struct hrr_stats_frame))
-					write_stats();
+				if (read(tfd, &ticks, sizeof(ticks)) > 0)
+					stats_wanted = true;
 			} else if (fd == STDIN_FILENO && have_stdin) {
 				ssize_t r = read(STDIN_FILENO, line + line_len, sizeof(line) - 1 - line_len);
 				if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -651,6 +653,11 @@ int main(int argc, char **argv)
 				if (line_len == sizeof(line) - 1)
 					line_len = 0; /* an over-long line: drop it */
 			}
+		}
+		/* With the queue full (a stalled reader) stats wait for room; requests meanwhile give one frame. */
+		if (stats_wanted && q_room() >= sizeof(struct hrr_stats_frame)) {
+			write_stats();
+			stats_wanted = false;
 		}
 		q_pump(false);
 	}

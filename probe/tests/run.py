@@ -151,15 +151,20 @@ check(all(a <= b for a, b in zip(ts, ts[1:])), 'frames from all CPUs come out in
 check(mine <= len(cpus) * N and mine + dropped >= len(cpus) * N, f'each open is in the stream or counted as dropped ({mine} of {len(cpus) * N}, {dropped} dropped)')
 check(len(events) == sent and seen == sent + dropped, f'every event sent reaches stdout ({len(events)} frames, seen {seen}, sent {sent}, dropped {dropped})')
 
+def unread(args):
+    """Runs the probe around openers() with nobody reading its stdout until it is told to stop."""
+    p = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--stats-ms', '3600000'] + args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    for _ in range(20):
+        if b'tracing' in p.stderr.readline() or p.poll() is not None:
+            break
+    openers()
+    p.terminate()
+    out, err = p.communicate(timeout=30)
+    return p, out
+
 # A reader that stops reading: the pipe, the output queue (1 MiB here), then the rings fill; the
 # kernel side counts each drop and the stream stays whole.
-p = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--buffer-mb', '1', '--stats-ms', '3600000'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-for _ in range(20):
-    if b'tracing' in p.stderr.readline() or p.poll() is not None:
-        break
-openers()
-p.terminate()
-out, err = p.communicate(timeout=30)
+p, out = unread(['--buffer-mb', '1'])
 fs, whole = frames(out)
 events = [f for f in fs if f['kind'] in (1, 2)]
 seen, sent, dropped = struct.unpack_from('<QQQ', [f for f in fs if f['kind'] == 3][-1]['raw'], 16)
@@ -168,13 +173,7 @@ check(dropped > 0 and seen == sent + dropped and len(events) == sent, f'a blocke
 
 # The same stalled reader with the default 32 MiB output queue: the loader keeps emptying the
 # 1 MiB rings into it, so the burst (about 8 MiB of frames) is held whole, nothing dropped, in order.
-p = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--stats-ms', '3600000'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-for _ in range(20):
-    if b'tracing' in p.stderr.readline() or p.poll() is not None:
-        break
-openers()
-p.terminate()
-out, err = p.communicate(timeout=30)
+p, out = unread([])
 fs, whole = frames(out)
 events = [f for f in fs if f['kind'] in (1, 2)]
 ts = [struct.unpack_from('<Q', f['raw'], 8)[0] for f in events]
