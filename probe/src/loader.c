@@ -578,7 +578,9 @@ int main(int argc, char **argv)
 	if (q_buf == MAP_FAILED)
 		die("allocating the output queue", errno);
 	/* Writes that would block return at once: the rings keep being emptied into the queue. */
-	fcntl(STDOUT_FILENO, F_SETFL, fcntl(STDOUT_FILENO, F_GETFL) | O_NONBLOCK);
+	int stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
+	if (stdout_flags >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, stdout_flags | O_NONBLOCK);
 	size_t ring_bytes = (size_t)ncpus * pages_per_cpu * HRR_PAGE_SIZE;
 	void *mem = mmap(NULL, ring_bytes, PROT_READ, MAP_SHARED, bpf_map__fd(skel->maps.rings), 0);
 	if (mem == MAP_FAILED)
@@ -677,6 +679,9 @@ int main(int argc, char **argv)
 		write_stats();
 		q_pump(true);
 	}
+	/* A terminal or file shared with others gets its mode back. */
+	if (stdout_flags >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, stdout_flags);
 	munmap(mem, ring_bytes);
 	harrier_bpf__destroy(skel);
 	fprintf(stderr, "harrier-probe: %s, detached\n", broken_pipe ? "output closed" : "stopped");

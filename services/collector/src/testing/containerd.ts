@@ -78,14 +78,27 @@ function ensurePauseImage(dir: string): void {
   podman(['build', '--pull=never', '-q', '-t', PAUSE_IMAGE, '-f', file, dir]);
 }
 
-/** Cgroup directories a pod left under cgroup v2's root (runc creates the parents, removes only its own). */
+/** Where cgroup hierarchies are mounted (v1 controllers, the v2 unified one). */
+function cgroupMounts(): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' '))
+    .filter((f) => {
+      const sep = f.indexOf('-');
+      return sep > 0 && (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2');
+    })
+    .map((f) => f[4]!);
+}
+
+/** The cgroup directories a pod left in every hierarchy (runc creates the parents and removes only its own). */
 function removeCgroupParents(parent: string): void {
-  const root = '/sys/fs/cgroup';
-  for (let p = parent; p.split('/').filter(Boolean).length > 0; p = p.slice(0, p.lastIndexOf('/'))) {
-    try {
-      rmdirSync(join(root, p));
-    } catch {
-      return; // still in use (another pod), or already gone
+  for (const root of cgroupMounts()) {
+    for (let p = parent; p.split('/').filter(Boolean).length > 0; p = p.slice(0, p.lastIndexOf('/'))) {
+      try {
+        rmdirSync(join(root, p));
+      } catch {
+        break; // still in use (another pod), or already gone
+      }
     }
   }
 }
