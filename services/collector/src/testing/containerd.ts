@@ -78,21 +78,18 @@ function ensurePauseImage(dir: string): void {
   podman(['build', '--pull=never', '-q', '-t', PAUSE_IMAGE, '-f', file, dir]);
 }
 
-/** Where cgroup hierarchies are mounted (v1 controllers, the v2 unified one). */
-function cgroupMounts(): string[] {
+/** This process's mounts: where each is, and its file system type (/proc/self/mountinfo). */
+function mounts(): { point: string; type: string }[] {
   return readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .map((l) => l.split(' '))
-    .filter((f) => {
-      const sep = f.indexOf('-');
-      return sep > 0 && (f[sep + 1] === 'cgroup' || f[sep + 1] === 'cgroup2');
-    })
-    .map((f) => f[4]!);
+    .filter((f) => f.length > 4)
+    .map((f) => ({ point: f[4]!, type: f[f.indexOf('-') + 1] ?? '' }));
 }
 
 /** The cgroup directories a pod left in every hierarchy (runc creates the parents and removes only its own). */
 function removeCgroupParents(parent: string): void {
-  for (const root of cgroupMounts()) {
+  for (const { point: root } of mounts().filter((m) => m.type === 'cgroup' || m.type === 'cgroup2')) {
     for (let p = parent; p.split('/').filter(Boolean).length > 0; p = p.slice(0, p.lastIndexOf('/'))) {
       try {
         rmdirSync(join(root, p));
@@ -105,12 +102,11 @@ function removeCgroupParents(parent: string): void {
 
 /** Unmounts whatever containerd left mounted under dir (rootfs overlays of a crashed run). */
 function unmountUnder(dir: string): void {
-  const mounts = readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
+  const under = mounts()
+    .map((m) => m.point)
     .filter((m) => m.startsWith(dir + '/'))
     .sort((a, b) => b.length - a.length);
-  for (const m of mounts) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
+  for (const m of under) spawnSync('umount', ['-l', m], { stdio: 'ignore' });
 }
 
 export async function startContainerd(): Promise<Containerd> {
