@@ -259,16 +259,19 @@ test('live pipeline in a podman container: the acceptance commands, with the con
   }
 });
 
-test('live pipeline in a Kubernetes-style pod on containerd (CRI): container id, name, image, pod name and namespace', { skip: noContainerd }, async () => {
+test('live pipeline in a Kubernetes-style pod on containerd (CRI): container id, name, image, pod name and namespace (and the probe settings from the config)', { skip: noContainerd }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'harrier-e2e-'));
   const ctd = await startContainerd();
-  const p = await startPipeline(dir, `collector:\n  container_runtimes:\n    - kind: containerd\n      socket: ${ctd.socketPath}\n`);
+  const p = await startPipeline(dir, `collector:\n  container_runtimes:\n    - kind: containerd\n      socket: ${ctd.socketPath}\n  probe:\n    buffer_mb: 8\n`);
   try {
     const pod = await ctd.runPod({
       name: 'web-0', namespace: 'shop', uid: randomUUID(), labels: { app: 'web' }, container: 'server', user: 4242,
       command: ['/bin/sh', '-c', 'cat /etc/shadow > /dev/null; ln -s /etc/shadow /tmp/l; sleep 2; cat /etc/hostname > /dev/null; sleep 60'],
     });
     const short = pod.containerId.slice(0, 12);
+    // The configured output queue reaches the probe.
+    const probeArgs = p.probePids().map((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0'));
+    assert.ok(probeArgs.some((a) => a.includes('--buffer-mb') && a[a.indexOf('--buffer-mb') + 1] === '8'), JSON.stringify(probeArgs));
     const shadow = await waitFor(p.rows, (r) => r['evt.type'] === 'openat' && r['proc.name'] === 'cat' && r['container.id'] === short, 'cat in the pod');
     assert.equal(shadow['proc.exepath'], '/bin/busybox');
     assert.equal(shadow['container.type'], 'containerd');
