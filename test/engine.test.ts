@@ -53,7 +53,8 @@ async function startWorker(dir: string, name: string, args: readonly string[]): 
     cwd: root,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const exited = new Promise<void>((done) => child.once('exit', () => done()));
+  // 'close', not 'exit': the worker's last log lines (its final counters) are read by then.
+  const exited = new Promise<void>((done) => child.once('close', () => done()));
   child.stderr.pipe(log, { end: false });
   let buf = '';
   const started = new Promise<{ id: string; at: number }>((done, fail) => {
@@ -363,6 +364,7 @@ async function shortfall(js: JetStreamClient, jsm: JetStreamManager, load: Stead
   } catch (err) {
     lines.push(`(diagnosis failed: ${String(err)})`);
   }
+  lines.push("each worker's totals (alerts stored, duplicates, retries) are its log's last line, msg 'stopped'");
   return lines.join('\n');
 }
 

@@ -123,9 +123,16 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
   let onStopped!: (code: number) => void;
   const stopped = new Promise<number>((r) => (onStopped = r));
   const rate = { at: Date.now(), events: 0, perSecond: 0 };
+  // What this worker did, for whoever reads its log after it is gone (the stats subject is too).
+  const finish = (): void => {
+    const { matches: _m, deadLetters, ...totals } = counters;
+    void _m;
+    log.info({ ...totals, deadLetters, alertRetries: publisher?.stats.retries ?? 0 }, 'stopped');
+    onStopped(0);
+  };
   const stop = async (): Promise<void> => {
     await life.stop();
-    onStopped(0);
+    finish();
   };
 
   await life.step('nats', async () => {
@@ -341,7 +348,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
     });
   }
   if (opts.handleSignals !== false) {
-    life.handleSignals(() => onStopped(0));
+    life.handleSignals(finish);
     process.on('SIGHUP', () => {
       const r = rules.reloadFromFiles();
       if (r.ok) log.info({ version: r.version }, 'SIGHUP: rules reloaded from files');
