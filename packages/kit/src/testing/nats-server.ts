@@ -26,6 +26,8 @@ export interface TestNatsServer {
   readonly storeDir: string | undefined;
   /** Stops the process (SIGTERM, then SIGKILL); the store stays for `start`. */
   stop(): Promise<void>;
+  /** Ends the process with SIGKILL (a crash: no lame-duck, no leadership hand-off); the store stays for `start`. */
+  kill(): Promise<void>;
   /** Starts it again on the same port with the same store. */
   start(): Promise<void>;
   /** Stops it and removes the store. */
@@ -53,6 +55,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Tes
     port,
     storeDir,
     stop: proc.stop,
+    kill: proc.kill,
     start: proc.start,
     dispose: async () => {
       await proc.stop();
@@ -99,8 +102,6 @@ export interface TestNatsClusterServer extends TestNatsServer {
   /** The server_name, which JetStream clustering requires to be unique. */
   readonly name: string;
   readonly clusterPort: number;
-  /** Ends the process with SIGKILL (a crash: no lame-duck, no leadership hand-off); `start` brings it back. */
-  kill(): Promise<void>;
 }
 
 export interface TestNatsCluster {

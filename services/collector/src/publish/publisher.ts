@@ -9,6 +9,13 @@
 // backoff; while NATS is disconnected nothing is sent. A retry that the stream already stored is
 // dropped there by its Nats-Msg-Id (and counted here as a duplicate ack).
 //
+// Order: one connection's publishes are stored in the order sent, so a partition's batches land in
+// sequence order unless some are lost. A lost connection loses the publishes in flight; their acks
+// would only time out later, after the queue had gone out on the new connection. So on a disconnect
+// every publish in flight goes back into the queue at once, and is sent again first, in sequence
+// order. (What stays possible: in a cluster, a publish lost in a stream-leader change on a
+// connection that stays up times out while later ones, sent after the new leader took over, land.)
+//
 // Everything accepted and not yet acknowledged counts against `bufferEvents`: at the bound `add`
 // refuses the event and counts it as dropped at `publish_queue`; before that, `shouldPause` tells a
 // source to stop reading (the probe's pipe and kernel rings then fill, and the probe counts what the
@@ -99,7 +106,8 @@ export class EventPublisher {
   private readonly js: JetStreamClient;
   private readonly open = new Map<string, OpenBatch[]>();
   private queue: ClosedBatch[] = [];
-  private inflight = 0;
+  /** Publishes awaiting their ack, each with the attempt it was sent as. */
+  private readonly sending = new Map<ClosedBatch, number>();
   private pending = 0;
   private seq: number;
   private connected = true;
@@ -209,7 +217,7 @@ export class EventPublisher {
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     if (!done && this.pending > 0) {
-      this.opts.log?.error({ events: this.pending, batches: this.queue.length + this.inflight, lastError: this.lastError }, 'events not acknowledged by JetStream at shutdown: counted as dropped at publish_shutdown');
+      this.opts.log?.error({ events: this.pending, batches: this.queue.length + this.sending.size, lastError: this.lastError }, 'events not acknowledged by JetStream at shutdown: counted as dropped at publish_shutdown');
       this.drop('publish_shutdown', this.pending);
       this.pending = 0;
       this.queue = [];
@@ -241,7 +249,7 @@ export class EventPublisher {
       sourceDrops,
       queueEvents: this.pending,
       queueBatches: this.queue.length,
-      inflight: this.inflight,
+      inflight: this.sending.size,
       natsConnected: this.connected && !this.nc.isClosed(),
       nextSequence: this.seq,
       lastError: this.lastError,
@@ -278,17 +286,24 @@ export class EventPublisher {
   }
 
   private pump(): void {
-    while (this.queue.length > 0 && this.inflight < this.maxInflight && this.connected && this.retryTimer === undefined && !this.nc.isClosed()) {
+    while (this.queue.length > 0 && this.sending.size < this.maxInflight && this.connected && this.retryTimer === undefined && !this.nc.isClosed()) {
       this.send(this.queue.shift()!);
     }
   }
 
   private send(b: ClosedBatch): void {
-    this.inflight++;
     if (b.attempts++ > 0) this.counters.retries++;
+    const attempt = b.attempts;
+    this.sending.set(b, attempt);
+    // False once this attempt was given up (its connection was lost and the batch requeued).
+    const current = (): boolean => {
+      if (this.sending.get(b) !== attempt) return false;
+      this.sending.delete(b);
+      return true;
+    };
     this.js.publish(b.subject, b.data, { msgID: b.msgId, timeout: this.timeoutMs }).then(
       (ack) => {
-        this.inflight--;
+        if (!current()) return;
         this.failures = 0;
         this.pending -= b.events;
         this.counters.batchesPublished++;
@@ -299,7 +314,7 @@ export class EventPublisher {
         this.wake();
       },
       (err: unknown) => {
-        this.inflight--;
+        if (!current()) return;
         this.counters.publishErrors++;
         this.lastError = (err as Error).message;
         if (this.failures === 0) this.opts.log?.warn({ err, subject: b.subject, msgId: b.msgId }, 'publish failed; batches stay queued and are retried with backoff');
@@ -348,8 +363,13 @@ export class EventPublisher {
 
   private async watchConnection(): Promise<void> {
     for await (const s of this.status) {
-      if (s.type === 'disconnect') this.connected = false;
-      else if (s.type === 'reconnect') {
+      if (s.type === 'disconnect') {
+        this.connected = false;
+        // What was in flight went down with the connection (or its ack did): back into the queue,
+        // to be sent first after the reconnect, in sequence order.
+        for (const b of this.sending.keys()) this.requeue(b);
+        this.sending.clear();
+      } else if (s.type === 'reconnect') {
         this.connected = true;
         // Back at once: the queue goes out without waiting for the backoff.
         clearTimeout(this.retryTimer);
