@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { connect } from '@nats-io/transport-node';
 import { createLogger, type Logger, type NatsConnection } from '@harrier/kit';
 import { natsServerSkip as skip, startNatsServer, type TestNatsServer } from '@harrier/kit/testing';
-import { LeaseTable, PartitionLeases, placePartitions, type PartitionHandler, type StopReason } from './leases.js';
+import { LeaseTable, PartitionLeases, placePartitions, slotExpiry, type PartitionHandler, type StopReason } from './leases.js';
 
 const P = 16;
 const TTL = 2000;
@@ -90,9 +90,11 @@ class World {
     return nc;
   }
 
-  async worker(id: string, opts: { failStart?: (p: number) => boolean; startMs?: (p: number) => number; partitions?: number } = {}): Promise<{ leases: PartitionLeases; nc: NatsConnection }> {
+  async worker(id: string, opts: { failStart?: (p: number) => boolean; startMs?: (p: number) => number; partitions?: number; skewMs?: number } = {}): Promise<{ leases: PartitionLeases; nc: NatsConnection }> {
     const nc = await this.connect();
-    const leases = await PartitionLeases.open(nc, { workerId: id, partitions: opts.partitions ?? P, ttlMs: TTL, renewMs: RENEW, log: this.log.log.child({ worker: id }) }, this.rec.handler(id, opts));
+    const skew = opts.skewMs ?? 0;
+    const clock = skew === 0 ? undefined : (): number => Date.now() + skew;
+    const leases = await PartitionLeases.open(nc, { workerId: id, partitions: opts.partitions ?? P, ttlMs: TTL, renewMs: RENEW, log: this.log.log.child({ worker: id }), ...(clock ? { clock } : {}) }, this.rec.handler(id, opts));
     this.#workers.push(leases);
     return { leases, nc };
   }
@@ -121,6 +123,12 @@ test('options are validated before anything touches NATS', async () => {
   await assert.rejects(PartitionLeases.open(nc, { workerId: 'x', partitions: 4, ttlMs: 1000, renewMs: 600, log }, handler), /lease_renew_ms \(600\) must be at most half of lease_ttl_ms \(1000\)/);
   await assert.rejects(PartitionLeases.open(nc, { workerId: 'a b', partitions: 4, ttlMs: 1000, renewMs: 500, log }, handler), /workerId "a b"/);
   await assert.rejects(PartitionLeases.open(nc, { workerId: 'x', partitions: 0, ttlMs: 1000, renewMs: 500, log }, handler), /partitions must be a positive integer/);
+});
+
+test('an entry ends ttl after the server stored it; one without ttl (an older worker\'s) at its writer\'s expires', () => {
+  assert.equal(slotExpiry({ revision: 3, storedAt: 1_000_000, value: { owner: 'a', expires: 9_999_999, ttl: 5000 } }), 1_005_000);
+  assert.equal(slotExpiry({ revision: 3, storedAt: 1_000_000, value: { owner: 'a', expires: 1_004_000 } }), 1_004_000);
+  assert.equal(slotExpiry({ revision: 4, storedAt: 1_000_000, value: undefined }), 1_000_000);
 });
 
 test('placement is deterministic, even, and moves little on a join or leave', () => {
@@ -257,6 +265,31 @@ test("a crashed worker's partitions are taken over once its leases expire", { sk
       assert.ok(Date.now() - began < 2 * TTL + 2 * RENEW, "a's heartbeat key is purged");
       await sleep(100);
     }
+  } finally {
+    await w.close();
+  }
+});
+
+test('wall clocks minutes apart change nothing: no churn while both live, a crashed worker taken over one expiry later', { skip }, async () => {
+  const w = await World.open();
+  try {
+    // a's clock runs 5 minutes ahead, b's 5 minutes behind: each sees the other's written
+    // 'expires' as far in the future or long past. Only the server's store times count.
+    const { leases: a, nc: anc } = await w.worker('a', { skewMs: 300_000 });
+    const { leases: b } = await w.worker('b', { skewMs: -300_000 });
+    a.start();
+    b.start();
+    await waitFor('a and b settle', () => a.owned().length > 0 && b.owned().length > 0 && covered(a, b), 5000);
+    const settled = w.rec.events.length;
+    await sleep(3 * TTL);
+    assert.deepEqual(w.rec.events.slice(settled), [], 'no partition changed hands while both were live');
+    assert.ok(covered(a, b));
+    // a (the one whose written expiry is 5 minutes out) dies without cleanup.
+    await anc.close();
+    const took = await waitFor('b owns all', () => covered(b), TTL + 4 * RENEW);
+    assert.ok(took >= TTL - 2 * RENEW, `not before a's leases expire (${took} ms)`);
+    assert.deepEqual(w.rec.overlaps, []);
+    assert.deepEqual(b.workers(), ['b']);
   } finally {
     await w.close();
   }

@@ -1,6 +1,13 @@
 // Partition ownership for engine workers: one lease per partition in a NATS KV bucket, taken and
 // renewed with compare-and-swap on the key's revision, and placed by rendezvous hashing (with
 // bounded loads) over the workers whose heartbeat keys are live.
+//
+// Time: no host's wall clock decides anything. An entry (lease or heartbeat) lives `ttl` ms from when
+// the NATS server stored it, by the server's clock; a worker maps that onto its own monotonic clock
+// with an offset learned from its own heartbeat's stored time, each tick. So workers whose wall
+// clocks disagree (no NTP, a clock stepped by minutes) neither take each other's live leases nor
+// wait minutes for a dead worker's. A worker's own lease runs by its monotonic clock from when it
+// sent the write: it gives the lease up if it could not renew it by then.
 
 import { createHash } from 'node:crypto';
 import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type JetStreamManager, type StoredMsg } from '@nats-io/jetstream';
@@ -31,13 +38,17 @@ export interface PartitionLeasesOptions {
   /** Replicas when the bucket has to be created (default 1). */
   replicas?: number;
   log: Logger;
+  /** This host's wall clock in ms since the epoch, only for the `expires` people read (default Date.now; tests skew it). */
+  clock?: () => number;
 }
 
 /** The JSON value of a lease key (`p.<n>`) or a heartbeat key (`w.<workerId>`). */
 export interface LeaseValue {
   owner: string;
-  /** Milliseconds since the epoch, by the owner's clock (hosts are expected to run NTP). */
+  /** Milliseconds since the epoch, by the owner's clock: for people reading the bucket. */
   expires: number;
+  /** How long the entry lives after the server stored it (ms); what other workers go by. */
+  ttl?: number;
   /** Fencing token, strictly increasing per partition across owners (leases only). */
   epoch?: number;
 }
@@ -51,6 +62,19 @@ export interface LeaseSlot {
 }
 
 const FREE: LeaseSlot = { revision: 0, value: undefined, storedAt: 0 };
+
+/**
+ * When a key's entry ends, by the server's clock: `ttl` after the server stored it. An entry
+ * without `ttl` (written by an older worker) has only its writer's `expires` to go by.
+ */
+export function slotExpiry(slot: LeaseSlot): number {
+  const v = slot.value;
+  if (!v) return slot.storedAt;
+  return v.ttl === undefined ? v.expires : slot.storedAt + v.ttl;
+}
+
+/** Offset estimates kept; the smallest is the one least inflated by a slow round trip. */
+const OFFSET_SAMPLES = 8;
 
 /** A KV key token sequence: no empty tokens, no wildcards, so `w.<id>` is a valid key. */
 const WORKER_ID = /^[-\w=/]+(\.[-\w=/]+)*$/;
@@ -95,8 +119,8 @@ function parseSlot(e: StoredMsg | null): LeaseSlot {
   try {
     const v = e.json<Partial<LeaseValue>>();
     // Anything else under our keys is treated as free, so a CAS write replaces it.
-    if (typeof v.owner === 'string' && typeof v.expires === 'number' && (v.epoch === undefined || typeof v.epoch === 'number')) {
-      slot.value = { owner: v.owner, expires: v.expires, ...(v.epoch === undefined ? {} : { epoch: v.epoch }) };
+    if (typeof v.owner === 'string' && typeof v.expires === 'number' && (v.epoch === undefined || typeof v.epoch === 'number') && (v.ttl === undefined || typeof v.ttl === 'number')) {
+      slot.value = { owner: v.owner, expires: v.expires, ...(v.epoch === undefined ? {} : { epoch: v.epoch }), ...(v.ttl === undefined ? {} : { ttl: v.ttl }) };
     }
   } catch {
     // not JSON: free, as above
@@ -177,9 +201,9 @@ export class LeaseTable {
     }
   }
 
-  async heartbeat(workerId: string, expires: number): Promise<void> {
+  async heartbeat(workerId: string, expires: number, ttl: number): Promise<void> {
     // Only this worker writes its heartbeat, so no CAS is needed.
-    await this.kv.put(`w.${workerId}`, JSON.stringify({ owner: workerId, expires } satisfies LeaseValue));
+    await this.kv.put(`w.${workerId}`, JSON.stringify({ owner: workerId, expires, ttl } satisfies LeaseValue));
   }
 
   async removeHeartbeat(workerId: string): Promise<void> {
@@ -194,6 +218,7 @@ export class LeaseTable {
 
 interface Held {
   revision: number;
+  /** By our monotonic clock (performance.now), from when the write was sent. */
   expires: number;
   epoch: number;
   /** Its handler is being stopped to hand it to another worker; renewals go on until then. */
@@ -214,6 +239,13 @@ export class PartitionLeases {
   readonly #table: LeaseTable;
   readonly #handler: PartitionHandler;
   readonly #log: Logger;
+  readonly #clock: () => number;
+  /**
+   * The server's clock minus our monotonic clock, estimated from our heartbeats' stored times: each
+   * sample is too large by at most that write's round trip, so the smallest recent one is used.
+   */
+  #offsets: number[] = [];
+  #offset = 0;
 
   /** Leases this worker holds in the KV, as far as it knows. */
   readonly #held = new Map<number, Held>();
@@ -235,7 +267,7 @@ export class PartitionLeases {
    * After an outage of the bucket, until `until`: a heartbeat that was still live when the outage
    * began counts as live. Its worker could not renew it either; taking its partitions now would
    * only hand them back at the next tick, once its heartbeat is renewed. A worker that died during
-   * the outage is seen as dead one lease expiry later.
+   * the outage is seen as dead one lease expiry later. `from` is by the server's clock, `until` by ours.
    */
   #grace = { from: 0, until: 0 };
   #placement: { key: string; owners: readonly (string | undefined)[] } | undefined;
@@ -252,6 +284,7 @@ export class PartitionLeases {
     this.#table = table;
     this.#handler = handler;
     this.#log = opts.log;
+    this.#clock = opts.clock ?? Date.now;
   }
 
   static async open(nc: NatsConnection, opts: PartitionLeasesOptions, handler: PartitionHandler): Promise<PartitionLeases> {
@@ -277,7 +310,7 @@ export class PartitionLeases {
   }
 
   unowned(): readonly { partition: number; sinceMs: number }[] {
-    const now = Date.now();
+    const now = performance.now();
     return [...this.#unownedSince].sort(([a], [b]) => a - b).map(([partition, since]) => ({ partition, sinceMs: now - since }));
   }
 
@@ -322,21 +355,21 @@ export class PartitionLeases {
 
   #schedule(delay: number): void {
     this.#timer = setTimeout(() => {
-      const began = Date.now();
+      const began = performance.now();
       this.#tick = this.#runTick().finally(() => {
         this.#tick = undefined;
         // Ticks never overlap: the next one is scheduled only when this one is done.
-        if (this.#phase === 'running') this.#schedule(Math.max(0, this.#renew - (Date.now() - began)));
+        if (this.#phase === 'running') this.#schedule(Math.max(0, this.#renew - (performance.now() - began)));
       });
     }, delay);
   }
 
   async #runTick(): Promise<void> {
-    const now = Date.now();
+    const now = performance.now();
     let leases: LeaseSlot[];
     let beats: Map<string, LeaseSlot>;
     try {
-      await this.#table.heartbeat(this.#id, now + this.#ttl);
+      await this.#table.heartbeat(this.#id, this.#clock() + this.#ttl, this.#ttl);
       [leases, beats] = await Promise.all([Promise.all(Array.from({ length: this.#partitions }, (_, p) => this.#table.read(`p.${p}`))), this.#table.heartbeats()]);
     } catch (err) {
       // Leases that cannot be renewed are given up by the watchdog as they near expiry.
@@ -347,16 +380,26 @@ export class PartitionLeases {
       this.#unreachable = true;
       return;
     }
+    // Our heartbeat was stored after `now`: a sample of the offset, too large by up to the round trip.
+    const own = beats.get(this.#id);
+    if (own?.value?.owner === this.#id && own.storedAt > 0) {
+      this.#offsets.push(own.storedAt - now);
+      if (this.#offsets.length > OFFSET_SAMPLES) this.#offsets.shift();
+      this.#offset = Math.min(...this.#offsets);
+    }
+    // Now by the server's clock, for other workers' entries.
+    const serverNow = now + this.#offset;
     if (this.#unreachable) {
       this.#log.info({ unreachableMs: now - this.#unreachableSince }, 'leases bucket reachable again');
-      this.#grace = { from: this.#unreachableSince, until: now + this.#ttl };
+      this.#grace = { from: this.#unreachableSince + this.#offset, until: now + this.#ttl };
     }
     this.#unreachable = false;
 
     const live = new Set([this.#id]);
     for (const [w, slot] of beats) {
-      if (slot.value && (slot.value.expires > now || (now < this.#grace.until && slot.value.expires > this.#grace.from))) live.add(w);
-      else if (w !== this.#id && now - (slot.value?.expires ?? slot.storedAt) > this.#gcAfter) {
+      const ends = slotExpiry(slot);
+      if (slot.value && (ends > serverNow || (now < this.#grace.until && ends > this.#grace.from))) live.add(w);
+      else if (w !== this.#id && serverNow - ends > this.#gcAfter) {
         this.#table.purgeHeartbeat(w, slot.revision).catch((err: unknown) => this.#log.debug({ err, worker: w }, 'heartbeat purge failed'));
       }
     }
@@ -365,12 +408,12 @@ export class PartitionLeases {
 
     for (const [p, slot] of leases.entries()) {
       // A lease of ours whose handler is not started (start failing) counts as unowned too.
-      const leased = slot.value !== undefined && slot.value.expires > now && (slot.value.owner !== this.#id || this.#running.has(p));
+      const leased = slot.value !== undefined && slotExpiry(slot) > serverNow && (slot.value.owner !== this.#id || this.#running.has(p));
       if (leased) this.#unownedSince.delete(p);
       else if (!this.#unownedSince.has(p)) this.#unownedSince.set(p, now);
     }
     const desired = this.#place(workers);
-    await Promise.all(leases.map((slot, p) => this.#settle(p, slot, desired[p], now)));
+    await Promise.all(leases.map((slot, p) => this.#settle(p, slot, desired[p], serverNow)));
   }
 
   /**
@@ -380,7 +423,7 @@ export class PartitionLeases {
    * clustered server restarts takes seconds) or a rebalance stop waiting for acknowledgements
    * would cost every lease, and the partitions would churn between workers.
    */
-  async #settle(p: number, slot: LeaseSlot, desired: string | undefined, now: number): Promise<void> {
+  async #settle(p: number, slot: LeaseSlot, desired: string | undefined, serverNow: number): Promise<void> {
     const key = `p.${p}`;
     const held = this.#held.get(p);
     const v = slot.value;
@@ -392,12 +435,12 @@ export class PartitionLeases {
           if (v?.owner !== this.#id || v.epoch !== held.epoch) return this.#transition(p, this.#lose(p, held, v ? `taken by ${v.owner}` : 'lease deleted'));
           held.revision = slot.revision;
         }
-        const expires = Date.now() + this.#ttl;
-        const revision = await this.#table.swap(key, { ...slot, revision: held.revision }, { owner: this.#id, expires, epoch: held.epoch });
+        const sent = performance.now();
+        const revision = await this.#table.swap(key, { ...slot, revision: held.revision }, { owner: this.#id, expires: this.#clock() + this.#ttl, ttl: this.#ttl, epoch: held.epoch });
         if (this.#held.get(p) !== held) return; // the watchdog gave it up meanwhile
         if (revision === undefined) return this.#transition(p, this.#lose(p, held, 'renewal conflict'));
         held.revision = revision;
-        held.expires = expires;
+        held.expires = sent + this.#ttl;
         if (desired !== this.#id && !held.releasing) {
           held.releasing = true;
           this.#transition(p, this.#release(p, held, desired));
@@ -405,7 +448,7 @@ export class PartitionLeases {
         return;
       }
       const mine = v?.owner === this.#id;
-      const free = !v || v.expires <= now;
+      const free = !v || slotExpiry(slot) <= serverNow;
       if (desired === this.#id && (free || mine)) await this.#take(p, slot);
       else if (mine && !free && !this.#running.has(p) && !this.#queues.has(p)) {
         // A lease in our name we do not hold (a write whose reply we missed, or an earlier run
@@ -419,15 +462,15 @@ export class PartitionLeases {
   }
 
   async #take(p: number, slot: LeaseSlot): Promise<void> {
-    const expires = Date.now() + this.#ttl;
+    const sent = performance.now();
     // The previous revision plus one grows with every take, across owners and delete markers.
     const epoch = slot.revision + 1;
-    const revision = await this.#table.swap(`p.${p}`, slot, { owner: this.#id, expires, epoch });
+    const revision = await this.#table.swap(`p.${p}`, slot, { owner: this.#id, expires: this.#clock() + this.#ttl, ttl: this.#ttl, epoch });
     if (revision === undefined) {
       this.#log.debug({ partition: p }, 'lease taken by another worker first');
       return;
     }
-    const held: Held = { revision, expires, epoch };
+    const held: Held = { revision, expires: sent + this.#ttl, epoch };
     this.#held.set(p, held);
     const previous = slot.value?.owner;
     const reason = previous === undefined ? 'free' : previous === this.#id ? 'own lease not held' : 'expired';
@@ -476,7 +519,7 @@ export class PartitionLeases {
 
   /** Gives up leases that could not be renewed in time, even while a tick hangs on NATS. */
   #expire(): void {
-    const now = Date.now();
+    const now = performance.now();
     for (const [p, held] of this.#held) {
       if (now >= held.expires - this.#margin) void this.#lose(p, held, 'not renewed before expiry');
     }
