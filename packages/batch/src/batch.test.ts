@@ -255,3 +255,24 @@ test('an event too far in time from the batch start does not fit: a batch of the
   assert.throws(() => DecodedBatch.decode(b.finishEncoded(1)), BatchError, 'what fits() guards against');
   assert.equal(b.fits(at(0n)), true, 'an empty builder takes any event');
 });
+
+test('approxBytes never falls short of the encoded size, with ASCII and with non-ASCII text (U+FFFD from invalid UTF-8 is 3 bytes)', () => {
+  const cases: [string, (i: number) => string][] = [
+    ['ascii', (i) => `/tmp/file-${i}-${'x'.repeat(i % 200)}`],
+    ['replacement characters', (i) => `${i}${'\uFFFD'.repeat(300 + (i % 50))}`],
+    ['mixed scripts', (i) => `/srv/данные/${i}/文件-${'é'.repeat(i % 40)}`],
+  ];
+  for (const [what, text] of cases) {
+    const b = new BatchBuilder({ collectorId: 'c', node: 'n', source: 'syscall' });
+    for (let i = 0; i < 400; i++) {
+      // A new process (with its ancestors' rows) and fd per event, and events with many arguments:
+      // the tables and columns count as well as the text.
+      const p: ProcessInfo = { ...cat, pid: 1000 + i, tid: 1000 + i, args: [text(i)], env: ['A=1', `B=${i}`], capEffective: (1n << 40n) - 1n, startTs: T0 + BigInt(i) };
+      const args = Array.from({ length: i % 9 }, (_, k) => ({ name: `a${k}`, text: String(k * i), resolved: k % 2 ? 'O_RDONLY' : '' }));
+      b.add({ num: i, ts: T0 + BigInt(i) * 1_000_000n, tid: p.tid, cpu: i % 2, type: 'openat', enter: false, res: -i, process: p, fd: { ...shadow, num: i, ino: 2n ** 60n + BigInt(i) }, args: [{ name: 'name', text: text(i) }, ...args] });
+    }
+    const approx = b.approxBytes;
+    const bytes = b.finishEncoded(1).length;
+    assert.ok(bytes <= approx, `${what}: encoded ${bytes} bytes, approxBytes said ${approx}`);
+  }
+});

@@ -26,8 +26,10 @@ const MAX_DELTA = BigInt(Number.MAX_SAFE_INTEGER);
 export class BatchBuilder {
   private strings: string[] = [];
   private stringIds = new Map<string, number>();
-  /** Characters of the interned strings (see `approxBytes`). */
+  /** UTF-8 bytes of the interned strings (see `approxBytes`). */
   private textLength = 0;
+  /** A bound on the encoded size of the table rows (processes, fds, containers, users, groups). */
+  private rowBytes = 0;
   private processes: Process[] = [];
   private processIds = new Map<ProcessInfo, { version: number; id: number }>();
   private users: { uid: number; name: number; homedir: number; shell: number }[] = [];
@@ -53,12 +55,12 @@ export class BatchBuilder {
   }
 
   /**
-   * About how many bytes `finishEncoded` would give now: the interned strings (ASCII text; other
-   * text encodes to up to three bytes a character, so callers keep a margin) and a generous share
-   * per event and per string for the columns, tables and framing.
+   * About how many bytes `finishEncoded` would give now, never fewer: the interned strings' UTF-8
+   * bytes (text decoded from invalid UTF-8 holds U+FFFD, three bytes for each bad byte) and a
+   * generous share per string, per table row, per event and per argument for the rest.
    */
   get approxBytes(): number {
-    return this.textLength + 4 * this.strings.length + 48 * this.cols.type.n;
+    return this.textLength + 4 * this.strings.length + this.rowBytes + 32 * this.cols.type.n + 8 * this.cols.argName.n;
   }
 
   /**
@@ -151,6 +153,7 @@ export class BatchBuilder {
     this.strings = [];
     this.stringIds = new Map();
     this.textLength = 0;
+    this.rowBytes = 0;
     this.processes = [];
     this.processIds = new Map();
     this.users = [];
@@ -176,7 +179,8 @@ export class BatchBuilder {
     let id = this.stringIds.get(s);
     if (id === undefined) {
       this.strings.push(s);
-      this.textLength += s.length;
+      // Counting characters would do for ASCII only; a native count is cheap next to interning.
+      this.textLength += Buffer.byteLength(s, 'utf8');
       id = this.strings.length;
       this.stringIds.set(s, id);
     }
@@ -236,6 +240,8 @@ export class BatchBuilder {
     }
     const parent = p.parent && leader(p.parent);
     row.parent = parent === undefined ? 0 : parent === leader(head.parent ?? p) ? (row.ancestors[0] ?? 0) : this.process(parent);
+    // About 30 scalar fields (three 64-bit values as decimal text) and a string or row id per list item.
+    this.rowBytes += 128 + 4 * (row.args.length + row.env.length + row.ancestors.length);
     return id;
   }
 
@@ -243,6 +249,7 @@ export class BatchBuilder {
     let id = this.userIds.get(u);
     if (id === undefined) {
       this.users.push({ uid: u.uid, name: this.str(u.name), homedir: this.str(u.homedir), shell: this.str(u.shell) });
+      this.rowBytes += 32;
       id = this.users.length;
       this.userIds.set(u, id);
     }
@@ -253,6 +260,7 @@ export class BatchBuilder {
     let id = this.groupIds.get(g);
     if (id === undefined) {
       this.groups.push({ gid: g.gid, name: this.str(g.name) });
+      this.rowBytes += 16;
       id = this.groups.length;
       this.groupIds.set(g, id);
     }
@@ -280,6 +288,7 @@ export class BatchBuilder {
         podLabels: labels(c.podLabels),
         ip: this.str(c.ip),
       });
+      this.rowBytes += 64 + 12 * ((c.labels?.size ?? 0) + (c.podLabels?.size ?? 0));
       id = this.containers.length;
       this.containerIds.set(c, id);
     }
@@ -315,6 +324,7 @@ export class BatchBuilder {
         openFlags: f.openFlags ?? 0,
         isServer: f.isServer ?? false,
       });
+      this.rowBytes += 48;
       id = this.fds.length;
       this.fdIds.set(f, { version: f.version ?? 0, id });
     }

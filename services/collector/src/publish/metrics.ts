@@ -57,7 +57,7 @@ export function registerPublisherMetrics(registry: Registry, publisher: EventPub
       },
     });
   };
-  labelled('harrier_collector_dropped_events_total', 'Events the collector dropped, by place (publish_queue, publish_shutdown, publish_closed)', (s) => s.drops);
+  labelled('harrier_collector_dropped_events_total', 'Events the collector dropped, by place (publish_queue, publish_rejected, publish_shutdown, publish_closed)', (s) => s.drops);
   labelled('harrier_collector_source_dropped_events_total', 'Events the source reported dropped, by place (e.g. the probe kernel rings)', (s) => s.sourceDrops);
   const gauge = (name: string, help: string, pick: (s: PublisherStats) => number): void => {
     new Gauge({

@@ -291,6 +291,48 @@ test('a server crash under load: every partition\'s batches are stored in sequen
   }
 });
 
+test('a batch the stream refuses for good (over its max_msg_size) is dropped and counted at publish_rejected, not retried forever; the batches after it go on', { skip }, async () => {
+  const e = await env();
+  try {
+    const info = await e.jsm.streams.info(EVENTS_STREAM);
+    await e.jsm.streams.update(EVENTS_STREAM, { ...info.config, max_msg_size: 4096 });
+    const p = new EventPublisher(e.nc, opts({ batchMaxEvents: 10, batchMaxBytes: 1_000_000 }));
+    // One batch of 10 events with 1 KiB arguments each: over 4 KiB.
+    for (let i = 0; i < 10; i++) p.add({ ...ev(i), args: [{ name: 'data', text: `${i}${'x'.repeat(1024)}` }] }, 'k');
+    // Then small batches.
+    for (let i = 10; i < 40; i++) p.add(ev(i), 'k');
+    await until('every event acknowledged or dropped', () => p.stats().queueEvents === 0, 10_000);
+    const s = p.stats();
+    assert.equal(s.drops['publish_rejected'], 10);
+    assert.equal(s.eventsPublished, 30);
+    assert.equal(s.retries, 0, 'the refused batch was not sent again');
+    assert.match(s.lastError ?? '', /maximum|size|exceed/i);
+    const nums = (await readAll(e.jsm)).flatMap((m) => [...m.batch.events.num]).sort((a, b) => a - b);
+    assert.deepEqual(nums, Array.from({ length: 30 }, (_, k) => k + 10));
+    await p.close();
+  } finally {
+    await e.done();
+  }
+});
+
+test('a batch of text decoded from invalid UTF-8 (U+FFFD, 3 bytes each) closes by its encoded size and fits in max_payload', { skip }, async () => {
+  const e = await env();
+  try {
+    const maxPayload = e.nc.info!.max_payload;
+    const p = new EventPublisher(e.nc, opts({ batchMaxEvents: 10_000, batchMaxBytes: maxPayload }));
+    // What execve with argv and environment of 0xff bytes gives: every byte a replacement character.
+    for (let i = 0; i < 60; i++) p.add({ ...ev(i), args: [{ name: 'args', text: `${i}${'\uFFFD'.repeat(16_000)}` }] }, 'k');
+    await until('every event acknowledged', () => p.stats().queueEvents === 0, 10_000);
+    const s = p.stats();
+    assert.deepEqual(s.drops, {});
+    assert.equal(s.eventsPublished, 60);
+    assert.ok(s.batchesPublished >= 4, `closed by encoded size: ${s.batchesPublished} batches`);
+    await p.close();
+  } finally {
+    await e.done();
+  }
+});
+
 test('close counts what cannot be delivered as dropped at publish_shutdown', { skip }, async () => {
   const e = await env();
   try {

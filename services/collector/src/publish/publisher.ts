@@ -16,13 +16,17 @@
 // order. (What stays possible: in a cluster, a publish lost in a stream-leader change on a
 // connection that stays up times out while later ones, sent after the new leader took over, land.)
 //
+// A batch the server refuses whatever the number of tries (larger than its max_payload or the
+// stream's max_msg_size) is not retried: its events are counted as dropped at `publish_rejected`
+// and logged as an error, and the queue behind it goes on.
+//
 // Everything accepted and not yet acknowledged counts against `bufferEvents`: at the bound `add`
 // refuses the event and counts it as dropped at `publish_queue`; before that, `shouldPause` tells a
 // source to stop reading (the probe's pipe and kernel rings then fill, and the probe counts what the
 // kernel drops). Nothing accepted is lost silently: what is still pending when `close` gives up is
 // counted at `publish_shutdown`.
 
-import { jetstream, type JetStreamClient } from '@nats-io/jetstream';
+import { jetstream, JetStreamApiError, type JetStreamClient } from '@nats-io/jetstream';
 import type { NatsConnection } from '@nats-io/transport-node';
 import { BatchBuilder, batchMsgId, partitionOf, type EnrichedEvent } from '@harrier/batch';
 import type { Logger } from '@harrier/kit';
@@ -70,7 +74,7 @@ export interface PublisherStats {
   duplicates: number;
   publishErrors: number;
   retries: number;
-  /** Events dropped, by place: `publish_queue` (queue full), `publish_shutdown` (still pending when close gave up), `publish_closed` (added after close). */
+  /** Events dropped, by place: `publish_queue` (queue full), `publish_rejected` (a batch the server refuses for good), `publish_shutdown` (still pending when close gave up), `publish_closed` (added after close). */
   drops: Record<string, number>;
   /** Cumulative drops the source reported (e.g. the probe's `ring_buffer`), by place. */
   sourceDrops: Record<string, number>;
@@ -317,6 +321,17 @@ export class EventPublisher {
         if (!current()) return;
         this.counters.publishErrors++;
         this.lastError = (err as Error).message;
+        if (refusedForGood(err)) {
+          this.pending -= b.events;
+          this.drop('publish_rejected', b.events);
+          this.opts.log?.error(
+            { err, subject: b.subject, msgId: b.msgId, bytes: b.data.length, events: b.events },
+            'the server refuses this batch whatever the number of tries (too large for its max_payload or the stream\'s max_msg_size): its events are counted as dropped at publish_rejected; lower collector.batch_max_bytes or raise the limit',
+          );
+          this.pump();
+          this.wake();
+          return;
+        }
         if (this.failures === 0) this.opts.log?.warn({ err, subject: b.subject, msgId: b.msgId }, 'publish failed; batches stay queued and are retried with backoff');
         this.requeue(b);
         this.backoff();
@@ -379,4 +394,13 @@ export class EventPublisher {
       }
     }
   }
+}
+
+/** JetStream's error code for a message larger than the stream's max_msg_size. */
+const MESSAGE_TOO_LARGE = 10054;
+
+/** True for a publish error that sending the same bytes again cannot cure. */
+function refusedForGood(err: unknown): boolean {
+  if (err instanceof JetStreamApiError) return err.code === MESSAGE_TOO_LARGE;
+  return err instanceof Error && err.message.includes('max_payload size exceeded');
 }
