@@ -139,22 +139,87 @@ test('an unreachable runtime (real client, missing socket) is reported once, ski
   cache.close();
 });
 
-test('lookups run at most `concurrency` at a time; a full queue drops misses and counts them', async () => {
+test('lookups run at most `concurrency` at a time; a full queue defers misses, counts them, and looks them up later', async () => {
   let release!: () => void;
   const gate = new Promise<void>((r) => (release = r));
   const rt = new ScriptedRuntime('docker', async (id) => {
     await gate;
     return infoFor(id);
   });
-  const cache = new ContainerMetadataCache({ runtimes: [rt], concurrency: 2, maxQueued: 3 });
+  const cache = new ContainerMetadataCache({ runtimes: [rt], concurrency: 2, maxQueued: 3, retryMinMs: 5 });
   for (let i = 0; i < 8; i++) cache.get(i.toString(16).repeat(64));
   await delay(10);
   assert.equal(rt.active, 2);
-  assert.equal(cache.counters.dropped, 3, '2 running + 3 queued, 3 dropped');
+  assert.equal(cache.counters.deferred >= 3, true, '2 running + 3 queued, 3 deferred');
+  assert.equal(cache.counters.dropped, 0);
+  assert.equal(cache.tracked, 8);
   release();
   await cache.whenIdle();
   assert.equal(rt.peak, 2);
-  assert.equal(cache.size, 5);
+  assert.equal(cache.size, 8, 'the deferred ones were looked up without another get');
+  assert.equal(cache.tracked, 0);
+  cache.close();
+});
+
+test('a container whose runtime was unreachable gets its metadata once the runtime is back, without another get', async () => {
+  let down = true;
+  const rt = new ScriptedRuntime('docker', (id) => {
+    if (down) throw new ContainerRuntimeError({ code: 'unreachable', runtime: 'docker', endpoint: '/x', message: 'connect ECONNREFUSED' });
+    return infoFor(id);
+  });
+  const updates: ContainerInfo[] = [];
+  // Every attempt finds the runtime down: many more than maxAttempts, and none of them spends one.
+  const cache = new ContainerMetadataCache({ runtimes: [rt], maxAttempts: 2, retryMinMs: 1, unreachableRetryMs: 10, giveUpMs: 600_000, onUpdate: (i) => updates.push(i) });
+  cache.get(hex('a'), 'docker');
+  cache.get(hex('b'), 'docker');
+  await delay(150);
+  assert.equal(updates.length, 0);
+  assert.ok(rt.calls.length > 4, `tried ${rt.calls.length} times while down`);
+  assert.equal(cache.counters.gaveUp, 0, 'an outage is not the container\'s fault');
+  assert.equal(cache.tracked, 2);
+  down = false;
+  await delay(60);
+  assert.deepEqual(updates.map((u) => u.id).sort(), ['aaaaaaaaaaaa', 'bbbbbbbbbbbb']);
+  assert.equal(cache.tracked, 0);
+  assert.equal(cache.counters.runtimes[0]!.reachable, true);
+  cache.close();
+});
+
+test('after giving up, a tracked container starts a new round by itself after giveUpMs; forget stops it', async () => {
+  const rt = new ScriptedRuntime('docker', (id, call) => (call >= 5 ? infoFor(id) : undefined));
+  const updates: ContainerInfo[] = [];
+  const cache = new ContainerMetadataCache({ runtimes: [rt], maxAttempts: 2, retryMinMs: 1, giveUpMs: 40, onUpdate: (i) => updates.push(i) });
+  cache.get(hex('c'));
+  cache.get(hex('d'));
+  await cache.whenIdle();
+  assert.equal(cache.counters.gaveUp, 2, 'both rest after two not-founds');
+  cache.forget(hex('d'));
+  assert.equal(cache.counters.forgotten, 1);
+  await delay(100);
+  assert.deepEqual(updates, [infoFor(hex('c'))], 'c found in its second round, with no get; d forgotten');
+  assert.equal(rt.calls.filter((c) => c === hex('d')).length, 2, 'no lookup of d after forget');
+  assert.equal(cache.tracked, 0);
+  cache.close();
+});
+
+test('past maxTracked a miss is dropped and counted; its next get tracks it', async () => {
+  let release!: () => void;
+  const gate = new Promise<void>((r) => (release = r));
+  const rt = new ScriptedRuntime('docker', async (id) => {
+    await gate;
+    return infoFor(id);
+  });
+  const cache = new ContainerMetadataCache({ runtimes: [rt], maxTracked: 2 });
+  cache.get(hex('1'));
+  cache.get(hex('2'));
+  cache.get(hex('3'));
+  assert.equal(cache.counters.dropped, 1);
+  assert.equal(cache.tracked, 2);
+  release();
+  await cache.whenIdle();
+  cache.get(hex('3'));
+  await cache.whenIdle();
+  assert.equal(cache.size, 3);
   cache.close();
 });
 
@@ -215,6 +280,39 @@ describe('ContainerMetadataCache with a real podman service', { skip: podmanSkip
   after(async () => {
     removeContainer(name);
     await svc?.stop();
+  });
+
+  test('a runtime unreachable at the first lookups is asked again once its socket answers: the metadata arrives without another get', async () => {
+    const socketPath = join(tmpdir(), `harrier-late-${randomBytes(4).toString('hex')}.sock`);
+    const updates: ContainerInfo[] = [];
+    let notify!: () => void;
+    const arrived = new Promise<void>((r) => (notify = r));
+    const cache = new ContainerMetadataCache({
+      runtimes: [new DockerEngineClient({ socketPath, kind: 'podman' })],
+      maxAttempts: 2,
+      retryMinMs: 10,
+      unreachableRetryMs: 200,
+      onUpdate: (i) => {
+        updates.push(i);
+        notify();
+      },
+    });
+    let late: PodmanService | undefined;
+    try {
+      assert.equal(cache.get(id, 'podman'), undefined);
+      await delay(700);
+      assert.equal(updates.length, 0);
+      assert.equal(cache.counters.runtimes[0]!.reachable, false);
+      assert.ok(cache.counters.lookups >= 3, 'tried through the outage, past maxAttempts');
+      late = await startPodmanService(socketPath);
+      await Promise.race([arrived, delay(5000).then(() => assert.fail('no metadata 5 s after the runtime came back'))]);
+      assert.equal(updates[0]!.name, name);
+      assert.equal(cache.counters.runtimes[0]!.reachable, true);
+      assert.equal(cache.tracked, 0);
+    } finally {
+      cache.close();
+      await late?.stop();
+    }
   });
 
   test('a miss never blocks; the metadata arrives once via onUpdate and later gets hit', async () => {

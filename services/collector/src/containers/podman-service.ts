@@ -25,8 +25,8 @@ function ping(socketPath: string): Promise<boolean> {
   });
 }
 
-export async function startPodmanService(): Promise<PodmanService> {
-  const socketPath = join(tmpdir(), `harrier-podman-${randomBytes(6).toString('hex')}.sock`);
+/** Starts the service on `socketPath` (default: a fresh one in the temp directory). */
+export async function startPodmanService(socketPath = join(tmpdir(), `harrier-podman-${randomBytes(6).toString('hex')}.sock`)): Promise<PodmanService> {
   const child: ChildProcess = spawn('podman', [...PODMAN_BASE, 'system', 'service', '--time=0', `unix://${socketPath}`], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (b: Buffer) => (stderr = (stderr + b.toString()).slice(-4000)));

@@ -43,6 +43,11 @@ export interface LiveCaptureOptions {
   readonly procRoot?: string;
   /** Container metadata (name, image, labels, pod): filled in when the runtime answers, never waited for. */
   readonly containers?: ContainerMetadataCache | undefined;
+  /**
+   * A container without a live thread for this long (event time) is forgotten: its state entry,
+   * users, groups and metadata lookups (default 10000 ms). Checked every half of it.
+   */
+  readonly containerGraceMs?: number;
 }
 
 export interface LiveCounters {
@@ -53,6 +58,8 @@ export interface LiveCounters {
   /** Events the state engine used but no rule needs. */
   stateOnly: number;
   containersUsersRead: number;
+  /** Containers forgotten once they had no thread left. */
+  containersForgotten: number;
 }
 
 export interface LiveSink {
@@ -66,14 +73,20 @@ export interface LiveSink {
 export class LiveCapture {
   readonly state = new StateEngine();
   readonly probe: ProbeProcess;
-  readonly counters: LiveCounters = { seededThreads: 0, events: 0, emitted: 0, stateOnly: 0, containersUsersRead: 0 };
+  readonly counters: LiveCounters = { seededThreads: 0, events: 0, emitted: 0, stateOnly: 0, containersUsersRead: 0, containersForgotten: 0 };
   private enricher: Enricher;
   private types: ReadonlySet<string> | 'all';
   private readonly hostKey: string;
-  /** Per container: which /etc/passwd its users were read from (device:inode:mtime). */
-  private readonly containersRead = new Map<string, string>();
-  /** Containers whose metadata is known or asked for. */
-  private readonly containersAsked = new Set<string>();
+  /** What the capture keeps per container in the state, until the container is forgotten. */
+  private readonly books = new Map<string, ContainerBook>();
+  /** Containers found without a live thread by a scan: since when (event time). */
+  private readonly emptySince = new Map<string, bigint>();
+  private readonly graceNs: bigint;
+  private readonly scanEveryNs: bigint;
+  private nextScan = 0n;
+  /** Threads the state had removed or purged at the last scan: none since, no container emptied. */
+  private removedAtScan = -1;
+  private scansSinceFull = 0;
 
   constructor(
     private readonly opts: LiveCaptureOptions,
@@ -81,6 +94,10 @@ export class LiveCapture {
   ) {
     this.types = opts.types;
     this.hostKey = `host:${opts.node}`;
+    const graceMs = opts.containerGraceMs ?? 10_000;
+    if (!(graceMs >= 1)) throw new RangeError(`LiveCapture: containerGraceMs must be at least 1, got ${graceMs}`);
+    this.graceNs = BigInt(Math.round(graceMs * 1e6));
+    this.scanEveryNs = this.graceNs / 2n > 0n ? this.graceNs / 2n : 1n;
     this.enricher = new Enricher(this.state.tables, opts.args ?? 'all');
     this.probe = new ProbeProcess(
       { ...opts.probe, syscalls: syscallSet(opts.types) },
@@ -113,7 +130,11 @@ export class LiveCapture {
     } catch (err) {
       this.sink.problem?.(`cannot read the host's users and groups: ${(err as Error).message}`, false);
     }
-    for (const t of this.state.tables.threads.values()) if (t.container) this.readContainerUsers(t.container, t.pid);
+    for (const t of this.state.tables.threads.values()) {
+      if (!t.container) continue;
+      this.bookOf(t.container);
+      this.readContainerUsers(t.container, t.pid);
+    }
     await this.probe.start();
   }
 
@@ -142,14 +163,16 @@ export class LiveCapture {
     this.counters.events++;
     this.counters.stateOnly++;
     const t = this.state.closeExit(c.tid, c.ts, c.fd, c.res);
-    if (t.container && this.opts.containers && !this.containersAsked.has(t.container.id)) this.askContainer(t.container);
+    if (t.container) this.noticeContainer(t.container);
+    if (c.ts >= this.nextScan) this.scanContainers(c.ts);
   }
 
   private onEvent(e: RawEvent): void {
     this.counters.events++;
     const st = this.state.process(e);
     const t = st.thread;
-    if (t?.container && this.opts.containers && !this.containersAsked.has(t.container.id)) this.askContainer(t.container);
+    if (t?.container) this.noticeContainer(t.container);
+    if (e.ts >= this.nextScan) this.scanContainers(e.ts);
     // After an exec the process sees its container's root (the runtime's own processes in the
     // container's cgroup see the host's until they pivot): look again whenever /etc/passwd changed.
     if (t?.container && (e.type === 'execve' || e.type === 'execveat') && st.thread && int(e.params[0]) === 0) this.readContainerUsers(t.container, t.pid);
@@ -163,21 +186,114 @@ export class LiveCapture {
     if (!this.sink.event(enriched, key)) this.probe.pause();
   }
 
+  /** A container an event's thread is in: booked, and its metadata asked for once (the cache keeps trying). */
+  private noticeContainer(c: ContainerInfo): void {
+    const book = this.books.get(c.id) ?? this.bookOf(c);
+    if (!book.asked && this.opts.containers) this.askContainer(c, book);
+  }
+
   /**
    * Metadata from the runtime, merged into the state's container object: events after it carry
-   * the name, image and labels (earlier batches went out with the id alone, as Falco's do).
+   * the name, image and labels (earlier batches went out with the id alone, as Falco's do). A miss
+   * is tracked by the cache until the runtime answers (then mergeContainer) or the container is
+   * forgotten.
    */
-  private askContainer(c: ContainerInfo): void {
-    this.containersAsked.add(c.id);
+  private askContainer(c: ContainerInfo, book: ContainerBook): void {
     const info = this.opts.containers!.get(c.id, c.type);
+    book.asked = true;
     if (info) this.mergeContainer(info);
   }
 
-  /** For the cache's onUpdate: metadata that arrived later. */
+  /**
+   * The capture's record of a container, made at first sight. Its users and groups start as
+   * libsinsp's do before its /etc/passwd is read: root, and nameless ids, never the host's.
+   */
+  private bookOf(c: ContainerInfo): ContainerBook {
+    let book = this.books.get(c.id);
+    if (!book) {
+      book = { asked: false, meta: false, usersFrom: undefined };
+      this.books.set(c.id, book);
+      this.state.tables.containerUsers.set(c.id, new ContainerUsers([]));
+      this.state.tables.containerGroups.set(c.id, new ContainerGroups([]));
+    }
+    return book;
+  }
+
+  /**
+   * For the cache's onUpdate: metadata that arrived later. A container the state no longer has
+   * (forgotten meanwhile) is not brought back.
+   */
   mergeContainer(info: ContainerInfo): void {
     const c = this.state.tables.containers.get(info.id);
-    if (c) Object.assign(c, { ...info, type: c.type ?? info.type });
-    else this.state.tables.containers.set(info.id, { ...info });
+    if (!c) return;
+    Object.assign(c, { ...info, type: c.type ?? info.type });
+    const book = this.books.get(info.id);
+    if (book) book.meta = true;
+  }
+
+  /**
+   * Forgets containers that have had no live thread for the grace period (libsinsp drops a
+   * container once no thread is in it): the state's entry, its users and groups, the capture's
+   * record and the cache's lookups. Live containers still without metadata are asked again (the
+   * cache may have had no room to track them). Runs every half grace period of event time; the
+   * thread walk is skipped while no thread went and no container waits out its grace.
+   */
+  private scanContainers(now: bigint): void {
+    this.nextScan = now + this.scanEveryNs;
+    const st = this.state.stats;
+    const removed = st.threadsRemoved + st.threadsPurged;
+    // A thread may also move to another cgroup: every tenth scan looks whatever happened.
+    if (removed === this.removedAtScan && this.emptySince.size === 0 && ++this.scansSinceFull < 10) return;
+    this.removedAtScan = removed;
+    this.scansSinceFull = 0;
+    const live = new Set<string>();
+    for (const t of this.state.tables.threads.values()) if (t.container && !t.exited) live.add(t.container.id);
+    const tables = this.state.tables;
+    const consider = (id: string): void => {
+      if (live.has(id)) {
+        this.emptySince.delete(id);
+        return;
+      }
+      const since = this.emptySince.get(id);
+      // (A clock set back starts the grace period over.)
+      if (since === undefined || since > now) this.emptySince.set(id, now);
+      else if (now - since >= this.graceNs) this.forgetContainer(id);
+    };
+    for (const id of tables.containers.keys()) consider(id);
+    for (const id of this.books.keys()) if (!tables.containers.has(id)) consider(id);
+    for (const id of this.emptySince.keys()) if (!tables.containers.has(id) && !this.books.has(id)) this.emptySince.delete(id);
+    const cache = this.opts.containers;
+    if (!cache) return;
+    for (const id of live) {
+      const book = this.books.get(id);
+      const c = tables.containers.get(id);
+      if (book?.asked && !book.meta && c) this.askContainer(c, book);
+    }
+  }
+
+  private forgetContainer(id: string): void {
+    const tables = this.state.tables;
+    tables.containers.delete(id);
+    tables.containerUsers.delete(id);
+    tables.containerGroups.delete(id);
+    this.books.delete(id);
+    this.emptySince.delete(id);
+    this.opts.containers?.forget(id);
+    this.counters.containersForgotten++;
+  }
+
+  /** How many containers each structure holds (tests, metrics). */
+  containerCounts(): { state: number; users: number; groups: number; books: number; empty: number; cacheTracked: number; cacheEntries: number } {
+    const t = this.state.tables;
+    return {
+      state: t.containers.size,
+      users: t.containerUsers.size,
+      groups: t.containerGroups.size,
+      books: this.books.size,
+      empty: this.emptySince.size,
+      cacheTracked: this.opts.containers?.tracked ?? 0,
+      cacheEntries: this.opts.containers?.size ?? 0,
+    };
   }
 
   /** A container's own users and groups, read through one of its processes' root. */
@@ -189,21 +305,73 @@ export class LiveCapture {
       const s = statSync(`${rootDir}/etc/passwd`);
       key = `${s.dev}:${s.ino}:${s.mtimeMs}`;
     } catch {
-      return; // gone, or no /etc/passwd in the image: the host's tables stand in
+      // Gone, or no /etc/passwd in the image: as in libsinsp, root and nameless ids (the booked
+      // tables), never the host's users.
+      return;
     }
-    if (this.containersRead.get(c.id) === key) return;
-    const root = rootDir;
+    const book = this.bookOf(c);
+    if (book.usersFrom === key) return;
     try {
-      const users = new Map<number, UserInfo>();
-      for (const u of readPasswd(`${root}/etc/passwd`)) users.set(u.uid, u);
-      const groups = new Map<number, GroupInfo>();
-      for (const g of readGroup(`${root}/etc/group`)) groups.set(g.gid, g);
-      this.state.tables.containerUsers.set(c.id, users);
-      this.state.tables.containerGroups.set(c.id, groups);
+      const users: [number, UserInfo][] = [];
+      for (const u of readPasswd(`${rootDir}/etc/passwd`)) users.push([u.uid, u]);
+      const groups: [number, GroupInfo][] = [];
+      try {
+        for (const g of readGroup(`${rootDir}/etc/group`)) groups.push([g.gid, g]);
+      } catch {
+        // An image may have a passwd and no group file: its gids stay nameless.
+      }
+      this.state.tables.containerUsers.set(c.id, new ContainerUsers(users));
+      this.state.tables.containerGroups.set(c.id, new ContainerGroups(groups));
       this.counters.containersUsersRead++;
-      this.containersRead.set(c.id, key);
+      book.usersFrom = key;
     } catch {
       // The process went away between stat and read: a later exec gets another try.
     }
+  }
+}
+
+interface ContainerBook {
+  /** Its metadata was asked of the cache (which keeps trying until it answers or forgets). */
+  asked: boolean;
+  /** The metadata arrived and was merged into the state's container. */
+  meta: boolean;
+  /** Which /etc/passwd its users were read from (device:inode:mtime). */
+  usersFrom: string | undefined;
+}
+
+/**
+ * A container's users as libsinsp knows them: those of its own /etc/passwd, and root. Any other
+ * uid has no name (user.name <NA>), never the host's user of that number. The state's lookup
+ * falls back to the host's users only for a container without a table, so this table answers
+ * every uid; what it makes up is kept (batches tell users apart by object).
+ */
+class ContainerUsers extends Map<number, UserInfo> {
+  private readonly madeUp = new Map<number, UserInfo>();
+
+  override get(uid: number): UserInfo {
+    const u = super.get(uid);
+    if (u) return u;
+    let x = this.madeUp.get(uid);
+    if (!x) {
+      x = uid === 0 ? { uid, name: 'root', homedir: '/root' } : { uid };
+      this.madeUp.set(uid, x);
+    }
+    return x;
+  }
+}
+
+/** A container's groups, as ContainerUsers: its /etc/group, root, and nameless gids. */
+class ContainerGroups extends Map<number, GroupInfo> {
+  private readonly madeUp = new Map<number, GroupInfo>();
+
+  override get(gid: number): GroupInfo {
+    const g = super.get(gid);
+    if (g) return g;
+    let x = this.madeUp.get(gid);
+    if (!x) {
+      x = gid === 0 ? { gid, name: 'root' } : { gid };
+      this.madeUp.set(gid, x);
+    }
+    return x;
   }
 }
