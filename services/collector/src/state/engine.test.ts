@@ -174,3 +174,133 @@ test('an open of the file just closed under the same fd reuses its entry; anythi
   otherFd.touch();
   assert.notEqual(open('hostname', 4).fd, otherFd);
 });
+
+test('capture-style fcntl (fd and cmd on the enter event) and F_SETFD with its argument set and clear close-on-exec', () => {
+  const s = new StateEngine();
+  s.seedThread({ tid: 50, pid: 50, ptid: 1, comm: 'sh', cwd: '/' });
+  s.seedFd(50, { num: 3, kind: 'file', name: '/etc/passwd', openFlags: 1 | (1 << 12) });
+  s.seedFd(50, { num: 4, kind: 'file', name: '/etc/group', openFlags: 1 });
+  s.seedFd(50, { num: 9, kind: 'file', name: '/etc/hosts', openFlags: 1, cloexec: true });
+  s.process(ev('fcntl', 50, true, { fd: 3, cmd: ['u32', 1] }));
+  s.process(ev('fcntl', 50, false, { res: 5 }));
+  s.process(ev('fcntl', 50, true, { fd: 4, cmd: ['u32', 26] }));
+  s.process(ev('fcntl', 50, false, { res: 6 }));
+  // F_SETFD: FD_CLOEXEC on 4, off on 3.
+  s.process(ev('fcntl', 50, false, { res: 0, fd: 4, cmd: ['u32', 3], arg: 1 }));
+  s.process(ev('fcntl', 50, false, { res: 0, fd: 3, cmd: ['u32', 3], arg: 0 }));
+  // Without its argument F_SETFD changes nothing.
+  s.process(ev('fcntl', 50, false, { res: 0, fd: 5, cmd: ['u32', 3] }));
+  s.process(ev('execve', 50, false, { res: 0, exe: 'x', args: [], tid: 50, pid: 50, ptid: 1, cwd: '/', comm: 'x' }));
+  assert.deepEqual([...s.tables.threads.get(50)!.fdTable.fds.keys()].sort(), [3, 5]);
+});
+
+test('an exec from a thread that is not the leader keeps the process: fds (but close-on-exec ones), parent, start time', () => {
+  for (const style of ['exit-only', 'capture'] as const) {
+    const s = new StateEngine();
+    s.seedThread({ tid: 1, pid: 1, ptid: 0, comm: 'init' });
+    s.seedThread({ tid: 400, pid: 400, ptid: 1, comm: 'app', exe: 'app', cwd: '/srv', uid: 0, startTs: 123n });
+    s.seedThread({ tid: 401, pid: 400, ptid: 1, comm: 'app', exe: 'app', cwd: '/srv', uid: 0 });
+    s.seedThread({ tid: 402, pid: 400, ptid: 1, comm: 'app', exe: 'app', cwd: '/srv', uid: 0 });
+    s.seedFd(400, { num: 1, kind: 'file', name: '/var/log/app.out', openFlags: 2 });
+    s.seedFd(400, { num: 3, kind: 'ipv4', name: '10.0.0.1:5000->10.0.0.2:443', l4proto: 'tcp' });
+    s.seedFd(400, { num: 4, kind: 'file', name: '/etc/app.conf', openFlags: 1 | (1 << 12) });
+    s.seedThread({ tid: 600, pid: 600, ptid: 401, comm: 'child' });
+    // 401 calls execve; the kernel kills 402 and the leader, then 401 takes tid 400.
+    if (style === 'capture') s.process(ev('execve', 401, true, { filename: '/usr/bin/newprog' }));
+    s.process(ev('procexit', 402, true, { status: 9 }));
+    s.process(ev('procexit', 400, true, { status: 9 }));
+    const r = s.process(ev('execve', 400, false, { res: 0, exe: '/usr/bin/newprog', args: [], tid: 400, pid: 400, ptid: 1, cwd: '/srv', comm: 'newprog' }));
+    const p = r.thread!;
+    assert.equal(s.tables.threads.get(400), p, style);
+    assert.equal(p.name, 'newprog');
+    assert.equal(p.exited, false);
+    assert.equal(p.parent?.name, 'init');
+    assert.equal(p.startTs, 123n);
+    assert.deepEqual([...p.fdTable.fds.keys()].sort(), [1, 3]);
+    assert.equal(s.tables.threads.has(401), false, 'the exec caller took over tid 400');
+    assert.equal(s.tables.threads.has(402), false);
+    assert.equal(s.tables.threads.get(600)?.parent, p, "the exec caller's children pass to the leader");
+    assert.equal(s.stats.eventsWithoutThread, 0);
+    // The process lives on: later events and exits behave as for any process.
+    s.process(ev('openat', 400, false, { fd: 5, dirfd: -100, name: 'x', flags: ['u32', 1], mode: ['u32', 0] }));
+    assert.equal(p.fdTable.fds.get(5)?.name, '/srv/x');
+    s.process(ev('procexit', 400, true, { status: 0 }));
+    s.process(ev('getpid', 1, false, { res: 1 }));
+    assert.equal(s.tables.threads.has(400), false);
+  }
+});
+
+test('a leader that exits before its threads stays (dead) until the last of them goes', () => {
+  const s = new StateEngine();
+  s.seedThread({ tid: 1, pid: 1, ptid: 0, comm: 'init' });
+  s.seedThread({ tid: 500, pid: 500, ptid: 1, comm: 'srv' });
+  s.seedThread({ tid: 501, pid: 500, ptid: 1, comm: 'srv' });
+  s.seedThread({ tid: 502, pid: 500, ptid: 1, comm: 'srv' });
+  s.process(ev('procexit', 500, true, { status: 0 }));
+  s.process(ev('getpid', 1, false, { res: 1 }));
+  assert.equal(s.tables.threads.get(500)?.exited, true, 'kept, marked dead');
+  assert.equal(s.tables.threads.get(501)?.main?.name, 'srv');
+  s.process(ev('procexit', 501, true, { status: 0 }));
+  s.process(ev('getpid', 1, false, { res: 1 }));
+  assert.equal(s.tables.threads.has(500), true);
+  s.process(ev('procexit', 502, true, { status: 0 }));
+  s.process(ev('getpid', 1, false, { res: 1 }));
+  assert.equal(s.tables.threads.has(500), false, 'the last thread takes the dead leader along');
+  assert.equal(s.tables.threads.has(502), false);
+  // A new process under the old pid is a new entry.
+  s.process(ev('clone', 1, false, { res: 500, exe: 'sh', args: [], tid: 1, pid: 1, ptid: 0, flags: ['u32', 0] }));
+  assert.equal(s.tables.threads.get(500)?.exited, false);
+});
+
+const MIN = 60_000_000_000n;
+
+/** An engine with sshd (300) idle and a busy process (999); `alive` answers the purge's liveness question. */
+function idleSshd(alive?: (pid: number, tid: number) => boolean): { s: StateEngine; at: (min: bigint, tid: number) => void; asked: number[] } {
+  const asked: number[] = [];
+  const s = new StateEngine({
+    threadAlive:
+      alive &&
+      ((pid, tid) => {
+        asked.push(tid);
+        return alive(pid, tid);
+      }),
+  });
+  s.seedThread({ tid: 300, pid: 300, ptid: 1, comm: 'sshd', exe: '/usr/sbin/sshd' });
+  s.seedThread({ tid: 301, pid: 300, ptid: 1, comm: 'sshd' });
+  s.seedThread({ tid: 999, pid: 999, ptid: 1, comm: 'busy' });
+  const at = (min: bigint, tid: number): void => {
+    const e = ev('getpid', tid, false, { res: tid });
+    s.process({ ...e, ts: 5_000_000_000n + min * MIN });
+  };
+  return { s, at, asked };
+}
+
+test('live capture: an idle thread that still runs is kept; an idle one that is gone is purged', () => {
+  const { s, at, asked } = idleSshd((_pid, tid) => tid !== 301);
+  at(0n, 999);
+  at(31n, 999);
+  assert.equal(s.tables.threads.get(300)?.name, 'sshd', 'alive: kept though idle for 31 minutes');
+  assert.equal(s.tables.threads.has(301), false, 'gone: purged');
+  assert.deepEqual(asked.sort(), [300, 301], 'only idle threads are asked about, never the busy one');
+  at(32n, 300);
+  assert.equal(s.stats.eventsWithoutThread, 0);
+});
+
+test('capture replay (no liveness check) purges idle threads as before', () => {
+  const { s, at } = idleSshd();
+  at(0n, 999);
+  at(31n, 999);
+  assert.equal(s.tables.threads.has(300), false);
+  assert.equal(s.tables.threads.has(301), false);
+  assert.equal(s.stats.threadsPurged, 2);
+});
+
+test("the purge never removes the thread of the event it runs before", () => {
+  const { s, at } = idleSshd();
+  at(0n, 999);
+  const sshd = s.tables.threads.get(300)!;
+  at(31n, 300);
+  assert.equal(s.tables.threads.get(300), sshd, "sshd's own event keeps its entry");
+  assert.equal(s.stats.eventsWithoutThread, 0);
+  assert.equal(s.tables.threads.has(999), false, 'other idle threads go');
+});

@@ -35,8 +35,15 @@ const PPM_EXE_UPPER_LAYER = 1 << 1;
 const PPM_EXE_FROM_MEMFD = 1 << 2;
 const PPM_AT_FDCWD = -100;
 const PPM_FCNTL_F_DUPFD = 1;
+const PPM_FCNTL_F_SETFD = 3;
 const PPM_PR_SET_NAME = 15;
 const PPM_FCNTL_F_DUPFD_CLOEXEC = 26;
+/** MFD_CLOEXEC and EPOLL_CLOEXEC as libscap encodes them. */
+const PPM_MFD_CLOEXEC = 1 << 0;
+const PPM_EPOLL_CLOEXEC = 1 << 0;
+/** The kernel's own values: socket()'s and socketpair()'s type and accept4()'s flags are sent as given. */
+const SOCK_CLOEXEC = 0o2000000;
+const FD_CLOEXEC = 1;
 const EINPROGRESS = 115;
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -102,8 +109,21 @@ export interface SeedFd {
   readonly l4proto?: string | undefined;
   readonly isServer?: boolean | undefined;
   readonly openFlags?: number | undefined;
+  /** Close-on-exec (/proc/PID/fdinfo's flags show it); else O_CLOEXEC in openFlags says it. */
+  readonly cloexec?: boolean | undefined;
   readonly dev?: number | undefined;
   readonly ino?: number | bigint | undefined;
+}
+
+/**
+ * Whether thread `tid` of process `pid` still runs on this machine (live capture: /proc tells).
+ * Capture replay has none: a capture's threads cannot be asked about.
+ */
+export type ThreadAlive = (pid: number, tid: number) => boolean;
+
+export interface StateOptions extends Partial<StateLimits> {
+  /** Asked, at a purge, about a thread idle past the timeout: a live one is kept (libsinsp's rule). */
+  readonly threadAlive?: ThreadAlive | undefined;
 }
 
 /** Events of the kernel or of libscap itself, not syscalls: they never pair with an exit. */
@@ -131,9 +151,17 @@ export class StateEngine {
   private exiting: ThreadInfo | undefined;
   /** While seeding: the first thread seen of each process, by pid. */
   private readonly seededGroups = new Map<number, ThreadInfo>();
+  /** How many threads of each process (by pid) the table holds, so a leader's exit need not scan it. */
+  private readonly groupSizes = new Map<number, number>();
+  /** The thread of the event being handled: never purged from under it. */
+  private currentTid = -1;
+  /** Set by a live source (undefined for capture replay): see StateOptions. */
+  threadAlive: ThreadAlive | undefined;
 
-  constructor(limits: Partial<StateLimits> = {}) {
+  constructor(options: StateOptions = {}) {
+    const { threadAlive, ...limits } = options;
     this.limits = { ...DEFAULT_LIMITS, ...limits };
+    this.threadAlive = threadAlive;
   }
 
   get threadCount(): number {
@@ -197,6 +225,7 @@ export class StateEngine {
     e.l4proto = f.l4proto;
     e.isServer = f.isServer ?? false;
     e.openFlags = f.openFlags;
+    e.cloexec = f.cloexec ?? (f.openFlags !== undefined && (f.openFlags & PPM_O_CLOEXEC) !== 0);
     e.dev = f.dev;
     e.ino = f.ino;
     t.fdTable.fds.set(f.num, e);
@@ -242,8 +271,9 @@ export class StateEngine {
    * a close exit): events of threads never seen still evaluate, and the placeholder keeps their fds.
    */
   private begin(tid: number, ts: bigint, e: RawEvent | undefined): ThreadInfo | undefined {
+    this.currentTid = tid;
     if (this.exiting) {
-      this.remove(this.exiting);
+      this.stats.threadsRemoved += this.retire(this.exiting);
       this.exiting = undefined;
     }
     this.maybePurge(ts);
@@ -252,7 +282,11 @@ export class StateEngine {
       this.stats.eventsWithoutThread++;
       t = this.placeholder(tid);
     }
-    if (t && ts > t.lastSeen) t.lastSeen = ts;
+    if (t) {
+      if (ts > t.lastSeen) t.lastSeen = ts;
+      // A leader kept dead for its threads that has events again is alive (an exec took its tid).
+      if (t.exited) t.exited = false;
+    }
     return t;
   }
 
@@ -389,20 +423,22 @@ export class StateEngine {
       case 'signalfd4':
         return this.simpleFd(t, res, 'signalfd');
       case 'epoll_create':
-      case 'epoll_create1':
         return this.simpleFd(t, res, 'eventpoll');
+      case 'epoll_create1':
+        return this.simpleFd(t, res, 'eventpoll', ((uint(this.arg(e, t, 'flags')) ?? 0) & PPM_EPOLL_CLOEXEC) !== 0);
       case 'inotify_init':
       case 'inotify_init1':
         return this.simpleFd(t, res, 'inotify');
       case 'timerfd_create':
         return this.simpleFd(t, res, 'timerfd');
       case 'userfaultfd':
-        return this.simpleFd(t, res, 'userfaultfd');
+        return this.simpleFd(t, res, 'userfaultfd', ((uint(param(e, 'flags')) ?? 0) & PPM_O_CLOEXEC) !== 0);
       case 'memfd_create': {
         const fd = int(param(e, 'fd')) ?? res;
         if (fd !== undefined && fd >= 0) {
           const f = new FdEntry(fd, 'memfd');
           f.name = `memfd:${str(this.arg(e, t, 'name')) ?? ''}`;
+          f.cloexec = ((uint(param(e, 'flags')) ?? 0) & PPM_MFD_CLOEXEC) !== 0;
           t.fdTable.fds.set(fd, f);
         }
         return;
@@ -436,7 +472,14 @@ export class StateEngine {
       }
       case 'fcntl': {
         const cmd = uint(this.arg(e, t, 'cmd'));
-        if ((cmd === PPM_FCNTL_F_DUPFD || cmd === PPM_FCNTL_F_DUPFD_CLOEXEC) && res !== undefined && res >= 0) this.dup(t, int(this.arg(e, t, 'fd')), res);
+        if ((cmd === PPM_FCNTL_F_DUPFD || cmd === PPM_FCNTL_F_DUPFD_CLOEXEC) && res !== undefined && res >= 0) this.dup(t, int(this.arg(e, t, 'fd')), res, cmd === PPM_FCNTL_F_DUPFD_CLOEXEC);
+        else if (cmd === PPM_FCNTL_F_SETFD && res === 0) {
+          // The event table's fcntl has no third argument: only an event that carries it (as
+          // `arg`) can say whether FD_CLOEXEC went on or off. Without it the flag stays as it was.
+          const arg = int(this.arg(e, t, 'arg'));
+          const f = this.eventFd(e, t);
+          if (f && arg !== undefined) f.cloexec = (arg & FD_CLOEXEC) !== 0;
+        }
         return;
       }
       default:
@@ -445,7 +488,9 @@ export class StateEngine {
     if (DUP_TYPES.has(type)) {
       const to = res;
       const from = int(this.arg(e, t, 'oldfd')) ?? int(this.arg(e, t, 'fd'));
-      if (to !== undefined && to >= 0) this.dup(t, from, to);
+      // dup3's flags are libscap's file flags; dup and dup2 always clear close-on-exec.
+      const cloexec = type === 'dup3' && ((uint(param(e, 'flags')) ?? 0) & PPM_O_CLOEXEC) !== 0;
+      if (to !== undefined && to >= 0) this.dup(t, from, to, cloexec);
       return;
     }
     if (SETUID_TYPES.has(type) && res === 0) {
@@ -479,7 +524,7 @@ export class StateEngine {
     const last = table.lastClosed;
     if (last !== undefined) {
       table.lastClosed = undefined;
-      if (last.num === fd && last.kind === kind && last.nameRaw === path?.raw && last.name === path?.name && last.openFlags === flags && last.dev === dev && last.ino === ino && last.isPlainFile()) {
+      if (last.num === fd && last.kind === kind && last.nameRaw === path?.raw && last.name === path?.name && last.openFlags === flags && last.cloexec === ((flags & PPM_O_CLOEXEC) !== 0) && last.dev === dev && last.ino === ino && last.isPlainFile()) {
         table.fds.set(fd, last);
         return;
       }
@@ -488,6 +533,7 @@ export class StateEngine {
     f.nameRaw = path?.raw;
     f.name = path?.name;
     f.openFlags = flags;
+    f.cloexec = (flags & PPM_O_CLOEXEC) !== 0;
     f.dev = dev;
     f.ino = ino;
     table.fds.set(fd, f);
@@ -497,8 +543,16 @@ export class StateEngine {
     if (res !== undefined && res < 0) return;
     // The exit carries the thread's ids too: a thread first seen here (started before the
     // capture) learns its process and parent.
-    t.pid = int(param(e, 'pid')) ?? t.pid;
-    t.ppid = int(param(e, 'ptid')) ?? t.ppid;
+    this.setPid(t, int(param(e, 'pid')) ?? t.pid);
+    // A parent the table knows is not traded for one it does not (after an exec by a thread of
+    // the parent's process, the children passed to its leader; the event still names the old tid).
+    const ptid = int(param(e, 'ptid'));
+    if (ptid !== undefined && (this.tables.threads.has(ptid) || !this.tables.threads.has(t.ppid))) t.ppid = ptid;
+    // A successful exec leaves the process one thread, under the leader's tid: when another thread
+    // called it, the kernel killed the leader (its procexit came first, and the leader was kept for
+    // this) and the caller took over its tid. The leader's entry goes on with the process's fds,
+    // parent and start time; every other thread's is gone.
+    if (t.tid === t.pid && (this.groupSizes.get(t.pid) ?? 0) > 1) this.dropOtherThreads(t);
     t.vtid = int(param(e, 'vtid')) ?? t.vtid;
     t.vpid = int(param(e, 'vpid')) ?? t.vpid;
     const exe = str(param(e, 'exe'));
@@ -535,8 +589,8 @@ export class StateEngine {
     t.fdlimit = int(param(e, 'fdlimit')) ?? t.fdlimit;
     const cg = strList(param(e, 'cgroups'));
     if (cg) t.container = this.tables.containerOf(cg);
-    // exec closes the fds opened with O_CLOEXEC.
-    for (const [n, f] of t.fdTable.fds) if (f.openFlags !== undefined && f.openFlags & PPM_O_CLOEXEC) t.fdTable.fds.delete(n);
+    // exec closes the fds marked close-on-exec.
+    for (const [n, f] of t.fdTable.fds) if (f.cloexec) t.fdTable.fds.delete(n);
     t.touch();
   }
 
@@ -557,6 +611,9 @@ export class StateEngine {
     // exit event creates it.
     if (res > 0 && (flags & PPM_CL_CHILD_IN_PIDNS || (caller!.vpid !== undefined && caller!.vpid !== caller!.pid))) return caller;
     let child = this.tables.threads.get(childTid);
+    // A dead leader kept for its threads cannot share its tid with a new thread: the kernel reuses
+    // a pid only once its whole group is gone, so the group's exits were missed.
+    if (child?.exited) child = undefined;
     if (child && res === 0) return child; // the parent's exit created it already
     if (child && res > 0) return caller; // created by the child's own exit, which came first
     const parent = res > 0 ? caller : pPtid !== undefined ? this.tables.threads.get(pPtid) : undefined;
@@ -617,6 +674,7 @@ export class StateEngine {
     const kind: FdKind = domain === AF_INET ? 'ipv4' : domain === AF_INET6 ? 'ipv6' : domain === AF_UNIX ? 'unix' : domain === AF_NETLINK ? 'netlink' : 'unknown';
     const f = new FdEntry(fd, kind);
     f.name = '';
+    f.cloexec = ((type ?? 0) & SOCK_CLOEXEC) !== 0;
     // libsinsp shows the protocol once the socket is connected or accepted.
     if (kind === 'ipv4' || kind === 'ipv6') f.pendingL4 = l4proto(type, uint(this.arg(e, t, 'proto')));
     t.fdTable.fds.set(fd, f);
@@ -649,6 +707,8 @@ export class StateEngine {
     if (tuple) applyTuple(f, tuple, true);
     f.isServer = true;
     f.connected = true;
+    // accept4's flags (the drivers send them as given, or 0); accept has none.
+    if (e.type === 'accept4') f.cloexec = ((int(this.arg(e, t, 'flags')) ?? 0) & SOCK_CLOEXEC) !== 0;
     t.fdTable.fds.set(fd, f);
   }
 
@@ -674,9 +734,13 @@ export class StateEngine {
   private onPair(e: RawEvent, t: ThreadInfo, kind: FdKind): void {
     const a = int(param(e, 'fd1'));
     const b = int(param(e, 'fd2'));
+    // pipe2's flags are libscap's file flags; socketpair's type is the kernel's, SOCK_CLOEXEC in it.
+    const cloexec =
+      e.type === 'pipe2' ? ((uint(param(e, 'flags')) ?? 0) & PPM_O_CLOEXEC) !== 0 : e.type === 'socketpair' ? ((uint(this.arg(e, t, 'type')) ?? 0) & SOCK_CLOEXEC) !== 0 : false;
     for (const n of [a, b]) {
       if (n === undefined || n < 0) continue;
       const f = new FdEntry(n, kind);
+      f.cloexec = cloexec;
       const ino = exactUint(param(e, 'ino'));
       // libsinsp gives pipes an empty name (their inode is in fd.ino).
       if (kind === 'pipe') f.name = '';
@@ -685,15 +749,18 @@ export class StateEngine {
     }
   }
 
-  private simpleFd(t: ThreadInfo, res: number | undefined, kind: FdKind): void {
+  private simpleFd(t: ThreadInfo, res: number | undefined, kind: FdKind, cloexec = false): void {
     if (res === undefined || res < 0) return;
-    t.fdTable.fds.set(res, new FdEntry(res, kind));
+    const f = new FdEntry(res, kind);
+    f.cloexec = cloexec;
+    t.fdTable.fds.set(res, f);
   }
 
-  private dup(t: ThreadInfo, from: number | undefined, to: number): void {
+  /** The dup family: the new fd shares the open file but has its own close-on-exec flag. */
+  private dup(t: ThreadInfo, from: number | undefined, to: number, cloexec: boolean): void {
     if (from === undefined || from === to) return;
     const src = t.fdTable.fds.get(from);
-    if (src) t.fdTable.fds.set(to, src.copy(to));
+    if (src) t.fdTable.fds.set(to, src.copy(to, cloexec));
     else t.fdTable.fds.delete(to);
   }
 
@@ -713,14 +780,80 @@ export class StateEngine {
         return false;
       }
     }
-    threads.set(t.tid, t);
+    this.link(t);
     return true;
   }
 
-  private remove(t: ThreadInfo): void {
-    if (this.tables.threads.get(t.tid) === t) {
-      this.tables.threads.delete(t.tid);
+  /** Puts a thread in the table (in place of any other of its tid) and counts it in its process. */
+  private link(t: ThreadInfo): void {
+    const threads = this.tables.threads;
+    const old = threads.get(t.tid);
+    if (old === t) return;
+    if (old) this.ungroup(old);
+    threads.set(t.tid, t);
+    this.groupSizes.set(t.pid, (this.groupSizes.get(t.pid) ?? 0) + 1);
+  }
+
+  private unlink(t: ThreadInfo): boolean {
+    if (this.tables.threads.get(t.tid) !== t) return false;
+    this.tables.threads.delete(t.tid);
+    this.ungroup(t);
+    return true;
+  }
+
+  private ungroup(t: ThreadInfo): void {
+    const n = (this.groupSizes.get(t.pid) ?? 1) - 1;
+    if (n > 0) this.groupSizes.set(t.pid, n);
+    else this.groupSizes.delete(t.pid);
+  }
+
+  /** A thread's process changes (exec tells it): it moves to its new group's count. */
+  private setPid(t: ThreadInfo, pid: number): void {
+    if (pid === t.pid) return;
+    const inTable = this.tables.threads.get(t.tid) === t;
+    if (inTable) this.ungroup(t);
+    t.pid = pid;
+    if (inTable) this.groupSizes.set(pid, (this.groupSizes.get(pid) ?? 0) + 1);
+  }
+
+  /**
+   * Removes a thread that exited or went stale, as libsinsp does: a process's leader stays, marked
+   * dead, while other threads of it remain (they show it as their process, and an exec by one of
+   * them takes over its tid); the last of them takes a dead leader along. Returns how many
+   * entries went.
+   */
+  private retire(t: ThreadInfo): number {
+    const threads = this.tables.threads;
+    if (threads.get(t.tid) !== t) return 0;
+    if (t.tid === t.pid && (this.groupSizes.get(t.pid) ?? 0) > 1) {
+      t.exited = true;
+      return 0;
+    }
+    this.unlink(t);
+    if (t.tid !== t.pid && this.groupSizes.get(t.pid) === 1) {
+      const leader = threads.get(t.pid);
+      if (leader?.exited && leader.pid === t.pid && leader.tid !== this.currentTid && this.unlink(leader)) return 2;
+    }
+    return 1;
+  }
+
+  /**
+   * After an exec: the other threads of t's process, which the kernel ended. Their children pass
+   * to t, as the kernel hands a dying thread's children to a live thread of its group.
+   */
+  private dropOtherThreads(t: ThreadInfo): void {
+    const gone = new Set<number>();
+    for (const other of this.tables.threads.values()) {
+      if (other.pid !== t.pid || other === t || !this.unlink(other)) continue;
       this.stats.threadsRemoved++;
+      gone.add(other.tid);
+    }
+    if (gone.size === 0) return;
+    for (const child of this.tables.threads.values()) {
+      if (gone.has(child.ppid)) {
+        child.ppid = t.tid;
+        child.touch();
+      }
     }
   }
 
@@ -742,21 +875,23 @@ export class StateEngine {
   }
 
   /**
-   * Drops threads idle past the timeout. When the table is full, also the least recently seen
-   * tenth, so new processes keep being tracked.
+   * Drops threads that exited, and threads idle past the timeout unless the system says they still
+   * run (libsinsp's rule: an idle daemon blocked in accept() is no stale entry). The thread of the
+   * event being handled always stays. When the table is full, also the least recently seen tenth,
+   * so new processes keep being tracked: there idleness alone decides, as that tenth is the idle.
    */
   private purge(now: bigint, full: boolean): void {
     const threads = this.tables.threads;
-    for (const [tid, t] of threads) {
-      if (t.exited || now - t.lastSeen > this.limits.threadTimeoutNs) {
-        threads.delete(tid);
-        this.stats.threadsPurged++;
-      }
+    const alive = full ? undefined : this.threadAlive;
+    for (const t of threads.values()) {
+      if (t.tid === this.currentTid) continue;
+      if (!t.exited && (now - t.lastSeen <= this.limits.threadTimeoutNs || (alive !== undefined && alive(t.pid, t.tid)))) continue;
+      this.stats.threadsPurged += this.retire(t);
     }
     if (full && threads.size >= this.limits.maxThreads) {
-      const oldest = [...threads.values()].sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
+      const oldest = [...threads.values()].filter((t) => t.tid !== this.currentTid).sort((a, b) => (a.lastSeen < b.lastSeen ? -1 : a.lastSeen > b.lastSeen ? 1 : 0));
       for (const t of oldest.slice(0, Math.max(1, Math.floor(oldest.length / 10)))) {
-        threads.delete(t.tid);
+        this.unlink(t);
         this.stats.threadsPurged++;
       }
     }

@@ -208,3 +208,57 @@ test('exit-only read and sendto show the fd their exit names, not a stale enter 
   assert.equal(r.fd?.sport, 53);
   assert.equal(r.fd?.l4proto, 'udp');
 });
+
+const O_WRONLY = 1 << 1;
+const O_CLOEXEC = 1 << 12;
+const F_DUPFD = 1;
+const F_DUPFD_CLOEXEC = 26;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = 0o2000000;
+
+/** The fd numbers cat keeps across an execve. */
+function afterExec(s: StateEngine, cat: number): number[] {
+  s.process(exit('execve', cat, { res: 0, exe: '/usr/bin/app', args: [], tid: cat, pid: cat, ptid: 100, cwd: '/', comm: 'app' }));
+  return [...s.tables.threads.get(cat)!.fdTable.fds.keys()].sort((a, b) => a - b);
+}
+
+test('dup2 and fcntl(F_DUPFD) make fds without close-on-exec: they survive execve, the O_CLOEXEC original does not', () => {
+  // os/exec's pattern: the log file opened with O_CLOEXEC, dup2'd onto stdout and F_DUPFD'd to 5.
+  const { s, cat } = shellAndCat();
+  s.process(exit('openat', cat, { fd: 3, dirfd: AT_FDCWD, name: '/var/log/app.log', flags: O_WRONLY | O_CLOEXEC }));
+  s.process(exit('dup2', cat, { res: 1, oldfd: 3, newfd: 1 }));
+  s.process(exit('fcntl', cat, { res: 5, fd: 3, cmd: F_DUPFD }));
+  s.process(exit('dup', cat, { res: 6, oldfd: 3 }));
+  const fds = s.tables.threads.get(cat)!.fdTable.fds;
+  assert.equal(fds.get(1)?.openFlags, O_WRONLY | O_CLOEXEC, 'the open flags stay those of the open file');
+  assert.deepEqual(afterExec(s, cat), [0, 1, 5, 6]);
+  assert.equal(fds.get(1)?.name, '/var/log/app.log');
+  assert.equal(fds.get(5)?.name, '/var/log/app.log');
+});
+
+test('dup3(O_CLOEXEC), F_DUPFD_CLOEXEC, pipe2, socket, socketpair, accept4 and memfd_create with close-on-exec close at execve', () => {
+  const { s, cat } = shellAndCat();
+  s.process(exit('openat', cat, { fd: 3, dirfd: AT_FDCWD, name: '/etc/hosts', flags: O_RDONLY }));
+  s.process(exit('dup3', cat, { res: 4, oldfd: 3, newfd: 4, flags: O_CLOEXEC }));
+  s.process(exit('dup3', cat, { res: 5, oldfd: 3, newfd: 5, flags: 0 }));
+  s.process(exit('fcntl', cat, { res: 6, fd: 3, cmd: F_DUPFD_CLOEXEC }));
+  s.process(exit('pipe2', cat, { res: 0, fd1: 7, fd2: 8, ino: 99, flags: O_CLOEXEC }));
+  s.process(exit('pipe2', cat, { res: 0, fd1: 9, fd2: 10, ino: 98, flags: 0 }));
+  s.process(exit('socket', cat, { fd: 11, domain: 2, type: SOCK_STREAM | SOCK_CLOEXEC, proto: 0 }));
+  s.process(exit('socket', cat, { fd: 12, domain: 2, type: SOCK_STREAM, proto: 0 }));
+  s.process(exit('socketpair', cat, { res: 0, fd1: 13, fd2: 14, domain: 1, type: SOCK_STREAM | SOCK_CLOEXEC, proto: 0 }));
+  s.process(exit('accept4', cat, { fd: 15, tuple: tuple4([10, 0, 0, 9], 40000, [10, 0, 0, 5], 80), flags: SOCK_CLOEXEC }));
+  s.process(exit('accept4', cat, { fd: 16, tuple: tuple4([10, 0, 0, 9], 40001, [10, 0, 0, 5], 80), flags: 0 }));
+  s.process(exit('memfd_create', cat, { fd: 17, name: 'x', flags: 1 }));
+  assert.equal(s.tables.threads.get(cat)!.fdTable.fds.size, 16);
+  assert.deepEqual(afterExec(s, cat), [0, 3, 5, 9, 10, 12, 16]);
+});
+
+test('a fork copies close-on-exec; the child closes those fds at its execve', () => {
+  const { s, cat } = shellAndCat();
+  s.process(exit('pipe2', cat, { res: 0, fd1: 3, fd2: 4, ino: 99, flags: O_CLOEXEC }));
+  s.process(exit('clone', cat, { res: 300, exe: 'cat', tid: cat, pid: cat, ptid: 100, cwd: '/', comm: 'cat', flags: 0 }));
+  s.process(exit('execve', 300, { res: 0, exe: '/bin/true', args: [], tid: 300, pid: 300, ptid: cat, cwd: '/', comm: 'true' }));
+  assert.deepEqual([...s.tables.threads.get(300)!.fdTable.fds.keys()], [0]);
+  assert.deepEqual([...s.tables.threads.get(cat)!.fdTable.fds.keys()], [0, 3, 4], "the parent's fds stay");
+});

@@ -45,6 +45,11 @@ export class FdEntry implements FdInfo {
   dev: number | undefined;
   ino: number | bigint | undefined;
   openFlags: number | undefined;
+  /**
+   * Close-on-exec (FD_CLOEXEC): a flag of this fd number, not of the open file, so a dup of the fd
+   * does not inherit it (dup, dup2 and F_DUPFD clear it; dup3 and F_DUPFD_CLOEXEC set it as asked).
+   */
+  cloexec = false;
 
   constructor(
     public num: number,
@@ -92,10 +97,13 @@ export class FdEntry implements FdInfo {
     return this.isServer ? this.cport : this.sport;
   }
 
-  /** A copy under another number (dup family), sharing nothing mutable. */
-  copy(num: number): FdEntry {
+  /**
+   * A copy under another number, sharing nothing mutable. A fork's copy keeps close-on-exec; the
+   * dup family passes the flag the new fd gets.
+   */
+  copy(num: number, cloexec = this.cloexec): FdEntry {
     const c = new FdEntry(num, this.kind);
-    Object.assign(c, this, { num, version: 0 });
+    Object.assign(c, this, { num, version: 0, cloexec });
     return c;
   }
 
