@@ -1,65 +1,22 @@
-// Frame splitting and decoding (probe/FORMAT.md) on hand-built frames, and the probe process's
-// supervision on the real probe (killed under it).
+// Frame splitting and decoding (probe/FORMAT.md) on hand-built frames; the probe process's input
+// handling with a fake probe writing such frames, and its supervision on the real probe (killed
+// under it).
 
-import { test } from 'node:test';
+import { mock, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodeParam } from '@harrier/events';
-import { DecodeError, FrameDecoder, PROBE_SYSCALLS, joinComponents, scapSockaddr } from './decode.js';
+import { DecodeError, FIXED_ITEMS, FrameDecoder, PROBE_SYSCALLS, joinComponents, scapSockaddr } from './decode.js';
 import { FrameError, FrameReader, type Frame } from './frames.js';
 import { ProbeProcess, defaultProbeBinary } from './probe.js';
-import { exactUint, param } from '../state/params.js';
+import { exactUint, param, type RawEvent } from '../state/params.js';
+import { concat, cstr, fakeProbe, fileItem, frame, hello, statsFrame, until } from '../testing/probeframes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
-
-/** A syscall frame: header fields, args and items (tag, bytes). */
-function frame(nr: number, ret: number, args: number[], items: [number, Uint8Array][], comm = 'cat'): Uint8Array {
-  const len = 144 + items.reduce((n, [, b]) => n + 4 + b.length, 0);
-  const b = new Uint8Array(len);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, len, true);
-  v.setUint16(4, 1, true);
-  v.setUint16(6, nr, true);
-  v.setBigUint64(8, 5_000_000_000n, true);
-  v.setUint32(16, 4242, true); // tid
-  v.setUint32(20, 4242, true); // pid
-  v.setUint32(24, 1, true); // ppid
-  v.setBigInt64(72, BigInt(ret), true);
-  args.forEach((a, i) => v.setBigInt64(80 + i * 8, BigInt(a), true));
-  b.set(new TextEncoder().encode(comm), 128);
-  let o = 144;
-  for (const [tag, bytes] of items) {
-    v.setUint16(o, tag, true);
-    v.setUint16(o + 2, bytes.length, true);
-    b.set(bytes, o + 4);
-    o += 4 + bytes.length;
-  }
-  return b;
-}
-
-function hello(bootEpoch: bigint): Uint8Array {
-  const b = new Uint8Array(32);
-  const v = new DataView(b.buffer);
-  v.setUint32(0, 32, true);
-  v.setUint16(4, 4, true);
-  v.setUint16(6, 1, true);
-  v.setBigUint64(16, bootEpoch, true);
-  v.setUint32(24, 2, true);
-  return b;
-}
-
-const cstr = (s: string): Uint8Array => new TextEncoder().encode(`${s}\0`);
-
-function fileItem(ino: number | bigint, dev: number, fmode: number): Uint8Array {
-  const b = new Uint8Array(32);
-  const v = new DataView(b.buffer);
-  v.setBigUint64(0, BigInt(ino), true);
-  v.setUint32(8, dev, true);
-  v.setUint32(24, fmode, true);
-  return b;
-}
 
 function collect(reader: FrameReader, chunks: Uint8Array[]): Frame[] {
   const out: Frame[] = [];
@@ -99,6 +56,71 @@ test('a malformed event frame is a DecodeError naming what is wrong', () => {
   new DataView(short.buffer).setUint32(0, 64, true);
   assert.throws(() => d.decode({ bytes: short, view: new DataView(short.buffer), off: 0, len: 64, kind: 1 }), /shorter than its 144-byte header/);
   assert.throws(() => d.decode({ bytes: short, view: new DataView(short.buffer), off: 0, len: 64, kind: 99 }), /unknown kind 99/);
+});
+
+/** A frame as FrameReader hands it out: `len` bytes at `off` of a larger buffer. */
+const at = (bytes: Uint8Array, off: number, len: number): Frame => ({ bytes, view: new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength), off, len, kind: new DataView(bytes.buffer, bytes.byteOffset).getUint16(off + 4, true) });
+
+/** The decoded value of an event's param. */
+const arg = (e: RawEvent, name: string): unknown => decodeParam(e.descs![e.names.indexOf(name)]!, param(e, name)!);
+
+const PIPE_FDS = new Uint8Array([3, 0, 0, 0, 4, 0, 0, 0]);
+
+/** Per item type, a frame whose item of that type is `n` bytes long (last), and the length it needs. */
+const SHORT_ITEM_CASES: { what: string; tag: number; need: number; lens: number[]; frame: (n: number) => Uint8Array }[] = [
+  { what: 'openat: file (review: 0 bytes)', tag: 12, need: 32, lens: [0, 8, 20, 31], frame: (n) => frame(257, 3, [-100, 0, 0], [[2, cstr('/etc/hosts')], [12, new Uint8Array(n)]]) },
+  { what: 'pipe: second file', tag: 27, need: 32, lens: [0, 31], frame: (n) => frame(22, 0, [0], [[13, PIPE_FDS], [12, fileItem(9, 0xc, 0)], [27, new Uint8Array(n)]]) },
+  { what: 'connect: tuple', tag: 11, need: 168, lens: [0, 4, 40, 167], frame: (n) => frame(42, 0, [3, 0, 16], [[11, new Uint8Array(n).fill(2, 0, 1)]]) },
+  { what: 'socketpair: tuple (sk at 40, peer at 48)', tag: 11, need: 168, lens: [44, 52], frame: (n) => frame(53, 0, [1, 1, 0], [[13, PIPE_FDS], [11, new Uint8Array(n).fill(1, 0, 1)]]) },
+  { what: 'execve: exec', tag: 20, need: 112, lens: [0, 60, 111], frame: (n) => frame(59, 0, [0, 0, 0], [[21, cstr('/bin/true')], [20, new Uint8Array(n)]]) },
+  { what: 'pipe: fds', tag: 13, need: 8, lens: [0, 4, 7], frame: (n) => frame(22, 0, [0], [[13, new Uint8Array(n)]]) },
+  { what: 'openat2: struct open_how', tag: 13, need: 24, lens: [8, 16, 23], frame: (n) => frame(437, 3, [-100, 0, 0, 24], [[2, cstr('/etc/hosts')], [13, new Uint8Array(n)]]) },
+  { what: 'clone3: clone_args.flags', tag: 13, need: 8, lens: [0, 4], frame: (n) => frame(435, 0, [0, 88], [[13, new Uint8Array(n)]]) },
+];
+
+test('an item too short for its type is a DecodeError naming its tag, its length and the length it needs; the next frame decodes', () => {
+  const next = frame(257, 7, [-100, 0, 0], [[2, cstr('/etc/passwd')], [12, fileItem(77, 1, 0)]], { tid: 99 });
+  for (const reuse of [false, true]) {
+    const d = new FrameDecoder({ reuse });
+    for (const c of SHORT_ITEM_CASES) {
+      // Whole, the frame decodes: what fails below is the item's length alone.
+      const whole = c.frame(c.need);
+      assert.ok(d.decode(at(whole, 0, whole.length)), `${c.what}: whole`);
+      for (const n of c.lens) {
+        const bad = c.frame(n);
+        const events = d.stats.events;
+        const want = new RegExp(`^item ${c.tag} \\(.+\\) of ${n} bytes is shorter than its ${c.need} bytes`);
+        // Last in its chunk (a read past it was a RangeError), and followed by a frame (it read that).
+        assert.throws(() => d.decode(at(bad, 0, bad.length)), (e: unknown) => e instanceof DecodeError && want.test(e.message), `${c.what}, ${n} bytes, alone`);
+        const chunk = concat(bad, next);
+        assert.throws(() => d.decode(at(chunk, 0, bad.length)), (e: unknown) => e instanceof DecodeError && want.test(e.message), `${c.what}, ${n} bytes, then a frame`);
+        assert.equal(d.stats.events, events, 'a malformed frame is no event');
+        const e = d.decode(at(chunk, bad.length, next.length))!;
+        assert.equal(e.tid, 99);
+        assert.equal(arg(e, 'name'), '/etc/passwd');
+        assert.equal(arg(e, 'ino'), 77);
+      }
+    }
+  }
+});
+
+test('the fixed item sizes the decoder checks are those of probe/src/harrier.h', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-itemsizes-'));
+  try {
+    const src = join(dir, 'sizes.c');
+    const structs = [...new Set(Object.values(FIXED_ITEMS).map((x) => x.type))];
+    writeFileSync(src, `#include <stdio.h>\n#include <linux/types.h>\n#include "${resolve(here, '../../../../probe/src/harrier.h')}"\nint main(void) {\n${structs.map((s) => `  printf("${s} %zu\\n", sizeof(struct ${s}));`).join('\n')}\n  return 0;\n}\n`);
+    try {
+      execFileSync('cc', ['-o', join(dir, 'sizes'), src], { stdio: 'pipe' });
+    } catch (err) {
+      t.skip(`cannot compile against harrier.h: ${(err as Error).message.split('\n')[0]}`);
+      return;
+    }
+    const fromC = new Map(execFileSync(join(dir, 'sizes'), { encoding: 'utf8' }).trim().split('\n').map((l) => [l.split(' ')[0]!, Number(l.split(' ')[1])]));
+    for (const [tag, { type, size }] of Object.entries(FIXED_ITEMS)) assert.equal(size, fromC.get(type), `item ${tag}: struct ${type}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('an openat frame becomes the openat exit event with libscap values', () => {
@@ -199,6 +221,109 @@ test('the decoder knows every syscall of probe/src/syscalls.h, with the same num
   assert.ok(fromC.size >= 60);
   assert.deepEqual(new Map(Object.entries(PROBE_SYSCALLS).map(([k, v]) => [Number(k), v])), fromC);
   assert.deepEqual(new FrameDecoder().syscalls().sort(), [...fromC.values()].sort());
+});
+
+/** A ProbeProcess on a fake probe writing `parts`, with what it hands on. */
+function fakeProbeProcess(parts: Uint8Array[], event: (e: RawEvent) => void = () => {}): { p: ProbeProcess; problems: string[]; stats: () => number; dispose: () => Promise<void> } {
+  const fake = fakeProbe(parts);
+  const problems: string[] = [];
+  let stats = 0;
+  const p = new ProbeProcess({ binary: fake.binary, syscalls: ['openat'] }, { event, stats: () => stats++, problem: (m, fatal) => problems.push(`${fatal ? 'FATAL ' : ''}${m}`) });
+  return {
+    p,
+    problems,
+    stats: () => stats,
+    dispose: async () => {
+      await p.stop();
+      fake.dispose();
+    },
+  };
+}
+
+const openat = (path: string, tid: number): Uint8Array => frame(257, 3, [-100, 0, 0], [[2, cstr(path)], [12, fileItem(77, 1, 0)]], { tid });
+const shortFile = (tid: number): Uint8Array => frame(257, 3, [-100, 0, 0], [[2, cstr('/etc/hosts')], [12, new Uint8Array(0)]], { tid });
+
+test('probe process: a frame with a short item is counted, reported and skipped; the stream goes on with the next frame', async () => {
+  const seen: string[] = [];
+  const h = hello(1_700_000_000_000_000_000n);
+  const shortExec = frame(59, 0, [0, 0, 0], [[20, new Uint8Array(0)]], { tid: 101 });
+  const f = fakeProbeProcess(
+    [
+      // One chunk: short items between and before good frames.
+      concat(h, shortFile(100), openat('/etc/passwd', 200), shortExec, openat('/etc/group', 201), statsFrame(4)),
+      // The review's case: the short item is the last byte of its chunk; a good frame follows in the next.
+      shortFile(102),
+      concat(openat('/etc/shadow', 202), statsFrame(5)),
+    ],
+    (e) => seen.push(`${e.tid} ${String(arg(e, 'name'))}`),
+  );
+  try {
+    await f.p.start();
+    await until(() => f.stats() === 1, 'the first stats frame');
+    assert.deepEqual(seen, ['200 /etc/passwd', '201 /etc/group']);
+    assert.equal(f.p.counters.malformedFrames, 2);
+    assert.equal(f.problems.length, 2);
+    const pos = h.length;
+    assert.match(f.problems[0]!, new RegExp(`^malformed probe frame skipped \\(syscall openat frame of ${shortFile(100).length} bytes at byte ${pos} of the probe's output, tid 100\\): item 12 \\(struct hrr_file\\) of 0 bytes is shorter than its 32 bytes.*Its event is lost, the stream goes on`));
+    assert.match(f.problems[1]!, /\(syscall execve frame .* tid 101\): item 20 \(struct hrr_exec\) of 0 bytes is shorter than its 112 bytes/);
+    f.p.requestStats();
+    await until(() => f.p.counters.malformedFrames === 3, 'the third malformed frame');
+    f.p.requestStats();
+    await until(() => f.stats() === 2, 'the second stats frame');
+    assert.deepEqual(seen.slice(2), ['202 /etc/shadow']);
+    assert.ok(f.p.running, 'the same probe still runs');
+    assert.equal(f.p.counters.starts, 1);
+    assert.equal(f.p.counters.corruptStreams, 0);
+  } finally {
+    await f.dispose();
+  }
+});
+
+test('probe process: an error handing on one event skips that frame alone, reported as a collector bug', async () => {
+  const seen: number[] = [];
+  const f = fakeProbeProcess([concat(hello(1n), openat('/a', 1), openat('/b', 2), openat('/c', 3), statsFrame(3))], (e) => {
+    if (e.tid === 2) throw new TypeError('cannot read properties of undefined');
+    seen.push(e.tid);
+  });
+  try {
+    await f.p.start();
+    await until(() => f.stats() === 1, 'the stats frame');
+    assert.deepEqual(seen, [1, 3]);
+    assert.equal(f.p.counters.malformedFrames, 1);
+    assert.equal(f.problems.length, 1);
+    assert.match(f.problems[0]!, /^probe frame skipped after an error \(syscall openat frame .* tid 2\): TypeError: cannot read properties of undefined \(at .*decode\.test\.ts.*\)\. .*collector bug/);
+  } finally {
+    await f.dispose();
+  }
+});
+
+test('probe process: skipped-frame reports are rate-limited, the rest counted and summed up when the window ends', async () => {
+  mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+  const many = (n: number, tid0: number): Uint8Array => concat(...Array.from({ length: n }, (_, i) => shortFile(tid0 + i)));
+  const f = fakeProbeProcess([concat(hello(1n), many(25, 1000), statsFrame(25)), statsFrame(25), concat(many(2, 2000), statsFrame(27))]);
+  try {
+    await f.p.start();
+    await until(() => f.stats() === 1, 'the first stats frame');
+    assert.equal(f.p.counters.malformedFrames, 25);
+    assert.equal(f.problems.length, 10, 'ten reports in a window');
+    assert.match(f.problems[9]!, /tid 1009\).*further skipped frames in the next 60 s are only counted, then summed up/);
+    // Within the window, a stats frame sums nothing up yet.
+    mock.timers.tick(30_000);
+    f.p.requestStats();
+    await until(() => f.stats() === 2, 'the second stats frame');
+    assert.equal(f.problems.length, 10);
+    // Once it ends, the next stats frame does; a new window reports again.
+    mock.timers.tick(31_000);
+    f.p.requestStats();
+    await until(() => f.stats() === 3, 'the third stats frame');
+    assert.equal(f.p.counters.malformedFrames, 27);
+    assert.match(f.problems[10]!, /^15 more probe frames were skipped in the last 61 s without a report of their own \(25 in all\)$/);
+    assert.equal(f.problems.length, 13);
+    assert.match(f.problems[12]!, /tid 2001\)/);
+  } finally {
+    mock.timers.reset();
+    await f.dispose();
+  }
 });
 
 const probeMissing = !existsSync(defaultProbeBinary()) ? 'the probe is not built (make -C probe)' : process.getuid?.() !== 0 ? 'needs root' : undefined;

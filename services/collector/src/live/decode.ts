@@ -35,7 +35,22 @@ const I_EXEPATH = 23;
 const I_CWD = 24;
 const I_CGROUP = 25;
 const I_CGROUP2 = 26;
+const I_FILE2 = 27;
 const MAX_TAG = 28;
+
+/**
+ * Items with a fixed layout, by tag: their struct and its size in probe/src/harrier.h (a test
+ * compiles the header to keep the two in step). FrameView.load() rejects an item shorter than
+ * this, so the accessors read any of its fields without a check of their own, never past it.
+ */
+export const FIXED_ITEMS: Readonly<Record<number, { readonly type: string; readonly size: number }>> = {
+  [I_TUPLE]: { type: 'hrr_tuple', size: 168 },
+  [I_FILE]: { type: 'hrr_file', size: 32 },
+  [I_FILE2]: { type: 'hrr_file', size: 32 },
+  [I_EXEC]: { type: 'hrr_exec', size: 112 },
+};
+const ITEM_SIZE = new Int32Array(MAX_TAG);
+for (const [tag, { size }] of Object.entries(FIXED_ITEMS)) ITEM_SIZE[Number(tag)] = size;
 
 const AF_UNIX = 1;
 const AF_INET = 2;
@@ -89,12 +104,15 @@ export class FrameView {
     this.itemOff.fill(-1);
     let p = o + HEADER_SIZE;
     const end = o + f.len;
+    // Every item must lie inside the frame, and one of a fixed layout must be whole: a short one
+    // would have its accessor read the next item, or the next frame, as its own.
     while (p < end) {
       if (end - p < 4) throw new DecodeError(`item header cut at byte ${p - o} of a ${f.len}-byte frame`);
       const tag = v.getUint16(p, true);
       const len = v.getUint16(p + 2, true);
       if (p + 4 + len > end) throw new DecodeError(`item ${tag} of ${len} bytes overruns its ${f.len}-byte frame at byte ${p - o}`);
       if (tag < MAX_TAG) {
+        if (len < ITEM_SIZE[tag]!) throw new DecodeError(`item ${tag} (struct ${FIXED_ITEMS[tag]!.type}) of ${len} bytes is shorter than its ${ITEM_SIZE[tag]} bytes, at byte ${p - o} of a ${f.len}-byte frame`);
         this.itemOff[tag] = p + 4;
         this.itemLen[tag] = len;
       }
@@ -128,10 +146,23 @@ export class FrameView {
     return o < 0 ? undefined : new Uint8Array(this.bytes.buffer, this.bytes.byteOffset + o, this.itemLen[tag]);
   }
 
+  /**
+   * Where a raw user memory item starts (-1 when absent), once it is known to hold `need` bytes:
+   * its layout depends on the syscall, so load() cannot check it. Throws DecodeError when short.
+   */
+  umem(need: number, what: string): number {
+    const o = this.itemOff[I_UMEM]!;
+    const len = this.itemLen[I_UMEM]!;
+    if (o >= 0 && len < need) throw new DecodeError(`item ${I_UMEM} (${what}) of ${len} bytes is shorter than its ${need} bytes`);
+    return o;
+  }
+
   /** The user string of args[i], NUL included, when the probe could read it. */
   ustr(i: number): Uint8Array | undefined {
     return this.item(I_USTR0 + i);
   }
+
+  // The fixed-layout accessors below read inside the item: load() checked its size (ITEM_SIZE).
 
   exec(field: number, size: 4): number;
   exec(field: number, size: 8): number | bigint;
@@ -164,7 +195,7 @@ export class FrameView {
       case 'magic':
         return v.getUint32(o + 16, true);
       case 'fmode':
-        return this.itemLen[tag]! >= 28 ? v.getUint32(o + 24, true) : 0;
+        return v.getUint32(o + 24, true);
     }
   }
 }
@@ -379,10 +410,10 @@ const execSpec = (): Record<string, Getter> => ({
     return (x & 4 ? 1 : 0) | (x & 1 ? 2 : 0) | (x & 2 ? 4 : 0);
   },
 });
+const OPEN_HOW_SIZE = 24;
 const pipeFd = (which: 0 | 1): Getter => (f) => {
-  const u = f.item(I_UMEM);
-  if (!u || u.length < 8) return -1;
-  return new DataView(u.buffer, u.byteOffset, 8).getInt32(which * 4, true);
+  const o = f.umem(8, 'int[2]');
+  return o < 0 ? -1 : f.view.getInt32(o + which * 4, true);
 };
 
 /** Per syscall: how each parameter of its exit event is filled (names not listed default to 0/empty). */
@@ -394,20 +425,18 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
     fd: ret,
     dirfd: arg(0),
     name: str(1),
+    // struct open_how: u64 flags, mode, resolve.
     flags: (f) => {
-      const how = f.item(I_UMEM);
-      const k = how && how.length >= 8 ? new DataView(how.buffer, how.byteOffset, 24).getUint32(0, true) : 0;
-      return openFlags(k, (f.file(I_FILE, 'fmode') & FMODE_CREATED) !== 0);
+      const o = f.umem(OPEN_HOW_SIZE, 'struct open_how');
+      return openFlags(o < 0 ? 0 : f.view.getUint32(o, true), (f.file(I_FILE, 'fmode') & FMODE_CREATED) !== 0);
     },
     mode: (f) => {
-      const how = f.item(I_UMEM);
-      if (!how || how.length < 16) return 0;
-      const dv = new DataView(how.buffer, how.byteOffset, 24);
-      return openMode(dv.getUint32(0, true), dv.getUint32(8, true));
+      const o = f.umem(OPEN_HOW_SIZE, 'struct open_how');
+      return o < 0 ? 0 : openMode(f.view.getUint32(o, true), f.view.getUint32(o + 8, true));
     },
     resolve: (f) => {
-      const how = f.item(I_UMEM);
-      return how && how.length >= 24 ? new DataView(how.buffer, how.byteOffset, 24).getUint32(16, true) & 0x3f : 0;
+      const o = f.umem(OPEN_HOW_SIZE, 'struct open_how');
+      return o < 0 ? 0 : f.view.getUint32(o + 16, true) & 0x3f;
     },
     dev,
     ino,
@@ -492,8 +521,8 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
   clone: cloneSpec((f) => cloneFlags(f.u32(0))),
   clone3: {
     ...cloneSpec((f) => {
-      const u = f.item(I_UMEM);
-      return u && u.length >= 4 ? cloneFlags(new DataView(u.buffer, u.byteOffset, 4).getUint32(0, true)) : 0;
+      const o = f.umem(8, 'clone_args.flags');
+      return o < 0 ? 0 : cloneFlags(f.view.getUint32(o, true));
     }),
   },
   fork: cloneSpec(() => 0),
@@ -688,14 +717,17 @@ export class FrameDecoder {
           this.stats.unknownSyscall++;
           return undefined;
         }
+        const e = this.build(p, false);
         this.stats.events++;
-        return this.build(p, false);
+        return e;
       }
-      case FRAME_PROCEXIT:
+      case FRAME_PROCEXIT: {
         if (!this.procexit) return undefined;
         this.fv.load(f);
+        const e = this.build(this.procexit, true);
         this.stats.procexits++;
-        return this.build(this.procexit, true);
+        return e;
+      }
       case FRAME_HELLO: {
         const v = f.view;
         const o = f.off;

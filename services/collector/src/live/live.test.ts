@@ -1,11 +1,12 @@
 // Live capture against the real kernel: the probe, the state engine seeded from /proc, real
 // commands on the host and in a podman container. Fields are read back from the batches the
-// collector publishes, through the rules' accessor. Needs root and `make -C probe`.
+// collector publishes, through the rules' accessor. Needs root and `make -C probe`. First, bad
+// input from a fake probe (no kernel needed): skipped frame by frame, the capture going on.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -15,9 +16,57 @@ import { compileOutput } from '@harrier/rules';
 import { LiveCapture } from './capture.js';
 import { defaultProbeBinary } from './probe.js';
 import { acceptanceScript } from '../testing/workload.js';
+import { concat, cstr, fakeProbe, fileItem, frame, hello, statsFrame, until } from '../testing/probeframes.js';
 import { ensureTestImage, podmanUnavailable, removeContainer, runContainer } from '../testing/podman.js';
 
 const execFileP = promisify(execFile);
+
+test('fake probe: frames with short items, and an event the sink fails on, are skipped alone; the capture goes on', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-live-bad-'));
+  mkdirSync(join(dir, 'proc'));
+  const open = (path: string, tid: number, file = fileItem(77, 1, 0)): Uint8Array => frame(257, 3, [-100, 0, 0], [[2, cstr(path)], [12, file]], { tid });
+  const exec = (tid: number, item: Uint8Array): Uint8Array => frame(59, 0, [0, 0, 0], [[20, item], [21, cstr('/bin/true')]], { tid, comm: 'true' });
+  const fake = fakeProbe([
+    // The review's frame: an openat whose file item is 0 bytes, the last bytes of its chunk.
+    concat(hello(1_700_000_000_000_000_000n), open('/etc/hosts', 100, new Uint8Array(0))),
+    concat(open('/etc/passwd', 100), exec(101, new Uint8Array(60)), exec(101, new Uint8Array(112)), open('/fail-in-sink', 102), open('/etc/group', 103), statsFrame(6)),
+  ]);
+  const seen: string[] = [];
+  const problems: string[] = [];
+  let stats = 0;
+  const lc = new LiveCapture(
+    { node: 'test-node', probe: { binary: fake.binary, excludeSelf: false }, types: 'all', procRoot: join(dir, 'proc') },
+    {
+      event: (e) => {
+        if (e.fd?.name === '/fail-in-sink') throw new Error('sink failed');
+        seen.push(`${e.type} ${e.tid} ${e.fd?.name ?? e.process?.exe ?? ''}`);
+        return true;
+      },
+      stats: () => stats++,
+      problem: (m) => problems.push(m),
+    },
+  );
+  try {
+    await lc.start();
+    await until(() => lc.probe.counters.malformedFrames === 1, 'the first malformed frame');
+    lc.probe.requestStats();
+    await until(() => stats === 1, 'the stats frame');
+    assert.deepEqual(seen, ['openat 100 /etc/passwd', 'execve 101 /bin/true', 'openat 103 /etc/group']);
+    assert.equal(lc.probe.counters.malformedFrames, 3);
+    assert.equal(lc.counters.events, 4, 'the state engine saw every frame that decoded');
+    assert.match(problems[0]!, /^malformed probe frame skipped \(syscall openat .* tid 100\): item 12 \(struct hrr_file\) of 0 bytes is shorter than its 32 bytes/);
+    assert.match(problems[1]!, /^malformed probe frame skipped \(syscall execve .* tid 101\): item 20 \(struct hrr_exec\) of 60 bytes is shorter than its 112 bytes/);
+    assert.match(problems[2]!, /^probe frame skipped after an error \(syscall openat .* tid 102\): Error: sink failed .*collector bug/);
+    assert.equal(problems.length, 3);
+    assert.ok(lc.probe.running);
+    assert.equal(lc.probe.counters.starts, 1);
+  } finally {
+    await lc.stop();
+    fake.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 const probeMissing = !existsSync(defaultProbeBinary()) ? `the probe is not built (make -C probe)` : process.getuid?.() !== 0 ? 'needs root' : undefined;
 
 const FIELDS = [

@@ -8,8 +8,8 @@ import { existsSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { RawEvent } from '../state/params.js';
-import { DecodeError, FrameDecoder, type ClosedFd, type ProbeStats } from './decode.js';
-import { FrameError, FrameReader } from './frames.js';
+import { DecodeError, FrameDecoder, PROBE_SYSCALLS, type ClosedFd, type ProbeStats } from './decode.js';
+import { FRAME_PROCEXIT, FRAME_STATS, FRAME_SYSCALL, FrameError, FrameReader, type Frame } from './frames.js';
 
 export interface ProbeOptions {
   /** Path of harrier-probe (default: the repository's probe/build/harrier-probe, or HARRIER_PROBE). */
@@ -32,8 +32,12 @@ export interface ProbeOptions {
 export interface ProbeCounters {
   starts: number;
   restarts: number;
-  /** Corrupt streams (impossible frame lengths) and malformed frames, each reported. */
+  /** Corrupt streams (impossible frame lengths): each reported, the probe restarted. */
   corruptStreams: number;
+  /**
+   * Frames skipped, each lost alone: malformed ones (DecodeError), and any other error while
+   * decoding or handing on one frame. Reported at a limited rate (REPORTS_PER_WINDOW).
+   */
   malformedFrames: number;
   /** Bytes of a frame cut off when the probe exited. */
   truncatedBytes: number;
@@ -60,6 +64,10 @@ export interface ProbeEvents {
 
 const here = dirname(fileURLToPath(import.meta.url));
 
+/** Skipped-frame reports per window; the rest are counted and summed up once the window ends. */
+const REPORTS_PER_WINDOW = 10;
+const REPORT_WINDOW_MS = 60_000;
+
 /** Where the probe binary is when none is configured. */
 export function defaultProbeBinary(): string {
   if (process.env['HARRIER_PROBE']) return process.env['HARRIER_PROBE'];
@@ -78,6 +86,11 @@ export class ProbeProcess {
   private syscalls: readonly string[];
   private exited: Promise<void> = Promise.resolve();
   private stderrTail: string[] = [];
+  /** Bytes of this probe's stream before the frame being handled (for the reports' positions). */
+  private streamPos = 0;
+  private reportWindowStart = -Infinity;
+  private reportsInWindow = 0;
+  private reportsHeld = 0;
   /** True once the probe has been given up on. */
   failed = false;
   /** Close exits go to `closed` as numbers rather than to `event` (needs `closed`). */
@@ -111,6 +124,7 @@ export class ProbeProcess {
     this.counters.starts++;
     this.recentStarts.push(Date.now());
     this.reader.reset();
+    this.streamPos = 0;
     const args = ['--syscalls', this.syscalls.join(',') || 'close'];
     if (this.opts.excludeSelf !== false) args.push('--exclude-pid', String(process.pid));
     for (const p of this.opts.excludePids ?? []) if (p > 1) args.push('--exclude-pid', String(p));
@@ -169,32 +183,75 @@ export class ProbeProcess {
     return startP;
   }
 
+  /** The stdout 'data' handler: never throws, whatever the bytes (an exception here ends the process). */
   private onChunk(chunk: Buffer): void {
     try {
-      this.reader.push(chunk, (f) => {
-        let e: RawEvent | undefined;
-        try {
-          if (this.closeAsNumbers && this.on.closed && this.decoder.readClose(f)) {
-            this.on.closed(this.decoder.closed);
-            return;
-          }
-          e = this.decoder.decode(f);
-        } catch (err) {
-          if (!(err instanceof DecodeError)) throw err;
-          this.counters.malformedFrames++;
-          this.on.problem?.(`malformed probe frame skipped: ${err.message}`, false);
-          return;
-        }
-        if (e) this.on.event(e);
-        else if (f.kind === 3 && this.decoder.probe) this.on.stats?.(this.decoder.probe);
-      });
+      this.reader.push(chunk, this.onFrame);
     } catch (err) {
-      if (!(err instanceof FrameError)) throw err;
-      // The stream lost its framing: nothing after this point can be trusted. Start over.
+      // The stream lost its framing (or the reader failed): nothing after this point can be
+      // trusted. Start over.
       this.counters.corruptStreams++;
-      this.on.problem?.(`probe output is corrupt (${err.message}); restarting the probe`, false);
+      const what = err instanceof FrameError ? `probe output is corrupt (${err.message})` : `reading the probe's output failed (${describe(err)}; a collector bug)`;
+      this.on.problem?.(`${what}; restarting the probe`, false);
       this.child?.kill('SIGTERM');
     }
+  }
+
+  /**
+   * One frame, decoded and handed on. Any error is this frame's alone: it is counted, reported
+   * and skipped, and the stream goes on with the next frame.
+   */
+  private readonly onFrame = (f: Frame): void => {
+    const pos = this.streamPos;
+    this.streamPos = pos + f.len;
+    try {
+      if (this.closeAsNumbers && this.on.closed && this.decoder.readClose(f)) {
+        this.on.closed(this.decoder.closed);
+        return;
+      }
+      const e = this.decoder.decode(f);
+      if (e) this.on.event(e);
+      else if (f.kind === FRAME_STATS) {
+        if (this.reportsHeld > 0) this.endReportWindow(Date.now());
+        if (this.decoder.probe) this.on.stats?.(this.decoder.probe);
+      }
+    } catch (err) {
+      const where = frameWhere(f, pos);
+      this.frameSkipped(
+        err instanceof DecodeError
+          ? `malformed probe frame skipped (${where}): ${err.message}. Its event is lost, the stream goes on; a probe of another version than this collector (rebuild it from this checkout: make -C probe), or a probe bug, writes such frames`
+          : `probe frame skipped after an error (${where}): ${describe(err)}. Its event is lost, the stream goes on; this is a collector bug, please report it with this message`,
+      );
+    }
+  };
+
+  /**
+   * Counts and reports a skipped frame, at most REPORTS_PER_WINDOW reports per REPORT_WINDOW_MS;
+   * later ones are held back and summed up in one report when the window ends (at the next
+   * skipped frame or stats frame).
+   */
+  private frameSkipped(message: string): void {
+    const now = Date.now();
+    this.endReportWindow(now);
+    this.counters.malformedFrames++;
+    if (this.reportsInWindow >= REPORTS_PER_WINDOW) {
+      this.reportsHeld++;
+      return;
+    }
+    this.reportsInWindow++;
+    const left = Math.round((REPORT_WINDOW_MS - (now - this.reportWindowStart)) / 1000);
+    this.on.problem?.(this.reportsInWindow === REPORTS_PER_WINDOW ? `${message} (further skipped frames in the next ${left} s are only counted, then summed up)` : message, false);
+  }
+
+  /** Starts a new report window once the current one is over, summing up the reports it held back. */
+  private endReportWindow(now: number): void {
+    if (now - this.reportWindowStart < REPORT_WINDOW_MS) return;
+    if (this.reportsHeld > 0) {
+      this.on.problem?.(`${this.reportsHeld} more probe frames were skipped in the last ${Math.round((now - this.reportWindowStart) / 1000)} s without a report of their own (${this.counters.malformedFrames} in all)`, false);
+    }
+    this.reportWindowStart = now;
+    this.reportsInWindow = 0;
+    this.reportsHeld = 0;
   }
 
   private scheduleRestart(why: string): void {
@@ -267,4 +324,22 @@ export class ProbeProcess {
     await this.exited;
     clearTimeout(t);
   }
+}
+
+/** Where a frame is, for a report: its kind, syscall and thread, and its place in the stream. */
+function frameWhere(f: Frame, pos: number): string {
+  const v = f.view;
+  const o = f.off;
+  const kind = f.kind === FRAME_SYSCALL ? 'syscall' : f.kind === FRAME_PROCEXIT ? 'process exit' : `kind ${f.kind}`;
+  const nr = v.getUint16(o + 6, true);
+  const sys = f.kind === FRAME_SYSCALL ? ` ${PROBE_SYSCALLS[nr] ?? `#${nr}`}` : '';
+  const tid = (f.kind === FRAME_SYSCALL || f.kind === FRAME_PROCEXIT) && f.len >= 20 ? `, tid ${v.getUint32(o + 16, true)}` : '';
+  return `${kind}${sys} frame of ${f.len} bytes at byte ${pos} of the probe's output${tid}`;
+}
+
+/** An unexpected error in one line, with where it was thrown. */
+function describe(err: unknown): string {
+  if (!(err instanceof Error)) return String(err);
+  const at = err.stack?.split('\n').find((l) => l.trimStart().startsWith('at '))?.trim();
+  return `${err.name}: ${err.message}${at ? ` (${at})` : ''}`;
 }
