@@ -4,6 +4,7 @@
 import { statSync } from 'node:fs';
 import type { ContainerInfo, EnrichedEvent, GroupInfo, UserInfo } from '@harrier/batch';
 import { StateEngine } from '../state/engine.js';
+import { procThreadAlive } from '../state/host.js';
 import type { ContainerMetadataCache } from '../containers/cache.js';
 import { int, type RawEvent } from '../state/params.js';
 import { Enricher, type ArgSelection } from '../replay/enrich.js';
@@ -120,6 +121,8 @@ export class LiveCapture {
   /** Seeds the state from /proc and the host's users, then starts the probe. */
   async start(): Promise<void> {
     const root = this.opts.procRoot ?? '/proc';
+    // Idle threads are purged only once /proc says they are gone.
+    this.state.threadAlive = procThreadAlive(root);
     const scan = scanProc(root);
     for (const t of scan.threads) this.state.seedThread(t);
     for (const [tid, fds] of scan.fds) for (const f of fds) this.state.seedFd(tid, f);

@@ -3,7 +3,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, connect, type AddressInfo } from 'node:net';
 import { StateEngine } from '../state/engine.js';
@@ -80,6 +80,23 @@ test('scanProc shares one command line, environment and cgroup list among proces
     assert.equal(s.tables.threads.get(a.tid)!.env, s.tables.threads.get(b.tid)!.env);
   } finally {
     for (const ch of [...twins, other]) ch.kill();
+  }
+});
+
+const canUnshare = process.getuid?.() === 0 && spawnSync('unshare', ['--net', 'true']).status === 0;
+
+test('scanProc names the sockets of a process in another network namespace from that namespace\'s own tables', { skip: canUnshare ? false : 'needs root and unshare --net' }, async () => {
+  // A listener in a new network namespace: /proc/net (the collector's namespace) does not list it.
+  const child = spawn('unshare', ['--net', 'python3', '-c', 'import socket,sys,time\ns=socket.socket()\ns.bind(("127.0.0.1",18181))\ns.listen()\nprint("up",flush=True)\ntime.sleep(30)'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  try {
+    await once(child.stdout, 'data');
+    const fds = scanProc().fds.get(child.pid!) ?? [];
+    const sock = fds.find((f) => f.num === 3);
+    assert.deepEqual(sock, { num: 3, kind: 'ipv4', sip: '127.0.0.1', sport: 18181, l4proto: 'tcp', isServer: true, name: '127.0.0.1:18181' });
+    // Its stdout is a unix socket the parent made in its own namespace: found there.
+    assert.equal(fds.find((f) => f.num === 1)?.kind, 'unix');
+  } finally {
+    child.kill('SIGKILL');
   }
 });
 

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { SeedFd, SeedThread } from '../state/engine.js';
 import type { FdKind } from '../state/tables.js';
 import { exactNumber } from '../state/params.js';
+import { NetnsTables } from '../state/host.js';
 
 export interface ProcScan {
   readonly threads: SeedThread[];
@@ -132,7 +133,7 @@ export function readSockets(procNet: string): Map<number, SocketInfo> {
   return out;
 }
 
-function fdOf(num: number, target: string, sockets: ReadonlyMap<number, SocketInfo>): SeedFd {
+function fdOf(num: number, target: string, socket: (inode: number) => SocketInfo | undefined): SeedFd {
   const anon = /^anon_inode:\[?([^\]]+)\]?$/.exec(target)?.[1];
   if (anon !== undefined) {
     const kind: FdKind = anon === 'eventfd' ? 'event' : anon === 'eventpoll' ? 'eventpoll' : anon === 'inotify' ? 'inotify' : anon === 'timerfd' ? 'timerfd' : anon === 'signalfd' ? 'signalfd' : anon.startsWith('bpf') ? 'bpf' : anon === 'userfaultfd' ? 'userfaultfd' : anon === 'io_uring' ? 'io_uring' : anon === 'pidfd' ? 'pidfd' : 'unknown';
@@ -140,7 +141,7 @@ function fdOf(num: number, target: string, sockets: ReadonlyMap<number, SocketIn
   }
   const sock = /^socket:\[(\d+)\]$/.exec(target);
   if (sock) {
-    const s = sockets.get(Number(sock[1]));
+    const s = socket(Number(sock[1]));
     if (!s) return { num, kind: 'unknown', name: '' };
     if (s.kind === 'unix') return { num, kind: 'unix', name: s.path ?? '' };
     const { local, remote } = s;
@@ -174,7 +175,12 @@ export function scanProc(root = '/proc'): ProcScan {
   };
   const fds = new Map<number, SeedFd[]>();
   let skipped = 0;
-  const sockets = readSockets(join(root, 'net'));
+  // Sockets by network namespace: /proc/net is only the collector's own. A socket made in one
+  // namespace and passed to a process in another (a parent's socketpair) is in the first's tables:
+  // looked up in the collector's own too.
+  const nets = new NetnsTables(root, readSockets);
+  let own: ReadonlyMap<number, SocketInfo> | undefined;
+  const socketOf = (pid: number) => (inode: number) => nets.of(pid).get(inode) ?? (own ??= readSockets(join(root, 'net'))).get(inode);
   for (const name of readdirSync(root)) {
     if (!/^\d+$/.test(name)) continue;
     const pid = Number(name);
@@ -258,7 +264,7 @@ export function scanProc(root = '/proc'): ProcScan {
     }
     for (const e of entries) {
       const target = link(join(dir, 'fd', e));
-      if (target !== undefined) list.push(fdOf(Number(e), target, sockets));
+      if (target !== undefined) list.push(fdOf(Number(e), target, socketOf(pid)));
     }
     fds.set(pid, list);
   }
