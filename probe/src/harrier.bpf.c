@@ -77,6 +77,29 @@ struct {
 /* Set by the loader: send process exits. */
 const volatile bool send_procexit = true;
 
+/*
+ * Threads whose last exec came through execveat with a file descriptor (bprm->fdpath set): a
+ * successful exec returns with orig_ax set to __NR_execve, so sys_exit asks here which call it
+ * was. The value is the task's self_exec_id after that exec, so an entry left by an exec whose
+ * exit was never seen cannot name a later one.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, __u32);
+	__type(value, __u64);
+} via_execveat SEC(".maps");
+
+/* The x86_64 number of each ia32 syscall the probe traces (syscalls.h), 0 for the rest. */
+#define IA32_ENTRY(name32, nr32, name) [nr32] = NR_##name,
+static const __u16 ia32_to_x64[HRR_IA32_NR_LIMIT] = {HRR_IA32_TABLE(IA32_ENTRY)};
+#undef IA32_ENTRY
+
+/* thread_info.status on x86: the current syscall came in through a 32-bit entry. */
+#define TS_COMPAT_ 0x0002
+/* Pid namespaces nest up to MAX_PID_NS_LEVEL (32) deep: struct pid has level + 1 numbers. */
+#define PID_LEVEL(l) ((l) & 63)
+
 static __always_inline struct hrr_stats *stat(void)
 {
 	__u32 k = 0;
@@ -411,6 +434,40 @@ static __always_inline __u32 encode_tty(struct task_struct *task)
 	return ((__u32)major << 20) | (__u32)(minor + index);
 }
 
+/* Before 6.2 the counters were atomics in a struct mm_rss_stat. */
+struct mm_rss_stat___pre62 {
+	atomic_long_t count[4];
+} __attribute__((preserve_access_index));
+
+struct mm_struct___pre62 {
+	struct mm_rss_stat___pre62 rss_stat;
+} __attribute__((preserve_access_index));
+
+/*
+ * An mm counter in pages, read as the kernel's get_mm_counter reads it: the shared count, which
+ * does not yet hold each CPU's last few changes (less than the per-CPU batch, 32 pages or twice
+ * the CPU count).
+ */
+static __always_inline long mm_counter(struct mm_struct *mm, int member)
+{
+	long v;
+	if (bpf_core_type_exists(struct mm_rss_stat___pre62))
+		v = BPF_CORE_READ((struct mm_struct___pre62 *)mm, rss_stat.count[member & 3].counter);
+	else
+		v = BPF_CORE_READ(mm, rss_stat[member & 3].count);
+	return v < 0 ? 0 : v;
+}
+
+/* When the init (child reaper) of the task's own pid namespace started: CLOCK_BOOTTIME ns. */
+static __always_inline __u64 pidns_init_start(struct task_struct *task)
+{
+	struct pid *tp = BPF_CORE_READ(task, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	struct pid_namespace *ns = BPF_CORE_READ(tp, numbers[PID_LEVEL(level)].ns);
+	struct task_struct *reaper = BPF_CORE_READ(ns, child_reaper);
+	return reaper ? BPF_CORE_READ(reaper, start_boottime) : 0;
+}
+
 /* Credentials, capabilities, tty and what the executable is. */
 ITEM_FN int put_exec(__u32 off)
 {
@@ -432,7 +489,8 @@ ITEM_FN int put_exec(__u32 off)
 	if (exe) {
 		struct inode *ino = BPF_CORE_READ(exe, f_inode);
 		x->exe_ino = BPF_CORE_READ(ino, i_ino);
-		x->exe_ctime = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_ctime_nsec);
+		/* Since 6.13 bit 31 of i_ctime_nsec is a flag (I_CTIME_QUERIED), not part of the time. */
+		x->exe_ctime = BPF_CORE_READ(ino, i_ctime_sec) * 1000000000ULL + (BPF_CORE_READ(ino, i_ctime_nsec) & 0x7fffffffU);
 		x->exe_mtime = BPF_CORE_READ(ino, i_mtime_sec) * 1000000000ULL + BPF_CORE_READ(ino, i_mtime_nsec);
 		unsigned long magic = BPF_CORE_READ(ino, i_sb, s_magic);
 		if (magic == 0x794c7630 /* OVERLAYFS_SUPER_MAGIC */) {
@@ -448,6 +506,11 @@ ITEM_FN int put_exec(__u32 off)
 			x->flags |= HRR_EXE_WRITABLE;
 	}
 	x->vm_size = (__u32)(BPF_CORE_READ(mm, total_vm) << 2);
+	if (mm) {
+		x->vm_rss = (__u32)((mm_counter(mm, MM_FILEPAGES) + mm_counter(mm, MM_ANONPAGES) + mm_counter(mm, MM_SHMEMPAGES)) << 2);
+		x->vm_swap = (__u32)(mm_counter(mm, MM_SWAPENTS) << 2);
+	}
+	x->pidns_init_start = pidns_init_start(task);
 	x->fdlimit = BPF_CORE_READ(task, signal, rlim[7].rlim_cur); /* RLIMIT_NOFILE */
 	x->pgft_maj = BPF_CORE_READ(task, maj_flt);
 	x->pgft_min = BPF_CORE_READ(task, min_flt);
@@ -470,15 +533,35 @@ ITEM_FN int put_area(__u32 off, __u32 which)
 	return put_umem(off, which == 0 ? HRR_ITEM_ARGS : HRR_ITEM_ENV, from, to - from);
 }
 
-/* sendmsg/recvmsg: the address in the user's msghdr. */
-ITEM_FN int put_msg_name(__u32 off, __u64 msg)
+/* The start of an ia32 process's msghdr (struct compat_msghdr): 32-bit pointers. */
+struct compat_msghdr_head {
+	__u32 msg_name;
+	__s32 msg_namelen;
+};
+
+/* sendmsg/recvmsg: the address in the user's msghdr (ia32's layout for an ia32 call). */
+ITEM_FN int put_msg_name(__u32 off, __u64 msg, __u32 ia32)
 {
-	struct user_msghdr m = {};
-	if (!msg || bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+	__u64 name;
+	__u32 len;
+	if (!msg)
 		return (int)off;
-	if (!m.msg_name || !m.msg_namelen)
+	if (ia32) {
+		struct compat_msghdr_head m = {};
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+			return (int)off;
+		name = m.msg_name;
+		len = (__u32)m.msg_namelen;
+	} else {
+		struct user_msghdr m = {};
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+			return (int)off;
+		name = (__u64)m.msg_name;
+		len = (__u32)m.msg_namelen;
+	}
+	if (!name || !len)
 		return (int)off;
-	return put_umem(off, HRR_ITEM_SOCKADDR, (__u64)m.msg_name, m.msg_namelen > 128 ? 128 : m.msg_namelen);
+	return put_umem(off, HRR_ITEM_SOCKADDR, name, len > 128 ? 128 : len);
 }
 
 /* What a process looks like (args, env, exe, cwd, cgroups): clone and exec carry it. */
@@ -493,7 +576,7 @@ static __always_inline __u32 put_process(__u32 off, bool with_env)
 	return put_cgroup(off, 1);
 }
 
-static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task, __u16 kind, __u16 nr, long ret)
+static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task, __u16 kind, __u16 nr, long ret, __u32 flags)
 {
 	/*
 	 * task is a BTF pointer: direct loads compile to fault-tolerant PROBE_MEM loads. Every field
@@ -532,11 +615,11 @@ static __always_inline void fill_hdr(struct hrr_hdr *h, struct task_struct *task
 	/* Ids inside the task's own pid namespace: the same as the kernel's outside any. */
 	struct pid *tp = task->thread_pid;
 	unsigned int level = tp->level;
-	h->vtid = level ? BPF_CORE_READ(tp, numbers[level & 7].nr) : h->tid;
+	h->vtid = level ? BPF_CORE_READ(tp, numbers[PID_LEVEL(level)].nr) : h->tid;
 	struct pid *gp = task->group_leader->thread_pid;
 	unsigned int glevel = gp->level;
-	h->vpid = glevel ? BPF_CORE_READ(gp, numbers[glevel & 7].nr) : h->pid;
-	h->flags = 0;
+	h->vpid = glevel ? BPF_CORE_READ(gp, numbers[PID_LEVEL(glevel)].nr) : h->pid;
+	h->flags = flags;
 	h->ret = ret;
 }
 
@@ -561,9 +644,8 @@ static __always_inline int submit(__u8 *s, __u32 off, struct hrr_stats *st)
 	return 0;
 }
 
-static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
+static __always_inline int on_exit(struct task_struct *task, __u16 nr, const __u64 *a, long ret, __u32 flags)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task_btf();
 	struct hrr_stats *st = stat();
 	if (!st)
 		return 0;
@@ -576,14 +658,7 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	if (!s)
 		return 0;
 	struct hrr_hdr *h = (void *)s;
-	fill_hdr(h, task, HRR_KIND_SYSCALL, nr, ret);
-	__u64 a[6];
-	a[0] = regs->di;
-	a[1] = regs->si;
-	a[2] = regs->dx;
-	a[3] = regs->r10;
-	a[4] = regs->r8;
-	a[5] = regs->r9;
+	fill_hdr(h, task, HRR_KIND_SYSCALL, nr, ret, flags);
 	for (int i = 0; i < 6; i++)
 		h->args[i] = a[i];
 	__u32 off = HRR_HDR_SIZE;
@@ -653,7 +728,7 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	}
 	case NR_sendmsg:
 	case NR_recvmsg:
-		off = put_msg_name(off, a[1]);
+		off = put_msg_name(off, a[1], flags & HRR_FLAG_IA32);
 		off = put_tuple(off, a[0]);
 		break;
 	case NR_accept:
@@ -733,37 +808,175 @@ static __always_inline int on_exit(__u16 nr, struct pt_regs *regs, long ret)
 	return submit(s, off, st);
 }
 
+/* A 16-bit uid or gid argument of the old ia32 calls: (u16)-1 means -1, as the kernel widens it. */
+static __always_inline __u64 uid16(__u64 v)
+{
+	v &= 0xffff;
+	return v == 0xffff ? 0xffffffffULL : v;
+}
+
+/* socketcall's calls (linux/net.h SYS_*): the x86_64 syscall and how many u32 arguments it reads. */
+static __always_inline __u32 socketcall_nr(__u32 call, __u32 *nargs)
+{
+	switch (call) {
+	case 1: *nargs = 3; return NR_socket;
+	case 2: *nargs = 3; return NR_bind;
+	case 3: *nargs = 3; return NR_connect;
+	case 4: *nargs = 2; return NR_listen;
+	case 5: *nargs = 3; return NR_accept;
+	case 8: *nargs = 4; return NR_socketpair;
+	case 9: *nargs = 4; return NR_sendto;   /* send: sendto without an address */
+	case 10: *nargs = 4; return NR_recvfrom; /* recv: recvfrom without an address */
+	case 11: *nargs = 6; return NR_sendto;
+	case 12: *nargs = 6; return NR_recvfrom;
+	case 16: *nargs = 3; return NR_sendmsg;
+	case 17: *nargs = 3; return NR_recvmsg;
+	case 18: *nargs = 4; return NR_accept4;
+	default: return 0;
+	}
+}
+
+/*
+ * An ia32 syscall as the x86_64 call it is: its number (0 when the probe does not trace it) and
+ * its arguments in the x86_64 order, read from the i386 argument registers (ebx, ecx, edx, esi,
+ * edi, ebp), zero-extended.
+ */
+static __always_inline __u32 ia32_call(struct pt_regs *regs, __u64 *a)
+{
+	__u32 nr32 = (__u32)regs->orig_ax;
+	a[0] = (__u32)regs->bx;
+	a[1] = (__u32)regs->cx;
+	a[2] = (__u32)regs->dx;
+	a[3] = (__u32)regs->si;
+	a[4] = (__u32)regs->di;
+	a[5] = (__u32)regs->bp;
+	if (nr32 == HRR_IA32_SOCKETCALL) {
+		__u32 nargs = 0, v[6] = {};
+		__u32 nr = socketcall_nr((__u32)a[0], &nargs);
+		if (!nr)
+			return 0;
+		/* The arguments are an array of u32 in user memory; the kernel reads exactly nargs of them. */
+		bpf_probe_read_user(v, (nargs & 7) * 4 > sizeof(v) ? sizeof(v) : (nargs & 7) * 4, (void *)a[1]);
+		for (int i = 0; i < 6; i++)
+			a[i] = v[i];
+		return nr;
+	}
+	if (nr32 >= HRR_IA32_NR_LIMIT)
+		return 0;
+	switch (nr32) {
+	case 16:  /* lchown (16-bit ids) */
+	case 95:  /* fchown */
+	case 182: /* chown */
+		a[1] = uid16(a[1]);
+		a[2] = uid16(a[2]);
+		break;
+	case 164: /* setresuid (16-bit ids) */
+	case 170: /* setresgid */
+		a[2] = uid16(a[2]);
+		a[1] = uid16(a[1]);
+		/* fall through */
+	case 23: /* setuid (16-bit id) */
+	case 46: /* setgid */
+		a[0] = uid16(a[0]);
+		break;
+	case 22: /* umount: umount2 without flags */
+		a[1] = 0;
+		break;
+	case 120: { /* clone: i386 passes tls before child_tid (CLONE_BACKWARDS) */
+		__u64 tls = a[3];
+		a[3] = a[4];
+		a[4] = tls;
+		break;
+	}
+	default:
+		break;
+	}
+	return ia32_to_x64[nr32];
+}
+
+/* A successful execve exit: execveat when the exec came through one with a file descriptor. */
+static __always_inline __u32 exec_nr(struct task_struct *task)
+{
+	__u32 tid = task->pid;
+	__u64 *id = bpf_map_lookup_elem(&via_execveat, &tid);
+	if (!id)
+		return NR_execve;
+	bool same = *id == task->self_exec_id;
+	bpf_map_delete_elem(&via_execveat, &tid);
+	return same ? NR_execveat : NR_execve;
+}
+
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	/* The cheapest possible no for syscalls outside the set: one array lookup. */
-	__u32 nr = (__u32)regs->orig_ax;
+	/*
+	 * The cheapest possible no for 64-bit syscalls outside the set: one load for the compat
+	 * test, one array lookup. An ia32 syscall's number is an i386 one: it is translated first.
+	 */
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 a[6];
+	__u32 flags = 0, nr;
+	if (task->thread_info.status & TS_COMPAT_) {
+		nr = ia32_call(regs, a);
+		if (!nr)
+			return 0;
+		flags = HRR_FLAG_IA32;
+	} else {
+		nr = (__u32)regs->orig_ax;
+	}
+	/* A successful exec returns as execve (the kernel sets orig_ax so): which call was it? */
+	if (nr == NR_execve && ret == 0)
+		nr = exec_nr(task);
 	__u8 *want = bpf_map_lookup_elem(&wanted, &nr);
 	if (!want || !*want)
 		return 0;
-	return on_exit((__u16)nr, regs, ret);
+	if (!flags) {
+		a[0] = regs->di;
+		a[1] = regs->si;
+		a[2] = regs->dx;
+		a[3] = regs->r10;
+		a[4] = regs->r8;
+		a[5] = regs->r9;
+	}
+	return on_exit(task, (__u16)nr, a, ret, flags);
 }
 
+/* Notes which successful execs came through execveat with a file descriptor (see via_execveat). */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(on_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	if (!bpf_core_field_exists(bprm->fdpath) || !BPF_CORE_READ(bprm, fdpath))
+		return 0;
+	__u32 tid = BPF_CORE_READ(p, pid);
+	__u64 id = BPF_CORE_READ(p, self_exec_id);
+	bpf_map_update_elem(&via_execveat, &tid, &id, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A new process is excluded exactly when its parent is: this also clears a bit left by an earlier
+ * process with the same pid (bits are never cleared at exit, where other threads of an excluded
+ * process may still run, and `exclude PID` may name a process that is already gone). A pid's
+ * process starts here before it can run, so its events always meet its own bit.
+ */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = BPF_CORE_READ(parent, tgid);
 	__u32 ctgid = BPF_CORE_READ(child, tgid);
-	if (ptgid != ctgid && is_excluded(ptgid))
-		set_excluded(ctgid, true);
+	if (ptgid == ctgid)
+		return 0;
+	bool ex = is_excluded(ptgid);
+	if (is_excluded(ctgid) != ex)
+		set_excluded(ctgid, ex);
 	return 0;
 }
 
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit_thread, struct task_struct *p)
 {
-	__u32 tgid = BPF_CORE_READ(p, tgid);
-	__u32 tid = BPF_CORE_READ(p, pid);
-	if (is_excluded(tgid)) {
-		if (tid == tgid)
-			set_excluded(tgid, false);
+	if (is_excluded(BPF_CORE_READ(p, tgid)))
 		return 0;
-	}
 	if (!send_procexit)
 		return 0;
 	struct hrr_stats *st = stat();
@@ -773,7 +986,7 @@ int BPF_PROG(on_exit_thread, struct task_struct *p)
 	if (!s)
 		return 0;
 	struct hrr_hdr *h = (void *)s;
-	fill_hdr(h, p, HRR_KIND_PROCEXIT, 0, BPF_CORE_READ(p, exit_code));
+	fill_hdr(h, p, HRR_KIND_PROCEXIT, 0, BPF_CORE_READ(p, exit_code), 0);
 	for (int i = 0; i < 6; i++)
 		h->args[i] = 0;
 	/* args[0]: the reaper that inherits the children (the real parent of the group, else init). */

@@ -30,6 +30,9 @@
 #define HRR_EXE_FROM_MEMFD 2
 #define HRR_EXE_WRITABLE 4
 
+/* hrr_hdr.flags */
+#define HRR_FLAG_IA32 1 /* an ia32 (int 0x80) syscall: nr and args translated to the x86_64 call */
+
 #define HRR_HDR_SIZE 144
 
 struct hrr_hdr {
@@ -39,7 +42,7 @@ struct hrr_hdr {
 	__u64 ts;    /* CLOCK_BOOTTIME ns; HELLO gives the offset to the epoch */
 	__u32 tid, pid, ppid, uid, gid, loginuid;
 	__u64 cgroup_id;
-	__u32 pidns, mntns, netns, vtid, vpid, flags;
+	__u32 pidns, mntns, netns, vtid, vpid, flags; /* flags: HRR_FLAG_* */
 	__s64 ret;
 	__u64 args[6];
 	char comm[16];

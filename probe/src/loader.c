@@ -65,10 +65,15 @@ static struct harrier_bpf *skel;
 static uint64_t frames_written, bytes_written;
 static int ncpus;
 static bool broken_pipe;
+/* stdout's file status flags before the loader made it non-blocking; -1 while untouched. */
+static int stdout_flags = -1;
 
 static void die(const char *what, int err)
 {
 	fprintf(stderr, "harrier-probe: %s: %s\n", what, strerror(err < 0 ? -err : err));
+	/* A terminal or file shared with others gets its mode back on every way out. */
+	if (stdout_flags >= 0)
+		fcntl(STDOUT_FILENO, F_SETFL, stdout_flags);
 	exit(1);
 }
 
@@ -307,22 +312,34 @@ static void write_stats(void)
 			f.k.excluded += per[i].excluded;
 		}
 	}
+	/*
+	 * A pid's bit outlives its process (the kernel side clears it when a new process takes the
+	 * pid): count the marked pids that are a running process (pidfd_open takes only a
+	 * thread-group leader, zombie leaders with live threads included).
+	 */
 	const size_t words = sizeof(skel->bss->excluded_bits) / sizeof(skel->bss->excluded_bits[0]);
 	for (size_t i = 0; i < words; i++) {
 		__u64 w = __atomic_load_n(&skel->bss->excluded_bits[i], __ATOMIC_RELAXED);
-		if (w)
-			f.excluded_pids += __builtin_popcountll(w);
+		for (; w; w &= w - 1) {
+			int fd = (int)syscall(SYS_pidfd_open, (pid_t)(i * 64 + (size_t)__builtin_ctzll(w)), 0);
+			if (fd >= 0) {
+				f.excluded_pids++;
+				close(fd);
+			}
+		}
 	}
 	f.frames = frames_written + 1;
 	f.bytes = bytes_written + sizeof(f);
 	emit(&f, sizeof(f));
 }
 
+/* The kernel side's exclusion bitmap covers pids below this (the kernel's PID_MAX_LIMIT). */
+#define EXCLUDE_PID_LIMIT (sizeof(((struct harrier_bpf__bss *)0)->excluded_bits) * 8)
+
 static void exclude(uint32_t pid)
 {
 	/* The kernel side sets and clears bits of the same words: an atomic or keeps both. */
-	const size_t words = sizeof(skel->bss->excluded_bits) / sizeof(skel->bss->excluded_bits[0]);
-	if (pid / 64 < words)
+	if (pid < EXCLUDE_PID_LIMIT)
 		__atomic_fetch_or(&skel->bss->excluded_bits[pid / 64], 1ULL << (pid % 64), __ATOMIC_RELAXED);
 }
 
@@ -437,11 +454,14 @@ static void command(char *line)
 		if (parse_set(line + 9) == 0)
 			apply_set();
 	} else if (strncmp(line, "exclude ", 8) == 0) {
-		uint32_t pid = (uint32_t)strtoul(line + 8, NULL, 10);
-		if (pid > 1)
-			exclude_trees(&pid, 1);
-		else
-			fprintf(stderr, "harrier-probe: exclude %s: give a process id above 1\n", line + 8);
+		char *end;
+		unsigned long pid = strtoul(line + 8, &end, 10);
+		if (pid > 1 && pid < EXCLUDE_PID_LIMIT && *end == 0) {
+			uint32_t p = (uint32_t)pid;
+			exclude_trees(&p, 1);
+		} else {
+			fprintf(stderr, "harrier-probe: exclude %s: give a process id above 1 and below %zu\n", line + 8, (size_t)EXCLUDE_PID_LIMIT);
+		}
 	} else if (strcmp(line, "stats") == 0) {
 		stats_wanted = true;
 	} else if (*line) {
@@ -474,7 +494,8 @@ int main(int argc, char **argv)
 		{"check", no_argument, 0, 'c'},            {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
 	char *set = NULL;
-	uint32_t roots[64];
+	enum { MAX_ROOTS = 64 };
+	uint32_t roots[MAX_ROOTS];
 	int nroots = 0;
 	long ring_mb = 0, stats_ms = 1000; /* ring_mb 0: chosen from the CPU count below */
 	long buffer_mb = 32;
@@ -485,13 +506,22 @@ int main(int argc, char **argv)
 		switch (c) {
 		case 's': set = optarg; break;
 		case 'x': {
-			unsigned long pid = strtoul(optarg, NULL, 10);
-			if (pid <= 1) {
+			char *end;
+			unsigned long pid = strtoul(optarg, &end, 10);
+			if (pid <= 1 || *end) {
 				fprintf(stderr, "harrier-probe: --exclude-pid %s: give a process id above 1 (excluding init would hide every process)\n", optarg);
 				return 2;
 			}
-			if (nroots < 64)
-				roots[nroots++] = (uint32_t)pid;
+			if (pid >= EXCLUDE_PID_LIMIT) {
+				fprintf(stderr, "harrier-probe: --exclude-pid %s: no process id reaches %zu (the kernel's limit)\n", optarg, (size_t)EXCLUDE_PID_LIMIT);
+				return 2;
+			}
+			if (nroots == MAX_ROOTS) {
+				fprintf(stderr, "harrier-probe: --exclude-pid %s: at most %d --exclude-pid options (exclude a common parent, or send `exclude PID` on stdin)\n",
+					optarg, MAX_ROOTS - 1);
+				return 2;
+			}
+			roots[nroots++] = (uint32_t)pid;
 			break;
 		}
 		case 'r': ring_mb = strtol(optarg, NULL, 10); break;
@@ -521,6 +551,15 @@ int main(int argc, char **argv)
 	if (parse_set(set ? set : all))
 		return 2;
 
+	/*
+	 * SIGTERM and SIGINT wait from here until the main loop reads them from a signalfd: one that
+	 * comes while the program loads and attaches still ends in a clean exit (detach, drain, exit 0).
+	 */
+	sigset_t mask;
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	libbpf_set_print(libbpf_print);
 	/* Kernels before 5.11 charge BPF memory to RLIMIT_MEMLOCK; later ones ignore it. */
@@ -566,7 +605,9 @@ int main(int argc, char **argv)
 	skel->links.on_fork = bpf_program__attach(skel->progs.on_fork);
 	if (procexit)
 		skel->links.on_exit_thread = bpf_program__attach(skel->progs.on_exit_thread);
-	if (!skel->links.on_fork || (procexit && !skel->links.on_exit_thread))
+	/* Before sys_exit: a successful execveat's exit asks what on_exec noted. */
+	skel->links.on_exec = bpf_program__attach(skel->progs.on_exec);
+	if (!skel->links.on_fork || (procexit && !skel->links.on_exit_thread) || !skel->links.on_exec)
 		die("attaching the process tracepoints", errno);
 	apply_set();
 	skel->links.sys_exit = bpf_program__attach(skel->progs.sys_exit);
@@ -578,7 +619,7 @@ int main(int argc, char **argv)
 	if (q_buf == MAP_FAILED)
 		die("allocating the output queue", errno);
 	/* Writes that would block return at once: the rings keep being emptied into the queue. */
-	int stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
+	stdout_flags = fcntl(STDOUT_FILENO, F_GETFL);
 	if (stdout_flags >= 0)
 		fcntl(STDOUT_FILENO, F_SETFL, stdout_flags | O_NONBLOCK);
 	size_t ring_bytes = (size_t)ncpus * pages_per_cpu * HRR_PAGE_SIZE;
@@ -587,11 +628,6 @@ int main(int argc, char **argv)
 		die("mapping the rings", errno);
 	ring_mem = mem;
 
-	sigset_t mask;
-	sigemptyset(&mask);
-	sigaddset(&mask, SIGTERM);
-	sigaddset(&mask, SIGINT);
-	sigprocmask(SIG_BLOCK, &mask, NULL);
 	int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
 	int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_CLOEXEC);
 	struct itimerspec its = {{stats_ms / 1000, (stats_ms % 1000) * 1000000}, {stats_ms / 1000, (stats_ms % 1000) * 1000000}};

@@ -19,7 +19,9 @@ def frames(data):
         f = {'kind': kind, 'nr': nr, 'raw': data[o:o + ln]}
         if kind in (1, 2):
             (f['tid'], f['pid'], f['ppid'], f['uid']) = struct.unpack_from('<IIII', data, o + 16)
+            (f['vtid'], f['vpid'], f['flags']) = struct.unpack_from('<III', data, o + 60)
             f['ret'] = struct.unpack_from('<q', data, o + 72)[0]
+            f['args'] = struct.unpack_from('<6Q', data, o + 80)
             f['comm'] = data[o + 128:o + 144].split(b'\0')[0].decode()
             items, p = {}, o + 144
             while p + 4 <= o + ln:
@@ -111,6 +113,18 @@ seen, sent, dropped = struct.unpack_from('<QQQ', stats[-1]['raw'], 16) if stats 
 check(sent > 0 and dropped == 0 and seen >= sent, f'stats: seen {seen}, sent {sent}, dropped {dropped}')
 other = [f for f in fs if f['kind'] == 1 and f['nr'] not in (257, 59)]
 check(not other, 'only the asked syscalls are sent')
+
+def refused(args):
+    """The probe's exit code and stderr for bad options; one that starts tracing instead is stopped."""
+    try:
+        r = subprocess.run([PROBE, '--check'] + args, capture_output=True, text=True, timeout=10)
+        return r.returncode, r.stderr
+    except subprocess.TimeoutExpired:
+        return None, ''
+rc, err = refused(['--exclude-pid', '4194304'])
+check(rc == 2 and '4194304' in err, f'an --exclude-pid beyond the kernel\'s pid limit is refused (rc {rc})')
+rc, err = refused([a for pid in range(1000, 1064) for a in ('--exclude-pid', str(pid))])
+check(rc == 2 and 'at most 63' in err, f'more --exclude-pid options than the probe holds are refused (rc {rc})')
 
 # Exclusion: a process given with --exclude-pid and its children are never seen
 shell = subprocess.Popen(['sh', '-c', 'read x; cat "$1"', 'sh', target], stdin=subprocess.PIPE, stdout=subprocess.DEVNULL)
@@ -222,6 +236,206 @@ try:
 except subprocess.TimeoutExpired:
     p.kill()
     check(False, 'a closed output ends the probe')
+
+def items_of(f, tag):
+    return f['items'].get(tag, b'')
+
+def cstr(b):
+    return b.split(b'\0')[0]
+
+# ia32 syscalls (int 0x80 from a 64-bit process): reported as the x86_64 call, with the i386
+# argument registers, flagged (header flags bit 0). Each untranslated number would name another call.
+IA32 = os.path.join(os.path.dirname(PROBE), 'ia32_test')
+udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); udp.bind(('127.0.0.1', 0))
+port = udp.getsockname()[1]
+rc, out, err = run_probe(['--syscalls', 'all', '--no-procexit'], lambda: subprocess.run([IA32, target, str(port)], check=True))
+udp.close()
+ia = [f for f in frames(out)[0] if f['kind'] == 1 and f['comm'] == 'ia32_test']
+compat = [f for f in ia if f['flags'] & 1]
+def one(nr, what, cond):
+    fs = [f for f in compat if f['nr'] == nr]
+    ok = len(fs) == 1 and cond(fs[0])
+    check(ok, f'ia32 {what} (frames: {[(f["ret"], [hex(a) for a in f["args"][:3]], sorted(f["items"])) for f in fs]})')
+    return fs[0] if fs else None
+M1 = 0xffffffff
+op = one(2, 'open: as open, its path and file', lambda f: cstr(items_of(f, 1)) == target.encode() and f['ret'] >= 0 and 12 in f['items'])
+fd = op['ret'] if op else -1
+one(32, 'dup: as dup with its fd and the new file', lambda f: f['args'][0] == fd and f['ret'] > fd and 12 in f['items'])
+closes = sorted(f['args'][0] for f in compat if f['nr'] == 3)
+check(len(closes) == 2 and fd not in closes, f'ia32 close is close; ia32 read (3, x86_64 close) is not traced (closes of {closes}, opened {fd})')
+one(72, 'fcntl64 F_DUPFD: as fcntl, with the new fd\'s file', lambda f: f['args'][1] == 0 and f['args'][2] == 100 and f['ret'] == 100 and 12 in f['items'])
+one(94, 'lchown with 16-bit ids: as lchown, uid and gid -1 as 32-bit -1', lambda f: f['args'][1:3] == (M1, M1) and cstr(items_of(f, 1)) == target.encode() and f['ret'] == 0)
+one(92, 'chown32: as chown', lambda f: f['args'][1:3] == (M1, M1) and f['ret'] == 0)
+one(117, 'setresuid with 16-bit ids: as setresuid with -1s', lambda f: f['args'][:3] == (M1, M1, M1) and f['ret'] == 0)
+one(166, 'umount: as umount2 with flags 0', lambda f: cstr(items_of(f, 1)) == b'/nonexistent-harrier-ia32' and f['args'][1] == 0 and f['ret'] == -2)
+sock = one(41, 'socketcall SYS_SOCKET: as socket', lambda f: f['args'][:3] == (2, 2, 0) and f['ret'] >= 0 and 11 in f['items'])
+sfd = sock['ret'] if sock else -1
+def sin_port(b):
+    return struct.unpack_from('>H', b, 2)[0] if len(b) >= 4 else None
+one(42, 'socketcall SYS_CONNECT: as connect, with the address and tuple', lambda f: f['args'][0] == sfd and f['args'][2] == 16 and sin_port(items_of(f, 10)) == port and 11 in f['items'])
+one(44, 'socketcall SYS_SEND: as sendto without an address', lambda f: f['args'][0] == sfd and f['args'][2] == 1 and f['args'][4:] == (0, 0) and f['ret'] == 1)
+one(46, 'socketcall SYS_SENDMSG: as sendmsg, the address read from the compat msghdr', lambda f: f['args'][0] == sfd and sin_port(items_of(f, 10)) == port + 1)
+one(59, 'failed execve: as execve with its path', lambda f: f['ret'] == -2 and cstr(items_of(f, 1)) == b'/nonexistent-harrier-ia32')
+check(len(compat) == 14, f'ia32: only the traced calls are sent ({sorted(f["nr"] for f in compat)})')
+check(any(f['nr'] == 59 and f['ret'] == 0 and not f['flags'] for f in ia), 'the 64-bit exec of the ia32 test is not flagged')
+
+# execveat: a successful one returns as execve (the kernel sets orig_ax so); it is reported as
+# execveat and follows execveat's place in the set.
+VIA_FD = "import os; fd = os.open('/bin/true', os.O_RDONLY); os.execve(fd, ['true', 'viaexecveat'], {})"
+run_via_fd = lambda: subprocess.run([sys.executable, '-c', VIA_FD], check=True)
+for sel in ('execveat', 'execve'):
+    rc, out, err = run_probe(['--syscalls', sel, '--no-procexit'], run_via_fd)
+    fs = [f for f in frames(out)[0] if f['kind'] == 1]
+    via = [f for f in fs if items_of(f, 21) == b'true\0viaexecveat\0']
+    py = [f for f in fs if f['ret'] == 0 and f['comm'] == os.path.basename(sys.executable)[:15]]
+    if sel == 'execveat':
+        check(len(via) == 1 and via[0]['nr'] == 322 and not py, f'an execveat by fd is reported as execveat ({[(f["nr"], f["comm"]) for f in fs]})')
+    else:
+        check(not via and len(py) >= 1 and all(f['nr'] == 59 for f in py), f'with only execve traced, the execveat is not sent ({[(f["nr"], f["comm"]) for f in fs]})')
+
+# Exclusion that outlives its process: `exclude PID` of a process that is gone must not hide the
+# next process to get that pid (forced with ns_last_pid).
+dead = subprocess.Popen(['true']); dead.wait()
+reused = []
+def reuse_pid():
+    for _ in range(20):
+        with open('/proc/sys/kernel/ns_last_pid', 'w') as f:
+            f.write(str(dead.pid - 1))
+        c = subprocess.Popen(['cat', target], stdout=subprocess.DEVNULL)
+        c.wait()
+        if c.pid == dead.pid:
+            reused.append(c.pid)
+            return
+rc, out, err = run_probe(['--syscalls', 'openat', '--no-procexit'], reuse_pid, commands=[f'exclude {dead.pid}'])
+fs = frames(out)[0]
+seen_reuse = [f for f in fs if f['kind'] == 1 and f['pid'] == dead.pid and cstr(items_of(f, 2)) == target.encode()]
+check(reused and len(seen_reuse) == 1, f'a process that reuses the pid of an excluded process that is gone is traced (reused {reused}, frames {len(seen_reuse)})')
+pids = [struct.unpack_from('<Q', f['raw'], 64)[0] for f in fs if f['kind'] == 3]
+check(pids and max(pids) == 1, f'a gone process is not counted as excluded ({pids})')
+
+# Exclusion of a multi-threaded process whose leader thread ends first: its other threads stay excluded.
+THREADS = r"""
+import ctypes, os, sys, threading
+sys.stdin.readline()
+me = os.getpid()
+def leader_gone():
+    with open(f'/proc/{me}/task/{me}/stat') as f:
+        return f.read().rsplit(')', 1)[1].split()[0] in 'ZX'
+def opener():
+    while not leader_gone():
+        pass
+    for _ in range(20):
+        os.close(os.open(sys.argv[1], os.O_RDONLY))
+ts = [threading.Thread(target=opener) for _ in range(4)]
+for t in ts:
+    t.start()
+ctypes.CDLL(None).syscall(60, 0)  # exit: this thread only
+"""
+mt = subprocess.Popen([sys.executable, '-c', THREADS, target], stdin=subprocess.PIPE)
+def mt_go():
+    mt.stdin.write(b'go\n'); mt.stdin.flush(); mt.wait()
+rc, out, err = run_probe(['--syscalls', 'openat', '--exclude-pid', str(mt.pid)], mt_go)
+leak = [(f['kind'], f['tid']) for f in frames(out)[0] if f['kind'] in (1, 2) and f['pid'] == mt.pid]
+check(mt.returncode == 0 and not leak, f'the threads of an excluded process stay excluded after its leader exits (rc {mt.returncode}, {len(leak)} frames leaked)')
+
+# Ids in nested pid namespaces: ten deep, cat is pid 1 of its own namespace.
+rc, out, err = run_probe(['--syscalls', 'openat,execve', '--no-procexit'], lambda: subprocess.run(['unshare', '-pf'] * 10 + ['cat', target], stdout=subprocess.DEVNULL, check=True))
+deep = [f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 257 and f['comm'] == 'cat' and cstr(items_of(f, 2)) == target.encode()]
+check(len(deep) == 1 and (deep[0]['vtid'], deep[0]['vpid']) == (1, 1) and deep[0]['tid'] != 1, f'vtid and vpid ten pid namespaces deep ({[(f["tid"], f["vtid"], f["vpid"]) for f in deep]})')
+
+# The exec item: exe ctime (bit 31 of i_ctime_nsec is a flag since 6.13, set once ctime is
+# queried), memory counters, the pid namespace init's start.
+X_PIDNS, X_VM = 48, 68
+tmpd = tempfile.mkdtemp(prefix='harrier-probe-test-')
+mytrue = os.path.join(tmpd, 'mytrue')
+subprocess.run(['cp', '/bin/true', mytrue], check=True)
+st = os.stat(mytrue)  # queries ctime
+t0 = time.clock_gettime_ns(time.CLOCK_BOOTTIME)
+def execs():
+    subprocess.run([mytrue], check=True)
+    subprocess.run(['unshare', '-pf', mytrue], check=True)
+rc, out, err = run_probe(['--syscalls', 'execve', '--no-procexit'], execs)
+ex = [f for f in frames(out)[0] if f['kind'] == 1 and f['comm'] == 'mytrue' and 20 in f['items']]
+hz = os.sysconf('SC_CLK_TCK')
+with open('/proc/1/stat') as f:
+    init_start = int(f.read().rsplit(')', 1)[1].split()[19]) * (10**9 // hz)
+if len(ex) == 2:
+    x = ex[0]['items'][20]
+    ino, ctime, mtime = struct.unpack_from('<QQQ', x, 24)
+    check((ino, ctime, mtime) == (st.st_ino, st.st_ctime_ns, st.st_mtime_ns), f'exe inode, ctime and mtime are stat\'s ({ctime - st.st_ctime_ns} ns off)')
+    host, nested = (struct.unpack_from('<Q', e['items'][20], X_PIDNS)[0] for e in ex)
+    ts1 = struct.unpack_from('<Q', ex[1]['raw'], 8)[0]
+    check(abs(host - init_start) < 10**9 // hz, f'pidns_init_start on the host is init\'s start ({host} ns, /proc/1/stat {init_start})')
+    check(t0 < nested < ts1, f'pidns_init_start in a new pid namespace is its init\'s start ({nested}, between {t0} and {ts1})')
+else:
+    check(False, f'two execs of mytrue with exec items ({len(ex)})')
+os.unlink(mytrue); os.rmdir(tmpd)
+
+BIG = r"""
+import os
+b = b'\1' * (64 << 20)
+status = open('/proc/self/status').read()
+pid = os.fork()
+if pid == 0:
+    os._exit(0)
+os.waitpid(pid, 0)
+print(' '.join(l.split()[1] for l in status.splitlines() if l.split(':')[0] in ('VmRSS', 'VmSwap')))
+"""
+big = []
+rc, out, err = run_probe(['--syscalls', 'clone,fork,clone3', '--no-procexit'], lambda: big.append(subprocess.run([sys.executable, '-c', BIG], capture_output=True, text=True, check=True).stdout.split()))
+forks = [f for f in frames(out)[0] if f['kind'] == 1 and f['ret'] > 0 and 20 in f['items'] and f['comm'] == os.path.basename(sys.executable)[:15] and f['pid'] != os.getpid()]
+if forks and big:
+    rss, swap = struct.unpack_from('<II', forks[0]['items'][20], X_VM + 4)
+    want_rss, want_swap = int(big[0][0]), int(big[0][1])
+    check(rss >= 64 << 10 and abs(rss - want_rss) < 8 << 10 and swap == want_swap, f'vm_rss and vm_swap of a 64 MiB process ({rss} and {swap} KiB; /proc says {want_rss} and {want_swap})')
+else:
+    check(False, f'the fork of the 64 MiB process ({len(forks)} frames)')
+
+# Startup: SIGTERM while the program loads still ends cleanly (signals are blocked from the start).
+def blocked(pid):
+    try:
+        with open(f'/proc/{pid}/status') as f:
+            return any(l.startswith('SigBlk:') and int(l.split()[1], 16) & 0x4002 == 0x4002 for l in f)
+    except OSError:
+        return False
+def links(pid):
+    n = 0
+    for fd in os.listdir(f'/proc/{pid}/fd'):
+        try:
+            n += os.readlink(f'/proc/{pid}/fd/{fd}') == 'anon_inode:bpf_link'
+        except OSError:
+            pass
+    return n
+p = subprocess.Popen([PROBE, '--syscalls', 'openat'], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+deadline = time.time() + 10
+while not blocked(p.pid) and p.poll() is None and time.time() < deadline:
+    time.sleep(0.0005)
+attached_then = links(p.pid) if p.poll() is None else -1
+p.terminate()
+out, err = p.communicate(timeout=30)
+fs, whole = frames(out)
+check(attached_then == 0 and p.returncode == 0 and whole and fs and fs[0]['kind'] == 4 and fs[-1]['kind'] == 3 and b'detached' in err,
+      f'SIGTERM while loading: a clean exit (links attached when signalled {attached_then}, rc {p.returncode}, {len(fs)} frames)')
+
+# A failure after stdout was made non-blocking still gives stdout its mode back (the rings'
+# mapping made to fail with an address-space limit).
+import resource
+def vm_peak():
+    q = subprocess.Popen([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '1', '--buffer-mb', '1'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    for _ in range(20):
+        if b'tracing' in q.stderr.readline() or q.poll() is not None:
+            break
+    with open(f'/proc/{q.pid}/status') as f:
+        kb = next(int(l.split()[1]) for l in f if l.startswith('VmPeak:'))
+    q.terminate(); q.communicate(timeout=30)
+    return kb << 10
+limit = vm_peak() + (32 << 20)
+with tempfile.TemporaryFile() as outf:
+    r = subprocess.run([PROBE, '--syscalls', 'openat', '--ringbuf-mb', '64', '--buffer-mb', '1'], stdout=outf, stderr=subprocess.PIPE, text=True,
+                       preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit)))
+    nonblock = fcntl.fcntl(outf.fileno(), fcntl.F_GETFL) & os.O_NONBLOCK
+check(r.returncode == 1 and 'mapping the rings' in r.stderr and not nonblock, f'a failed start gives stdout its mode back (rc {r.returncode}, O_NONBLOCK left {bool(nonblock)}: {r.stderr.strip()[-80:]})')
+
 
 os.unlink(target)
 print(f'{len(failures)} failed' if failures else 'all probe tests passed')
