@@ -116,6 +116,7 @@ export class LiveCapture {
   /** Close events feed the state alone unless a rule needs them: then they skip decoding. */
   private closeOnlyForState(): void {
     this.probe.closeAsNumbers = this.types !== 'all' && !this.types.has('close');
+    this.state.bootEpochOf = () => this.probe.decoder.bootEpochNs;
   }
 
   /** Seeds the state from /proc and the host's users, then starts the probe. */

@@ -648,6 +648,11 @@ export class FrameDecoder {
   private slabView = new DataView(this.slab.buffer);
   private slabPos = 0;
   private bootEpoch = 0n;
+
+  /** Boot time in ns since the epoch, from the probe's header frame (0 before it). */
+  get bootEpochNs(): bigint {
+    return this.bootEpoch;
+  }
   private num = 0;
   readonly stats: DecoderStats = { events: 0, procexits: 0, malformed: 0, unknownSyscall: 0 };
   /** The probe's latest counters. */

@@ -130,6 +130,7 @@ export function seedFromCapture(p: CaptureSeedTarget, cap: ScapCapture): void {
 /** A state engine seeded from a capture's tables, ready for its events. */
 export function stateFromCapture(cap: ScapCapture): StateEngine {
   const state = new StateEngine();
+  state.bootEpoch = cap.machine?.bootTsEpoch ?? 0n;
   seedFromCapture(
     {
       seedThread: (s) => void state.seedThread(s),
@@ -151,6 +152,7 @@ export function stateFromCapture(cap: ScapCapture): StateEngine {
  */
 export function replayCapture(p: ReplayPipeline, cap: ScapCapture, beforeEvent?: (tsNs: bigint) => boolean): boolean {
   seedFromCapture(p, cap);
+  p.state.bootEpoch = cap.machine?.bootTsEpoch ?? 0n;
   for (const e of cap.events) {
     if (beforeEvent && !beforeEvent(e.ts)) {
       p.flush();

@@ -304,3 +304,16 @@ test("the purge never removes the thread of the event it runs before", () => {
   assert.equal(s.stats.eventsWithoutThread, 0);
   assert.equal(s.tables.threads.has(999), false, 'other idle threads go');
 });
+
+test("a clone's pidns_init_start_ts (ns since boot) plus the boot time is the child's proc.pidns_init_start_ts; without one the parent's is kept", () => {
+  const s = new StateEngine();
+  s.bootEpoch = 1_700_000_000_000_000_000n;
+  s.process(ev('clone', 100, false, { res: 200, exe: '/bin/sh', args: [], tid: 100, pid: 100, ptid: 1, flags: ['u32', 0], pidns_init_start_ts: 5_000_000n }));
+  assert.equal(s.tables.threads.get(200)?.pidnsInitStartTs, 1_700_000_000_005_000_000n);
+  s.process(ev('clone', 200, false, { res: 300, exe: '/bin/sh', args: [], tid: 200, pid: 200, ptid: 100, flags: ['u32', 0] }));
+  assert.equal(s.tables.threads.get(300)?.pidnsInitStartTs, 1_700_000_000_005_000_000n);
+  // A live source's boot time arrives with the probe's header, after the engine was made.
+  s.bootEpochOf = () => 1_800_000_000_000_000_000n;
+  s.process(ev('clone', 300, false, { res: 400, exe: '/bin/sh', args: [], tid: 300, pid: 300, ptid: 200, flags: ['u32', 0], pidns_init_start_ts: 7n }));
+  assert.equal(s.tables.threads.get(400)?.pidnsInitStartTs, 1_800_000_000_000_000_007n);
+});

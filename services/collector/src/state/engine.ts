@@ -157,6 +157,12 @@ export class StateEngine {
   private currentTid = -1;
   /** Set by a live source (undefined for capture replay): see StateOptions. */
   threadAlive: ThreadAlive | undefined;
+  /**
+   * Boot time in ns since the epoch (a capture's machine info; the live probe's header, through
+   * `bootEpochOf` as it arrives after start): a clone's pidns_init_start_ts counts from boot.
+   */
+  bootEpoch = 0n;
+  bootEpochOf: (() => bigint) | undefined;
 
   constructor(options: StateOptions = {}) {
     const { threadAlive, ...limits } = options;
@@ -631,6 +637,9 @@ export class StateEngine {
     child.vtid = res > 0 ? undefined : int(param(e, 'vtid'));
     child.vpid = res > 0 ? undefined : int(param(e, 'vpid'));
     const src = parent;
+    // libsinsp: the event's pid-namespace init start (from boot) plus the boot time; else inherited.
+    const pidnsStart = bigUint(param(e, 'pidns_init_start_ts'));
+    child.pidnsInitStartTs = pidnsStart ? pidnsStart + (this.bootEpochOf?.() ?? this.bootEpoch) : src?.pidnsInitStartTs;
     child.name = str(param(e, 'comm')) ?? src?.name;
     child.exe = str(param(e, 'exe')) ?? src?.exe;
     child.args = strList(param(e, 'args')) ?? src?.args;
