@@ -217,8 +217,8 @@ export class LiveCapture {
     if (!book) {
       book = { asked: false, meta: false, usersFrom: undefined };
       this.books.set(c.id, book);
-      this.state.tables.containerUsers.set(c.id, new ContainerUsers([]));
-      this.state.tables.containerGroups.set(c.id, new ContainerGroups([]));
+      this.state.tables.containerUsers.set(c.id, new Map());
+      this.state.tables.containerGroups.set(c.id, new Map());
     }
     return book;
   }
@@ -324,8 +324,8 @@ export class LiveCapture {
       } catch {
         // An image may have a passwd and no group file: its gids stay nameless.
       }
-      this.state.tables.containerUsers.set(c.id, new ContainerUsers(users));
-      this.state.tables.containerGroups.set(c.id, new ContainerGroups(groups));
+      this.state.tables.containerUsers.set(c.id, new Map(users));
+      this.state.tables.containerGroups.set(c.id, new Map(groups));
       this.counters.containersUsersRead++;
       book.usersFrom = key;
     } catch {
@@ -343,39 +343,3 @@ interface ContainerBook {
   usersFrom: string | undefined;
 }
 
-/**
- * A container's users as libsinsp knows them: those of its own /etc/passwd, and root. Any other
- * uid has no name (user.name <NA>), never the host's user of that number. The state's lookup
- * falls back to the host's users only for a container without a table, so this table answers
- * every uid; what it makes up is kept (batches tell users apart by object).
- */
-class ContainerUsers extends Map<number, UserInfo> {
-  private readonly madeUp = new Map<number, UserInfo>();
-
-  override get(uid: number): UserInfo {
-    const u = super.get(uid);
-    if (u) return u;
-    let x = this.madeUp.get(uid);
-    if (!x) {
-      x = uid === 0 ? { uid, name: 'root', homedir: '/root' } : { uid };
-      this.madeUp.set(uid, x);
-    }
-    return x;
-  }
-}
-
-/** A container's groups, as ContainerUsers: its /etc/group, root, and nameless gids. */
-class ContainerGroups extends Map<number, GroupInfo> {
-  private readonly madeUp = new Map<number, GroupInfo>();
-
-  override get(gid: number): GroupInfo {
-    const g = super.get(gid);
-    if (g) return g;
-    let x = this.madeUp.get(gid);
-    if (!x) {
-      x = gid === 0 ? { gid, name: 'root' } : { gid };
-      this.madeUp.set(gid, x);
-    }
-    return x;
-  }
-}

@@ -255,16 +255,22 @@ export class StateTables {
   /** Host users and groups, by id. */
   readonly users = new Map<number, UserInfo>();
   readonly groups = new Map<number, GroupInfo>();
-  /** Per container id: its own users and groups, when known. */
+  /**
+   * Per container id: its own users and groups (its /etc/passwd and /etc/group), once a live
+   * source has a table for it. A container with a table never gets the host's names: an id it
+   * does not list is nameless (root is root), as in libsinsp. Without one (a capture has host
+   * tables only) the host's serve.
+   */
   readonly containerUsers = new Map<string, Map<number, UserInfo>>();
   readonly containerGroups = new Map<string, Map<number, GroupInfo>>();
   readonly containers = new Map<string, ContainerInfo>();
   private readonly unknownUsers = new Map<number, UserInfo>();
   private readonly unknownGroups = new Map<number, GroupInfo>();
+  private readonly rootGroup: GroupInfo = { gid: 0, name: 'root' };
 
   user(uid: number, container: ContainerInfo | undefined): UserInfo {
-    // A container's own users when known, else the host's (a capture has only those).
-    const u = (container ? this.containerUsers.get(container.id)?.get(uid) : undefined) ?? this.users.get(uid);
+    const own = container && this.containerUsers.get(container.id);
+    const u = own ? own.get(uid) : this.users.get(uid);
     if (u) return u;
     let x = this.unknownUsers.get(uid);
     if (!x) {
@@ -276,7 +282,8 @@ export class StateTables {
   }
 
   group(gid: number, container: ContainerInfo | undefined): GroupInfo {
-    const g = (container ? this.containerGroups.get(container.id)?.get(gid) : undefined) ?? this.groups.get(gid);
+    const own = container && this.containerGroups.get(container.id);
+    const g = own ? (own.get(gid) ?? (gid === 0 ? this.rootGroup : undefined)) : this.groups.get(gid);
     if (g) return g;
     let x = this.unknownGroups.get(gid);
     if (!x) {
