@@ -77,6 +77,9 @@ struct {
 /* Set by the loader: send process exits. */
 const volatile bool send_procexit = true;
 
+/* Set by the loader: how many bytes of the data a send or receive call moved go in its frame (Falco's snaplen). */
+const volatile __u32 snaplen = 80;
+
 /*
  * Threads whose last exec came through execveat with a file descriptor (bprm->fdpath set): a
  * successful exec returns with orig_ax set to __NR_execve, so sys_exit asks here which call it
@@ -564,6 +567,82 @@ ITEM_FN int put_msg_name(__u32 off, __u64 msg, __u32 ia32)
 	return put_umem(off, HRR_ITEM_SOCKADDR, name, len > 128 ? 128 : len);
 }
 
+/* The first bytes of a send's or receive's buffer: `len` of them, at most the snaplen. */
+static __always_inline __u32 put_data(__u32 off, __u64 buf, __u64 len)
+{
+	return put_umem(off, HRR_ITEM_DATA, buf, len < snaplen ? len : snaplen);
+}
+
+struct compat_msghdr_iov {
+	__u32 msg_name;
+	__s32 msg_namelen;
+	__u32 msg_iov;
+	__u32 msg_iovlen;
+};
+
+struct compat_iovec_ {
+	__u32 base;
+	__u32 len;
+};
+
+#define MAX_IOV 8
+
+/*
+ * sendmsg/recvmsg: the first bytes of the data, gathered from the msghdr's first MAX_IOV iovecs
+ * (ia32's layouts for an ia32 call): `total` of them, at most the snaplen.
+ */
+ITEM_FN int put_msg_data(__u32 off, __u64 msg, __u64 total, __u32 ia32)
+{
+	__u8 *s = buffer();
+	if (!s || off > ITEM_LIMIT || !msg)
+		return (int)off;
+	__u64 iov, iovlen;
+	if (ia32) {
+		struct compat_msghdr_iov m = {};
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+			return (int)off;
+		iov = m.msg_iov;
+		iovlen = m.msg_iovlen;
+	} else {
+		struct user_msghdr m = {};
+		if (bpf_probe_read_user(&m, sizeof(m), (void *)msg))
+			return (int)off;
+		iov = (__u64)m.msg_iov;
+		iovlen = m.msg_iovlen;
+	}
+	__u32 want = total < snaplen ? (__u32)total : snaplen;
+	__u32 p = off + sizeof(struct item);
+	__u32 got = 0;
+	for (int i = 0; i < MAX_IOV; i++) {
+		if (i >= iovlen || got >= want)
+			break;
+		__u64 base, len;
+		if (ia32) {
+			struct compat_iovec_ v;
+			if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
+				break;
+			base = v.base;
+			len = v.len;
+		} else {
+			struct iovec v;
+			if (bpf_probe_read_user(&v, sizeof(v), (void *)(iov + i * sizeof(v))))
+				break;
+			base = (__u64)v.iov_base;
+			len = v.iov_len;
+		}
+		__u32 n = want - got;
+		if (len < n)
+			n = (__u32)len;
+		n &= MAX_STR - 1;
+		if (n && bpf_probe_read_user(&s[at(p + got)], n, (void *)base))
+			break;
+		got += n;
+	}
+	if (!got)
+		return (int)off;
+	return item_end(s, off, p + (got & (MAX_STR - 1)), HRR_ITEM_DATA);
+}
+
 /* What a process looks like (args, env, exe, cwd, cgroups): clone and exec carry it. */
 static __always_inline __u32 put_process(__u32 off, bool with_env)
 {
@@ -717,6 +796,8 @@ static __always_inline int on_exit(struct task_struct *task, __u16 nr, const __u
 	case NR_sendto:
 		off = put_umem(off, HRR_ITEM_SOCKADDR, a[4], a[5] > 128 ? 128 : a[5]);
 		off = put_tuple(off, a[0]);
+		/* What was sent, else (a failed send) what the caller meant to send. */
+		off = put_data(off, a[1], ret > 0 ? (__u64)ret : a[2]);
 		break;
 	case NR_recvfrom: {
 		__u32 alen = 0;
@@ -724,12 +805,17 @@ static __always_inline int on_exit(struct task_struct *task, __u16 nr, const __u
 			bpf_probe_read_user(&alen, sizeof(alen), (void *)a[5]);
 		off = put_umem(off, HRR_ITEM_SOCKADDR, a[4], alen > 128 ? 128 : alen);
 		off = put_tuple(off, a[0]);
+		if (ret > 0)
+			off = put_data(off, a[1], ret);
 		break;
 	}
 	case NR_sendmsg:
 	case NR_recvmsg:
 		off = put_msg_name(off, a[1], flags & HRR_FLAG_IA32);
 		off = put_tuple(off, a[0]);
+		/* A receive's data only when it got some; a failed send's, as far as the snaplen. */
+		if (ret > 0 || nr == NR_sendmsg)
+			off = put_msg_data(off, a[1], ret > 0 ? (__u64)ret : snaplen, flags & HRR_FLAG_IA32);
 		break;
 	case NR_accept:
 	case NR_accept4:

@@ -24,6 +24,7 @@
 #define HRR_ITEM_CGROUP 25   /* path components of the cpuset (v1) cgroup, leaf first */
 #define HRR_ITEM_CGROUP2 26  /* path components of the unified (v2) cgroup, leaf first */
 #define HRR_ITEM_FILE2 27    /* the second fd of a pair (pipe, socketpair): struct hrr_file */
+#define HRR_ITEM_DATA 28     /* the first bytes sent or received (at most the snaplen): send/recv calls */
 
 /* hrr_exec.flags */
 #define HRR_EXE_UPPER_LAYER 1

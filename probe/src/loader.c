@@ -480,7 +480,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: harrier-probe [--syscalls LIST|all] [--exclude-pid PID]... [--ringbuf-mb N (per CPU, 0 auto)]\n"
-		"                     [--buffer-mb N (output queue, default 32)] [--stats-ms N] [--no-procexit] [--list] [--check]\n"
+		"                     [--buffer-mb N (output queue, default 32)] [--snaplen N (data bytes of send/recv calls, default 80)]\n"
+		"                     [--stats-ms N] [--no-procexit] [--list] [--check]\n"
 		"Writes framed syscall events to stdout (see probe/FORMAT.md). Needs root.\n");
 }
 
@@ -489,7 +490,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"syscalls", required_argument, 0, 's'}, {"exclude-pid", required_argument, 0, 'x'},
 		{"ringbuf-mb", required_argument, 0, 'r'}, {"stats-ms", required_argument, 0, 't'},
-		{"buffer-mb", required_argument, 0, 'b'},
+		{"buffer-mb", required_argument, 0, 'b'}, {"snaplen", required_argument, 0, 'n'},
 		{"no-procexit", no_argument, 0, 'p'},      {"list", no_argument, 0, 'l'},
 		{"check", no_argument, 0, 'c'},            {"help", no_argument, 0, 'h'},
 		{0, 0, 0, 0}};
@@ -498,6 +499,7 @@ int main(int argc, char **argv)
 	uint32_t roots[MAX_ROOTS];
 	int nroots = 0;
 	long ring_mb = 0, stats_ms = 1000; /* ring_mb 0: chosen from the CPU count below */
+	long snaplen = 80;
 	long buffer_mb = 32;
 	bool procexit = true, check = false;
 	int c;
@@ -526,6 +528,7 @@ int main(int argc, char **argv)
 		}
 		case 'r': ring_mb = strtol(optarg, NULL, 10); break;
 		case 'b': buffer_mb = strtol(optarg, NULL, 10); break;
+		case 'n': snaplen = strtol(optarg, NULL, 10); break;
 		case 't': stats_ms = strtol(optarg, NULL, 10); break;
 		case 'p': procexit = false; break;
 		case 'l':
@@ -539,6 +542,10 @@ int main(int argc, char **argv)
 	}
 	if (ring_mb < 0 || ring_mb > 256 || (ring_mb & (ring_mb - 1))) {
 		fprintf(stderr, "harrier-probe: --ringbuf-mb (MiB per CPU) must be a power of two up to 256, or 0 to choose by CPU count (got %ld)\n", ring_mb);
+		return 2;
+	}
+	if (snaplen < 0 || snaplen > 4095) {
+		fprintf(stderr, "harrier-probe: --snaplen (bytes of the data of a send or receive call in its frame) must be 0 to 4095 (got %ld)\n", snaplen);
 		return 2;
 	}
 	if (buffer_mb < 1 || buffer_mb > 1024) {
@@ -577,6 +584,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	skel->rodata->send_procexit = procexit;
+	skel->rodata->snaplen = (__u32)snaplen;
 	/*
 	 * A storm from one process fills one CPU's ring: rings must be large enough to ride out a
 	 * consumer's pause on their own. 16 MiB each up to 4 CPUs, then 64 MiB in all, at least 4 each.

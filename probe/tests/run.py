@@ -222,6 +222,32 @@ dupfd = [f for f in fcs if struct.unpack_from('<Q', f['raw'], 88)[0] == fcntl.F_
 check(len(getfl) == 1 and 12 not in getfl[0]['items'] and len(dupfd) == 1 and 12 in dupfd[0]['items'] and dupfd[0]['ret'] >= 100,
       'fcntl F_DUPFD carries the new fd\'s file, F_GETFL none')
 
+# send/recv calls carry the first bytes of their data (item 28), at most the snaplen (default 80):
+# sendto and recvfrom from their buffer, sendmsg and recvmsg gathered from the iovecs.
+PAYLOAD = bytes(range(256))[:200]
+def data_calls():
+    a = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); a.bind(('127.0.0.1', 0))
+    b = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); b.bind(('127.0.0.1', 0))
+    b.sendto(PAYLOAD, a.getsockname())
+    a.recvfrom(4096)
+    b.sendmsg([PAYLOAD[:20], PAYLOAD[20:]], [], 0, a.getsockname())
+    a.recvmsg(4096)
+    a.close(); b.close()
+def data_frames(args):
+    rc, out, err = run_probe(['--syscalls', 'sendto,recvfrom,sendmsg,recvmsg'] + args, data_calls)
+    fs = [f for f in frames(out)[0] if f['kind'] == 1 and f['pid'] == os.getpid()]
+    return {nr: [f for f in fs if f['nr'] == nr] for nr in (44, 45, 46, 47)}
+got = data_frames([])
+for nr, what in ((44, 'sendto'), (45, 'recvfrom'), (46, 'sendmsg (two iovecs)'), (47, 'recvmsg')):
+    fs = got[nr]
+    check(len(fs) == 1 and fs[0]['ret'] == 200 and fs[0]['items'].get(28) == PAYLOAD[:80], f'{what} carries the first 80 bytes of its data (ret and data length: {[(f["ret"], len(f["items"].get(28, b""))) for f in fs]})')
+got = data_frames(['--snaplen', '300'])
+check(all(len(got[nr]) == 1 and got[nr][0]['items'].get(28) == PAYLOAD for nr in (44, 45, 46, 47)), '--snaplen 300: all 200 bytes')
+got = data_frames(['--snaplen', '0'])
+check(all(len(got[nr]) == 1 and 28 not in got[nr][0]['items'] for nr in (44, 45, 46, 47)), '--snaplen 0: no data item')
+r = subprocess.run([PROBE, '--snaplen', '4096', '--check'], capture_output=True, text=True)
+check(r.returncode == 2 and '--snaplen' in r.stderr, 'a --snaplen over 4095 is refused')
+
 # A closed stdout ends the probe cleanly
 p = subprocess.Popen([PROBE, '--syscalls', 'openat'], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 for _ in range(20):  # up to the "tracing ..." line: attached

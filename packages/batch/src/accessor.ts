@@ -353,6 +353,37 @@ function label(list: 'labels' | 'podLabels'): Builder {
 }
 
 /** evt.arg.NAME / evt.arg[N] (the resolved form, else the text) and evt.rawarg (numbers as numbers). */
+/**
+ * evt.buffer: the bytes of the event's `data` argument (what a read, write, send or receive moved,
+ * as far as it was captured), kept byte for byte as its raw text (one character per byte).
+ */
+function dataBuffer(b: DecodedBatch): FieldColumn {
+  const ev = b.events;
+  const ids = new Int32Array(b.rows).fill(-1);
+  const want = b.ref('data');
+  const table: Uint8Array[] = [];
+  if (want === 0) return dict(ids, table);
+  const byRef = new Map<number, number>();
+  let start = 0;
+  for (let r = 0; r < b.rows; r++) {
+    const end = ev.argsEnd[r]!;
+    for (let i = start; i < end; i++) {
+      if (ev.argName[i] !== want) continue;
+      const ref = ev.argRaw[i]!;
+      if (ref === 0) break;
+      let id = byRef.get(ref);
+      if (id === undefined) {
+        id = table.push(Buffer.from(b.str(ref)!, 'latin1')) - 1;
+        byRef.set(ref, id);
+      }
+      ids[r] = id;
+      break;
+    }
+    start = end;
+  }
+  return dict(ids, table);
+}
+
 function eventArg(raw: boolean): Builder {
   return (b, arg) => {
     if (arg === undefined) return undefined;
@@ -430,6 +461,7 @@ const BUILDERS: Record<string, Builder> = {
   'evt.is_open_create': openBit(8),
   'evt.arg': eventArg(false),
   'evt.rawarg': eventArg(true),
+  'evt.buffer': dataBuffer,
   'thread.tid': (b) => allNum(b, b.events.tid),
   'proc.pid': proc((p) => p.pid),
   'proc.ppid': proc((p) => p.ppid),

@@ -355,3 +355,19 @@ test('a missing probe binary is a clear error', async () => {
   const p = new ProbeProcess({ binary: '/nonexistent/harrier-probe', syscalls: ['openat'] }, { event: () => {} });
   await assert.rejects(p.start(), /does not exist: build it with `make -C probe`/);
 });
+
+test('send and receive frames carry their data (item 28) as the data parameter; without the item it is absent', () => {
+  const d = new FrameDecoder();
+  const h = hello(1_700_000_000_000_000_000n);
+  d.decode({ bytes: h, view: new DataView(h.buffer), off: 0, len: 32, kind: 4 });
+  const payload = new Uint8Array([0xca, 0xfe, 0xba, 0xbe, 0, 0, 0, 0x34, 1, 2, 3]);
+  for (const [nr, type] of [[44, 'sendto'], [45, 'recvfrom'], [46, 'sendmsg'], [47, 'recvmsg']] as const) {
+    const f = frame(nr, payload.length, [3, 0, 4096, 0, 0, 0], [[28, payload]]);
+    const e = d.decode({ bytes: f, view: new DataView(f.buffer), off: 0, len: f.length, kind: 1 })!;
+    assert.equal(e.type, type);
+    assert.deepEqual([...(param(e, 'data') ?? [])], [...payload], `${type}: data`);
+    const bare = frame(nr, -11, [3, 0, 4096, 0, 0, 0], []);
+    const x = d.decode({ bytes: bare, view: new DataView(bare.buffer), off: 0, len: bare.length, kind: 1 })!;
+    assert.equal(param(x, 'data')?.length ?? 0, 0, `${type}: no data item, no data`);
+  }
+});

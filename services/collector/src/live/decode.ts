@@ -36,7 +36,9 @@ const I_CWD = 24;
 const I_CGROUP = 25;
 const I_CGROUP2 = 26;
 const I_FILE2 = 27;
-const MAX_TAG = 28;
+/** The first bytes of a send's or receive's data (at most the probe's snaplen). */
+const I_DATA = 28;
+const MAX_TAG = 32;
 
 /**
  * Items with a fixed layout, by tag: their struct and its size in probe/src/harrier.h (a test
@@ -355,6 +357,8 @@ export function scapTuple(f: FrameView, inbound: boolean): Uint8Array | undefine
 
 const ret: Getter = (f) => f.ret;
 const arg = (i: number): Getter => (f) => f.int(i);
+/** A send's or receive's data as far as the probe took it (its snaplen); absent when none moved. */
+const data: Getter = (f) => f.item(I_DATA);
 const u32 = (i: number): Getter => (f) => f.u32(i);
 const str = (i: number): Getter => (f) => f.ustr(i);
 const dev: Getter = (f) => encodeDev(f.file(I_FILE, 'dev'));
@@ -464,10 +468,10 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
   listen: { res: ret, fd: arg(0), backlog: arg(1) },
   accept: { fd: ret, tuple: (f) => scapTuple(f, true), queuepct: () => 0, queuelen: () => 0, queuemax: () => 0 },
   accept4: { fd: ret, tuple: (f) => scapTuple(f, true), queuepct: () => 0, queuelen: () => 0, queuemax: () => 0, flags: arg(3) },
-  sendto: { res: ret, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, false) },
-  sendmsg: { res: ret, fd: arg(0), tuple: (f) => scapTuple(f, false) },
-  recvfrom: { res: ret, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, true) },
-  recvmsg: { res: ret, fd: arg(0), size: (f) => Math.max(0, f.ret), tuple: (f) => scapTuple(f, true) },
+  sendto: { res: ret, data, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, false) },
+  sendmsg: { res: ret, data, fd: arg(0), tuple: (f) => scapTuple(f, false) },
+  recvfrom: { res: ret, data, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, true) },
+  recvmsg: { res: ret, data, fd: arg(0), size: (f) => Math.max(0, f.ret), tuple: (f) => scapTuple(f, true) },
   chdir: { res: ret, path: str(0) },
   fchdir: { res: ret, fd: arg(0) },
   unlink: { res: ret, path: str(0) },

@@ -53,6 +53,7 @@ export function argsNamedBy(rs: { readonly rules: Iterable<RuleArgsView> }): Arg
     const field = (name: string, arg: string | undefined): void => {
       if (names === 'all') return;
       if (name === 'evt.args' || name === 'evt.info') names = 'all';
+      else if (name === 'evt.buffer') names.add('data');
       else if (name === 'evt.arg' || name === 'evt.rawarg') {
         if (arg === undefined || /^\d+$/.test(arg)) names = 'all';
         else names.add(arg);
@@ -214,7 +215,7 @@ function render(name: string, desc: ParamDesc, bytes: Uint8Array, ctx: RenderCon
     // A parameter whose bytes do not fit its type renders as libsinsp's <NA> and is kept.
     r = { text: '<NA>', resolved: '' };
   }
-  return { name, text: r.text, resolved: r.resolved || undefined, raw: rawText(desc, bytes) };
+  return { name, text: r.text, resolved: r.resolved || undefined, raw: rawText(name, desc, bytes) };
 }
 
 /** evt.rawres: the first parameter of an exit event when it is a result (errno, fd or pid). */
@@ -226,8 +227,13 @@ function result(e: RawEvent): number | undefined {
 
 const SIGNED: ReadonlySet<string> = new Set(['int8', 'int16', 'int32', 'int64', 'errno', 'fd', 'pid']);
 
-/** The raw value as text for evt.rawarg: integers in decimal, strings as they are. */
-function rawText(desc: ParamDesc, bytes: Uint8Array): string | undefined {
+/**
+ * The raw value as text for evt.rawarg: integers in decimal, strings as they are. A read's, write's,
+ * send's or receive's `data` goes byte for byte (one character per byte, U+0000 to U+00FF), which
+ * evt.buffer turns back into bytes.
+ */
+function rawText(name: string, desc: ParamDesc, bytes: Uint8Array): string | undefined {
+  if (desc.type === 'bytebuf' && name === 'data') return bytes.length === 0 ? undefined : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1');
   if (bytes.length > 8 || desc.type === 'charbuf' || desc.type === 'fspath' || desc.type === 'fsrelpath' || desc.type === 'bytebuf') return undefined;
   const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const signed = SIGNED.has(desc.type);

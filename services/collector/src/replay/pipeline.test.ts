@@ -69,3 +69,37 @@ test('replay: state, batches and rules give the alerts and output fields', () =>
   assert.equal(p.counts.events, 9);
   assert.equal(p.counts.matches, 4);
 });
+
+test('evt.buffer is the data a receive got, byte for byte: bcontains finds binary content in it', () => {
+  const loaded = loadRules([
+    {
+      name: 'r.yaml',
+      content: `
+- rule: class file download
+  desc: x
+  condition: evt.type = recvfrom and evt.buffer bcontains cafebabe
+  output: "%proc.name got a class file over %fd.name"
+  priority: CRITICAL
+`,
+    },
+  ]);
+  assert.deepEqual(loaded.errors, []);
+  const out: string[] = [];
+  const p = new ReplayPipeline(loaded, (m: ReplayMatch) => out.push(m.rule.output.render(m.cursor).text), { batchSize: 4 });
+  p.seedThread({ tid: 70, pid: 70, ptid: 1, comm: 'java', exe: '/usr/bin/java', args: [], uid: 0 });
+  const recv = (data: number[]): RawEvent =>
+    ev('recvfrom', 70, false, [
+      ['res', D('errno'), i64(data.length)],
+      ['data', D('bytebuf', 'na'), new Uint8Array(data)],
+      ['tuple', D('socktuple', 'na'), new Uint8Array(0)],
+      ['fd', D('fd'), i64(9)],
+      ['size', D('uint32'), u32(4096)],
+    ]);
+  p.push(recv([0x00, 0xca, 0xfe, 0xba, 0xbe, 0x00, 0x00, 0x00, 0x34, 0xff]));
+  p.push(recv([0xca, 0xfe, 0x00, 0xba, 0xbe]));
+  p.push(recv([0x31, 0x32, 0x33]));
+  p.push(recv([0xff, 0xfe, 0xca, 0xfe, 0xba, 0xbe]));
+  p.flush();
+  assert.equal(out.length, 2, out.join('\n'));
+  assert.deepEqual(p.counts.matches, 2);
+});
