@@ -24,7 +24,8 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define ITEM_LIMIT 12000   /* no new item starts past here */
 #define MAX_STR 4096
 _Static_assert(HRR_PAGE_SIZE - HRR_PAGE_DATA >= SCRATCH_MASK + 1 + MAX_STR, "a frame started at the end of a page's data part must fit in its slack");
-#define MAX_COMPONENTS 48
+#define MAX_COMPONENTS 48   /* path components put_path reads, at most */
+#define MAX_CGROUP_LEVELS 24 /* cgroup levels put_cgroup reads, at most */
 #define NAME_MAX_ 256
 #define AF_UNIX_ 1
 #define AF_INET_ 2
@@ -248,7 +249,12 @@ ITEM_FN int put_umem(__u32 off, __u32 tag, __u64 ptr, __u64 len)
 	return item_end(s, off, off + sizeof(struct item) + (n & (MAX_STR - 1)), (__u16)tag);
 }
 
-/* Path components from the executable (which 0) or the working directory (1) up to the task's root, leaf first. */
+/*
+ * Path components from the executable (which 0) or the working directory (1) up to the task's root,
+ * leaf first. A walk that stops short of the top (more than MAX_COMPONENTS steps, the frame's room
+ * used up, a name it cannot read) ends the item with an empty component: what it has is the leaf
+ * side of the path, which must not pass for the whole of it.
+ */
 ITEM_FN int put_path(__u32 off, __u32 which)
 {
 	__u8 *s = buffer();
@@ -273,32 +279,46 @@ ITEM_FN int put_path(__u32 off, __u32 which)
 	struct dentry *root_d = BPF_CORE_READ(task, fs, root.dentry);
 	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
 	struct mount *mnt = container_of(vm, struct mount, mnt);
-	for (int i = 0; i < MAX_COMPONENTS; i++) {
-		if (d == root_d && vm == root_m)
+	bool whole = false;
+	for (int i = 0; i <= MAX_COMPONENTS; i++) {
+		if (d == root_d && vm == root_m) {
+			whole = true;
 			break;
+		}
 		struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
 		if (d == mnt_root) {
 			struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
-			if (parent == mnt)
+			if (parent == mnt) {
+				whole = true;
 				break;
+			}
 			d = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = parent;
 			vm = &parent->mnt;
 			continue;
 		}
 		struct dentry *up = BPF_CORE_READ(d, d_parent);
-		if (up == d || o > ITEM_LIMIT + 2048)
+		/* A dentry that is its own parent below its mount's root: a pseudo file (memfd, pipe), no more to walk. */
+		if (up == d) {
+			whole = true;
+			break;
+		}
+		/* The last turn only looks whether the walk is done: it reads no name. */
+		if (i == MAX_COMPONENTS || o > ITEM_LIMIT + 2048)
 			break;
 		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
 		long n = bpf_probe_read_kernel_str(&s[at(o)], NAME_MAX_, name);
-		if (n > 0)
-			o += (__u32)n;
+		if (n <= 1)
+			break;
+		o += (__u32)n;
 		d = up;
 	}
+	if (!whole)
+		s[at(o++)] = 0;
 	return item_end(s, off, o, which == 0 ? HRR_ITEM_EXEPATH : HRR_ITEM_CWD);
 }
 
-/* Path components of the cpuset (which 0) or unified (1) cgroup, leaf first. */
+/* Path components of the cpuset (which 0) or unified (1) cgroup, leaf first; cut short the way put_path marks it. */
 ITEM_FN int put_cgroup(__u32 off, __u32 which)
 {
 	__u8 *s = buffer();
@@ -315,16 +335,25 @@ ITEM_FN int put_cgroup(__u32 off, __u32 which)
 	if (!kn)
 		return (int)off;
 	__u32 o = off + sizeof(struct item);
-	for (int i = 0; i < 24; i++) {
+	bool whole = false;
+	for (int i = 0; i <= MAX_CGROUP_LEVELS; i++) {
 		struct kernfs_node *up = kn_parent(kn);
-		if (!up || o > ITEM_LIMIT + 2048)
+		/* The hierarchy's root has no parent and its name is not part of the path. */
+		if (!up) {
+			whole = true;
+			break;
+		}
+		if (i == MAX_CGROUP_LEVELS || o > ITEM_LIMIT + 2048)
 			break;
 		const char *name = BPF_CORE_READ(kn, name);
 		long n = bpf_probe_read_kernel_str(&s[at(o)], NAME_MAX_, name);
-		if (n > 0)
-			o += (__u32)n;
+		if (n <= 1)
+			break;
+		o += (__u32)n;
 		kn = up;
 	}
+	if (!whole)
+		s[at(o++)] = 0;
 	return item_end(s, off, o, which == 0 ? HRR_ITEM_CGROUP : HRR_ITEM_CGROUP2);
 }
 

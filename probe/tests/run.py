@@ -463,6 +463,83 @@ with tempfile.TemporaryFile() as outf:
 check(r.returncode == 1 and 'mapping the rings' in r.stderr and not nonblock, f'a failed start gives stdout its mode back (rc {r.returncode}, O_NONBLOCK left {bool(nonblock)}: {r.stderr.strip()[-80:]})')
 
 
+# Paths the probe walks (executable, working directory, cgroups) and cannot walk whole end with an
+# empty component: a reader must not take the leaf-side part it got for the whole path.
+def nested(top, name, levels):
+    """Makes `levels` nested directories `name` under `top`; returns an fd of the deepest and the depth's path."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(levels):
+        os.mkdir(name, dir_fd=fd)
+        nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    return fd
+def put_true(dirfd):
+    with open('/bin/true', 'rb') as src:
+        body = src.read()
+    out = os.open('true', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755, dir_fd=dirfd)
+    os.write(out, body)
+    os.close(out)
+def cut(item):
+    return item.endswith(b'\0\0') or item == b'\0'
+def run_true_in(dirfd, env):
+    subprocess.run(['./true', 'harrier-deep'], env=env, pass_fds=[dirfd], preexec_fn=lambda: os.fchdir(dirfd), check=True)
+deep_top = tempfile.mkdtemp(prefix='harrier-probe-test-')
+try:
+    # 60 short components: past the component limit (48); 48 exactly: whole.
+    many = nested(deep_top, 'd', 60)
+    put_true(many)
+    os.mkdir(os.path.join(deep_top, 'x'))
+    edge_levels = 48 - len(deep_top.strip('/').split('/')) - 2
+    edge = nested(os.path.join(deep_top, 'x'), 'e', edge_levels)
+    put_true(edge)
+    edge_path = '/'.join([deep_top, 'x'] + ['e'] * edge_levels + ['true'])
+    # 40 components of 250 bytes after 8 KiB of arguments and environment: past the frame's room.
+    os.mkdir(os.path.join(deep_top, 'w'))
+    wide = nested(os.path.join(deep_top, 'w'), 'n' * 250, 40)
+    put_true(wide)
+    def deep_execs():
+        subprocess.run(['true', 'harrier-shallow'], check=True)
+        run_true_in(many, {})
+        subprocess.run(['./true', 'harrier-edge'], pass_fds=[edge], preexec_fn=lambda: os.fchdir(edge), check=True)
+        subprocess.run(['./true', 'harrier-wide', 'a' * 4000], env={'PAD': 'b' * 4000}, pass_fds=[wide], preexec_fn=lambda: os.fchdir(wide), check=True)
+    rc, out, err = run_probe(['--syscalls', 'execve', '--no-procexit'], deep_execs)
+    ex = {cstr(items_of(f, 21).split(b'\0', 1)[1]): f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 59 and f['ret'] == 0 and items_of(f, 21).startswith(b'./true\0')}
+    d = ex.get(b'harrier-deep')
+    check(d is not None and items_of(d, 23).startswith(b'true\0d\0d\0') and cut(items_of(d, 23)), f'an executable 61 components deep: leaf first, marked cut ({items_of(d, 23)[-12:] if d else None})')
+    check(d is not None and items_of(d, 24).startswith(b'd\0d\0') and cut(items_of(d, 24)), f'a working directory 60 components deep: marked cut ({items_of(d, 24)[-12:] if d else None})')
+    w = ex.get(b'harrier-wide')
+    check(w is not None and items_of(w, 23).startswith(b'true\0nnn') and cut(items_of(w, 23)), f'an executable path longer than the frame has room for: marked cut ({len(items_of(w, 23)) if w else None} bytes)')
+    check(w is not None and (24 not in w['items'] or cut(items_of(w, 24))), 'its working directory is marked cut or absent')
+    e = ex.get(b'harrier-edge')
+    got = b'/' + b'/'.join(reversed(items_of(e, 23).split(b'\0')[:-1])) if e else None
+    check(e is not None and not cut(items_of(e, 23)) and got == edge_path.encode(), f'an executable exactly 48 components deep is whole ({got})')
+    whole = [f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 59 and items_of(f, 21) == b'true\0harrier-shallow\0']
+    check(len(whole) == 1 and b'bin' in items_of(whole[0], 23) and not cut(items_of(whole[0], 23)) and not cut(items_of(whole[0], 24)), f'whole paths carry no mark ({[(items_of(f, 23), items_of(f, 24)) for f in whole]})')
+    os.close(many); os.close(wide); os.close(edge)
+finally:
+    subprocess.run(['rm', '-rf', deep_top], check=True)
+
+# The same for a cgroup (v2) 30 levels deep.
+CG2 = '/sys/fs/cgroup/unified' if os.path.exists('/sys/fs/cgroup/unified/cgroup.procs') else '/sys/fs/cgroup'
+cg_top = os.path.join(CG2, f'harrier-probe-test-{os.getpid()}')
+os.mkdir(cg_top)
+try:
+    leaf = os.path.join(cg_top, *(['c'] * 30))
+    os.makedirs(leaf)
+    def in_deep_cgroup():
+        def enter():
+            with open(os.path.join(leaf, 'cgroup.procs'), 'w') as f:
+                f.write('0')
+        subprocess.run(['true', 'harrier-cgroup'], preexec_fn=enter, check=True)
+    rc, out, err = run_probe(['--syscalls', 'execve', '--no-procexit'], in_deep_cgroup)
+    cg = [f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 59 and items_of(f, 21) == b'true\0harrier-cgroup\0']
+    check(len(cg) == 1 and items_of(cg[0], 26).startswith(b'c\0c\0') and cut(items_of(cg[0], 26)), f'a cgroup 31 levels deep: marked cut ({items_of(cg[0], 26)[-12:] if cg else None})')
+finally:
+    for dirpath, _, _ in sorted(os.walk(cg_top), key=lambda x: -len(x[0])):
+        os.rmdir(dirpath)
+
+
 os.unlink(target)
 print(f'{len(failures)} failed' if failures else 'all probe tests passed')
 sys.exit(1 if failures else 0)

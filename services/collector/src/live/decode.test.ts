@@ -371,3 +371,31 @@ test('send and receive frames carry their data (item 28) as the data parameter; 
     assert.equal(param(x, 'data')?.length ?? 0, 0, `${type}: no data item, no data`);
   }
 });
+
+test('a path the probe could not walk whole (its item ends in an empty component) becomes /PATH_TOO_LONG, never its leaf-side part', () => {
+  const parts = (...xs: string[]): Uint8Array => concat(...xs.map(cstr));
+  assert.equal(joinComponents(parts('cat', 'bin', 'usr')), '/usr/bin/cat');
+  assert.equal(joinComponents(parts('cat', 'bin', 'usr', '')), '/PATH_TOO_LONG');
+  assert.equal(joinComponents(parts('')), '/PATH_TOO_LONG');
+  const d = new FrameDecoder();
+  const h = hello(1_700_000_000_000_000_000n);
+  d.decode({ bytes: h, view: new DataView(h.buffer), off: 0, len: 32, kind: 4 });
+  const deep = Array.from({ length: 47 }, () => 'd');
+  const exec = frame(59, 0, [0, 0, 0], [
+    [20, new Uint8Array(112)],
+    [21, parts('./true')],
+    [23, parts('true', ...deep, '')],
+    [24, parts(...deep, '')],
+    [25, parts('')],
+    [26, parts('c', 'c', '')],
+  ]);
+  const e = d.decode({ bytes: exec, view: new DataView(exec.buffer), off: 0, len: exec.length, kind: 1 })!;
+  assert.equal(arg(e, 'trusted_exepath'), '/PATH_TOO_LONG');
+  assert.equal(arg(e, 'cwd'), '/PATH_TOO_LONG');
+  assert.equal(new TextDecoder().decode(param(e, 'cgroups')), 'cpuset=/PATH_TOO_LONG\0');
+  const whole = frame(59, 0, [0, 0, 0], [[20, new Uint8Array(112)], [21, parts('./true')], [23, parts('true', 'd', 'tmp')], [24, parts('d', 'tmp')], [26, parts('user.slice')]]);
+  const w = d.decode({ bytes: whole, view: new DataView(whole.buffer), off: 0, len: whole.length, kind: 1 })!;
+  assert.equal(arg(w, 'trusted_exepath'), '/tmp/d/true');
+  assert.equal(arg(w, 'cwd'), '/tmp/d');
+  assert.equal(new TextDecoder().decode(param(w, 'cgroups')), 'cpuset=/user.slice\0');
+});

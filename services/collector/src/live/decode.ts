@@ -237,11 +237,19 @@ type Getter = (f: FrameView) => Value;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Path components (leaf first, NUL-terminated) as an absolute path. */
+/** What libsinsp gives for a path too long to build: no real path is mistaken for it. */
+export const PATH_TOO_LONG = '/PATH_TOO_LONG';
+
+/**
+ * Path components (leaf first, NUL-terminated) as an absolute path. The probe ends a path it could
+ * not walk to the top with an empty component: that path is PATH_TOO_LONG, not the leaf-side part
+ * the probe got (which would look like a real, other path).
+ */
 export function joinComponents(b: Uint8Array | undefined): string | undefined {
   if (!b) return undefined;
   const parts = dec.decode(b).split('\0');
   if (parts[parts.length - 1] === '') parts.pop();
+  if (parts.length > 0 && parts[parts.length - 1] === '') return PATH_TOO_LONG;
   return `/${parts.reverse().join('/')}`;
 }
 
