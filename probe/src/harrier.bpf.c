@@ -455,6 +455,28 @@ ITEM_FN int put_tuple(__u32 off, __s64 fd)
 	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_tuple), HRR_ITEM_TUPLE);
 }
 
+/* The accept queue of the listening socket behind fd (libscap's queuelen and queuemax). */
+ITEM_FN int put_backlog(__u32 off, __s64 fd)
+{
+	__u8 *s = buffer();
+	if (!s || off > ITEM_LIMIT)
+		return (int)off;
+	struct file *f = fd_file(bpf_get_current_task_btf(), fd);
+	if (!f)
+		return (int)off;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & 00170000) != 0140000 /* S_IFSOCK */)
+		return (int)off;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return (int)off;
+	struct hrr_backlog *b = (void *)&s[at(off + sizeof(struct item))];
+	b->len = BPF_CORE_READ(sk, sk_ack_backlog);
+	b->max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_backlog), HRR_ITEM_BACKLOG);
+}
+
 static __always_inline __u32 encode_tty(struct task_struct *task)
 {
 	struct tty_struct *tty = BPF_CORE_READ(task, signal, tty);
@@ -848,6 +870,11 @@ static __always_inline int on_exit(struct task_struct *task, __u16 nr, const __u
 		break;
 	case NR_accept:
 	case NR_accept4:
+		off = put_tuple(off, ret);
+		/* The listening socket's queue, as libscap reads it: for a connection taken only. */
+		if (ret >= 0)
+			off = put_backlog(off, a[0]);
+		break;
 	case NR_socket:
 		off = put_tuple(off, ret);
 		break;

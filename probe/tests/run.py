@@ -540,6 +540,43 @@ finally:
         os.rmdir(dirpath)
 
 
+# accept and accept4 carry the listening socket's queue (item 29: connections waiting, the most it
+# holds), read after the call took its connection, as libscap's queuelen and queuemax.
+def listen_queue(port):
+    """The accept queue of the listening socket on 127.0.0.1:port, from /proc/net/tcp."""
+    with open('/proc/net/tcp') as f:
+        for line in f.readlines()[1:]:
+            col = line.split()
+            if col[1] == f'0100007F:{port:04X}' and col[3] == '0A':
+                return int(col[4].split(':')[1], 16)
+    return None
+queue_seen = []
+def accepts():
+    srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(5)
+    port = srv.getsockname()[1]
+    clients = [socket.create_connection(('127.0.0.1', port)) for _ in range(3)]
+    deadline = time.time() + 10
+    while listen_queue(port) != 3 and time.time() < deadline:
+        time.sleep(0.01)
+    queue_seen.append(listen_queue(port))
+    conn, _ = srv.accept()  # accept4
+    fd = libc.syscall(43, srv.fileno(), None, None)  # accept
+    os.close(fd); conn.close()
+    bad = libc.syscall(43, 1 << 20, None, None)  # EBADF
+    queue_seen.append(bad)
+    for c in clients:
+        c.close()
+    srv.close()
+rc, out, err = run_probe(['--syscalls', 'accept,accept4', '--no-procexit'], accepts)
+acc = [f for f in frames(out)[0] if f['kind'] == 1 and f['pid'] == os.getpid() and f['nr'] in (43, 288)]
+def backlog(f):
+    b = items_of(f, 29)
+    return struct.unpack('<II', b) if len(b) == 8 else None
+got = [(f['nr'], f['ret'] >= 0, backlog(f)) for f in acc]
+check(queue_seen[:1] == [3] and got == [(288, True, (2, 5)), (43, True, (1, 5)), (43, False, None)],
+      f'accept4 and accept carry the queue left and its limit, a failed accept none (queue before {queue_seen[:1]}: {got})')
+
+
 os.unlink(target)
 print(f'{len(failures)} failed' if failures else 'all probe tests passed')
 sys.exit(1 if failures else 0)

@@ -38,6 +38,8 @@ const I_CGROUP2 = 26;
 const I_FILE2 = 27;
 /** The first bytes of a send's or receive's data (at most the probe's snaplen). */
 const I_DATA = 28;
+/** A successful accept's listening queue: struct hrr_backlog (len, max). */
+const I_BACKLOG = 29;
 const MAX_TAG = 32;
 
 /**
@@ -50,6 +52,7 @@ export const FIXED_ITEMS: Readonly<Record<number, { readonly type: string; reado
   [I_FILE]: { type: 'hrr_file', size: 32 },
   [I_FILE2]: { type: 'hrr_file', size: 32 },
   [I_EXEC]: { type: 'hrr_exec', size: 112 },
+  [I_BACKLOG]: { type: 'hrr_backlog', size: 8 },
 };
 const ITEM_SIZE = new Int32Array(MAX_TAG);
 for (const [tag, { size }] of Object.entries(FIXED_ITEMS)) ITEM_SIZE[Number(tag)] = size;
@@ -364,6 +367,20 @@ export function scapTuple(f: FrameView, inbound: boolean): Uint8Array | undefine
 }
 
 const ret: Getter = (f) => f.ret;
+/** The listening queue's length (0) or limit (4); 0 without the item (a failed accept), as in libscap. */
+const backlog = (field: 0 | 4): Getter => (f) => {
+  const o = f.itemOff[I_BACKLOG]!;
+  return o < 0 ? 0 : f.view.getUint32(o + field, true);
+};
+/** How full the queue is, in percent: libscap's integer division, kept to its u8. */
+const queuepct: Getter = (f) => {
+  const o = f.itemOff[I_BACKLOG]!;
+  if (o < 0) return 0;
+  const len = f.view.getUint32(o, true);
+  const max = f.view.getUint32(o + 4, true);
+  return len && max ? Math.floor((len * 100) / max) & 0xff : 0;
+};
+const ACCEPT: Record<string, Getter> = { fd: ret, tuple: (f) => scapTuple(f, true), queuepct, queuelen: backlog(0), queuemax: backlog(4) };
 const arg = (i: number): Getter => (f) => f.int(i);
 /** A send's or receive's data as far as the probe took it (its snaplen); absent when none moved. */
 const data: Getter = (f) => f.item(I_DATA);
@@ -474,8 +491,8 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
   connect: { res: ret, tuple: (f) => scapTuple(f, false), fd: arg(0), addr: (f) => scapSockaddr(f.item(I_SOCKADDR)) },
   bind: { res: ret, addr: (f) => scapSockaddr(f.item(I_SOCKADDR)), fd: arg(0) },
   listen: { res: ret, fd: arg(0), backlog: arg(1) },
-  accept: { fd: ret, tuple: (f) => scapTuple(f, true), queuepct: () => 0, queuelen: () => 0, queuemax: () => 0 },
-  accept4: { fd: ret, tuple: (f) => scapTuple(f, true), queuepct: () => 0, queuelen: () => 0, queuemax: () => 0, flags: arg(3) },
+  accept: ACCEPT,
+  accept4: { ...ACCEPT, flags: arg(3) },
   sendto: { res: ret, data, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, false) },
   sendmsg: { res: ret, data, fd: arg(0), tuple: (f) => scapTuple(f, false) },
   recvfrom: { res: ret, data, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, true) },
