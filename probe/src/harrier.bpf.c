@@ -927,8 +927,11 @@ static __always_inline int on_exit(struct task_struct *task, __u16 nr, const __u
 		U(2);
 		break;
 	case NR_prctl:
-		if (a[0] == 15 /* PR_SET_NAME */)
+		/* libscap's arg2_str and arg2_int: the name set or got (read after the call), the reaper flag got. */
+		if ((int)a[0] == 15 /* PR_SET_NAME */ || (int)a[0] == 16 /* PR_GET_NAME */)
 			U(1);
+		else if ((int)a[0] == 37 /* PR_GET_CHILD_SUBREAPER */)
+			off = put_umem(off, HRR_ITEM_UMEM, a[1], 4);
 		break;
 	case NR_dup:
 	case NR_dup2:

@@ -577,6 +577,32 @@ check(queue_seen[:1] == [3] and got == [(288, True, (2, 5)), (43, True, (1, 5)),
       f'accept4 and accept carry the queue left and its limit, a failed accept none (queue before {queue_seen[:1]}: {got})')
 
 
+# prctl: the name a PR_SET_NAME gave (item 2) and the one a PR_GET_NAME got, the int a
+# PR_GET_CHILD_SUBREAPER wrote (item 13), as libscap's arg2_str and arg2_int.
+PRCTL = r"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print(os.getpid(), flush=True)
+libc.prctl(15, b'harrier-nm', 0, 0, 0)
+buf = ctypes.create_string_buffer(16)
+libc.prctl(16, buf, 0, 0, 0)
+libc.prctl(36, 1, 0, 0, 0)
+v = ctypes.c_int(-7)
+libc.prctl(37, ctypes.byref(v), 0, 0, 0)
+libc.prctl(4, 1, 0, 0, 0)
+"""
+prctl_pid = []
+rc, out, err = run_probe(['--syscalls', 'prctl', '--no-procexit'], lambda: prctl_pid.append(int(subprocess.run([sys.executable, '-c', PRCTL], capture_output=True, text=True, check=True).stdout)))
+pr = [f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 157 and prctl_pid and f['pid'] == prctl_pid[0]]
+by_opt = {f['args'][0]: f for f in pr if f['ret'] == 0}
+def prctl_item(opt, tag):
+    return items_of(by_opt[opt], tag) if opt in by_opt else None
+check(prctl_item(15, 2) == b'harrier-nm\0', f'PR_SET_NAME carries the name it set ({prctl_item(15, 2)})')
+check(prctl_item(16, 2) == b'harrier-nm\0', f'PR_GET_NAME carries the name it got ({prctl_item(16, 2)})')
+check(prctl_item(37, 13) == struct.pack('<i', 1), f'PR_GET_CHILD_SUBREAPER carries the int it wrote ({prctl_item(37, 13)})')
+check(4 in by_opt and not by_opt[4]['items'] and 36 in by_opt and not by_opt[36]['items'], 'other options carry no item (arg2 is the register)')
+
+
 os.unlink(target)
 print(f'{len(failures)} failed' if failures else 'all probe tests passed')
 sys.exit(1 if failures else 0)

@@ -418,3 +418,24 @@ test('accept and accept4 carry the listening queue (item 29) as queuelen, queuem
     assert.deepEqual([arg(x, 'queuelen'), arg(x, 'queuemax'), arg(x, 'queuepct')], [0, 0, 0], `${type}: failed`);
   }
 });
+
+test('prctl: arg2_str and arg2_int as libscap fills them, by option', () => {
+  const d = new FrameDecoder();
+  const ptr = 0x7ffd_1234_5678;
+  const prctl = (option: number, arg2: number | bigint, items: [number, Uint8Array][]): RawEvent => {
+    const f = frame(157, 0, [option, 0], items);
+    new DataView(f.buffer).setBigUint64(88, BigInt.asUintN(64, BigInt(arg2)), true);
+    return d.decode({ bytes: f, view: new DataView(f.buffer), off: 0, len: f.length, kind: 1 })!;
+  };
+  const both = (e: RawEvent): unknown[] => [arg(e, 'option'), arg(e, 'arg2_str'), arg(e, 'arg2_int')];
+  // PR_SET_NAME and PR_GET_NAME: the name (the one set, the one got), arg2_int 0.
+  assert.deepEqual(both(prctl(15, ptr, [[2, cstr('worker')]])), [15, 'worker', 0]);
+  assert.deepEqual(both(prctl(16, ptr, [[2, cstr('worker')]])), [16, 'worker', 0]);
+  // PR_GET_CHILD_SUBREAPER: the int it wrote at arg2, not the pointer; 0 when unreadable.
+  assert.deepEqual(both(prctl(37, ptr, [[13, new Uint8Array(new Int32Array([1]).buffer)]])), [37, null, 1]);
+  assert.deepEqual(both(prctl(37, ptr, [])), [37, null, 0]);
+  // The rest (PR_SET_CHILD_SUBREAPER, PR_SET_DUMPABLE, ...): arg2 itself, all 64 bits.
+  assert.deepEqual(both(prctl(36, 1, [])), [36, null, 1]);
+  assert.deepEqual(both(prctl(4, -1, [])), [4, null, -1]);
+  assert.deepEqual(both(prctl(35, 2n ** 62n + 3n, [])), [35, null, 2n ** 62n + 3n]);
+});

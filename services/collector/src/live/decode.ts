@@ -439,6 +439,10 @@ const execSpec = (): Record<string, Getter> => ({
     return (x & 4 ? 1 : 0) | (x & 1 ? 2 : 0) | (x & 2 ? 4 : 0);
   },
 });
+const PR_SET_NAME = 15;
+const PR_GET_NAME = 16;
+const PR_GET_CHILD_SUBREAPER = 37;
+const isNameOption = (f: FrameView): boolean => f.int(0) === PR_SET_NAME || f.int(0) === PR_GET_NAME;
 const OPEN_HOW_SIZE = 24;
 const pipeFd = (which: 0 | 1): Getter => (f) => {
   const o = f.umem(8, 'int[2]');
@@ -539,11 +543,20 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
   bpf: { fd: ret, res: ret, cmd: arg(0) },
   memfd_create: { fd: ret, name: str(0), flags: (f) => f.u32(1) & 7 },
   userfaultfd: { res: ret, flags: (f) => fdFlags(f.u32(0)) },
+  // libscap's prctl exit: the name for PR_SET_NAME and PR_GET_NAME (read after the call: the one
+  // got), the int PR_GET_CHILD_SUBREAPER wrote at arg2, else arg2 itself.
   prctl: {
     res: ret,
     option: arg(0),
-    arg2_str: (f) => (f.int(0) === 15 ? f.ustr(1) : undefined),
-    arg2_int: (f) => (f.int(0) === 15 ? 0 : f.u64(1)),
+    arg2_str: (f) => (isNameOption(f) ? f.ustr(1) : undefined),
+    arg2_int: (f) => {
+      if (isNameOption(f)) return 0;
+      if (f.int(0) === PR_GET_CHILD_SUBREAPER) {
+        const o = f.umem(4, 'int');
+        return o < 0 ? 0 : f.view.getInt32(o, true);
+      }
+      return f.view.getBigInt64(f.off + 88, true);
+    },
   },
   execve: execSpec(),
   execveat: { ...execSpec(), dirfd: arg(0), pathname: str(1) },
