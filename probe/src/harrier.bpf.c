@@ -1117,6 +1117,77 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+#define REAPER_THREADS 30   /* threads of a group looked at for a live one */
+#define REAPER_ANCESTORS 60 /* ancestors looked at for a child subreaper */
+#define PF_EXITING_ 0x00000004
+
+/*
+ * A thread of task's group that is not exiting: its tid; 0 when there is none; -1 past
+ * REAPER_THREADS. A global function (the task's address as a number, all reads probed): the
+ * verifier checks its loop once, not once per ancestor exit_reaper looks at.
+ */
+ITEM_FN int alive_thread(__u64 task)
+{
+	struct task_struct *t = (struct task_struct *)task;
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	if (!sig)
+		return 0;
+	struct list_head *head = &sig->thread_head;
+	struct list_head *next = BPF_CORE_READ(head, next);
+	for (int i = 0; i < REAPER_THREADS; i++) {
+		if (next == head)
+			return 0;
+		struct task_struct *th = container_of(next, struct task_struct, thread_node);
+		if (!(BPF_CORE_READ(th, flags) & PF_EXITING_))
+			return BPF_CORE_READ(th, pid);
+		next = BPF_CORE_READ(th, thread_node.next);
+	}
+	return -1;
+}
+
+/*
+ * The thread that takes the exiting thread's children, as the kernel's find_new_reaper picks it and
+ * libscap reports it (reaper_tid): 0 when it has no children; else a live thread of its own group;
+ * else, when an ancestor asked to be a child subreaper, the nearest such ancestor in its pid
+ * namespace with a live thread; else the namespace's init (0 when that init is the one exiting).
+ * -1 when the answer lies past the threads or ancestors looked at. Runs in the exiting thread.
+ */
+ITEM_FN int exit_reaper(void)
+{
+	struct task_struct *p = bpf_get_current_task_btf();
+	struct list_head *kids = &p->children;
+	if (BPF_CORE_READ(kids, next) == kids)
+		return 0;
+	/* The current task as a plain address: what alive_thread takes. */
+	__s32 r = alive_thread(bpf_get_current_task());
+	if (r != 0)
+		return r;
+	struct pid *tp = BPF_CORE_READ(p, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	struct pid_namespace *ns = BPF_CORE_READ(tp, numbers[PID_LEVEL(level)].ns);
+	struct task_struct *init = BPF_CORE_READ(ns, child_reaper);
+	if (init == p)
+		return 0;
+	__s32 init_tid = BPF_CORE_READ(init, pid);
+	struct signal_struct *sig = BPF_CORE_READ(p, signal);
+	if (!BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper))
+		return init_tid;
+	struct task_struct *a = BPF_CORE_READ(p, real_parent);
+	for (int i = 0; i < REAPER_ANCESTORS; i++) {
+		/* Up to the namespace's init, never out of the namespace (setns + fork can put a parent outside it). */
+		if (a == init || BPF_CORE_READ(a, thread_pid, level) != level)
+			return init_tid;
+		struct signal_struct *as = BPF_CORE_READ(a, signal);
+		if (BPF_CORE_READ_BITFIELD_PROBED(as, is_child_subreaper)) {
+			r = alive_thread((__u64)a);
+			if (r != 0)
+				return r;
+		}
+		a = BPF_CORE_READ(a, real_parent);
+	}
+	return -1;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit_thread, struct task_struct *p)
 {
@@ -1134,7 +1205,7 @@ int BPF_PROG(on_exit_thread, struct task_struct *p)
 	fill_hdr(h, p, HRR_KIND_PROCEXIT, 0, BPF_CORE_READ(p, exit_code), 0);
 	for (int i = 0; i < 6; i++)
 		h->args[i] = 0;
-	/* args[0]: the reaper that inherits the children (the real parent of the group, else init). */
-	h->args[0] = BPF_CORE_READ(p, real_parent, pid);
+	/* args[0]: the reaper that takes the exiting thread's children (libscap's reaper_tid). */
+	h->args[0] = (__u64)(__s64)exit_reaper();
 	return submit(s, HRR_HDR_SIZE, st);
 }

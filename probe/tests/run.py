@@ -603,6 +603,63 @@ check(prctl_item(37, 13) == struct.pack('<i', 1), f'PR_GET_CHILD_SUBREAPER carri
 check(4 in by_opt and not by_opt[4]['items'] and 36 in by_opt and not by_opt[36]['items'], 'other options carry no item (arg2 is the register)')
 
 
+# A process exit carries the reaper that takes the exiting thread's children (args[0]), as the
+# kernel picks it and libscap reports it: 0 without children; another live thread of the group;
+# the nearest child-subreaper ancestor; the pid namespace's init.
+REAPER = r"""
+import ctypes, os, sys, threading
+libc = ctypes.CDLL(None)
+def name(n):
+    libc.prctl(15, n.encode(), 0, 0, 0)
+if sys.argv[1] == 'sub':
+    libc.prctl(36, 1, 0, 0, 0)
+name('hrr-p1')
+r, w = os.pipe()
+done_r, done_w = os.pipe()
+def waiter(n):
+    name(n)
+    os.close(w)
+    os.read(r, 1)
+    os._exit(0)
+if os.fork() == 0:
+    name('hrr-p2')
+    p2a = os.fork()
+    if p2a == 0:
+        name('hrr-p2a')
+        if os.fork() == 0:
+            waiter('hrr-p3')
+        os._exit(0)
+    os.close(w)
+    os.waitpid(p2a, 0)
+    os.write(done_w, b'x')
+    os.read(r, 1)
+    os._exit(0)
+os.read(done_r, 1)
+def thread():
+    name('hrr-t')
+    if os.fork() == 0:
+        waiter('hrr-c')
+t = threading.Thread(target=thread)
+t.start(); t.join()
+os.close(w)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+for mode, cmd in (('sub', [sys.executable, '-c', REAPER, 'sub']), ('init', ['unshare', '-pf', sys.executable, '-c', REAPER, 'init'])):
+    rc, out, err = run_probe(['--syscalls', 'execve'], lambda: subprocess.run(cmd, check=True))
+    ex = {f['comm']: f for f in frames(out)[0] if f['kind'] == 2 and f['comm'].startswith('hrr-')}
+    reaper = {c: struct.unpack_from('<q', f['raw'], 80)[0] for c, f in ex.items()}
+    p1 = ex['hrr-p1']['tid'] if 'hrr-p1' in ex else None
+    check(set(ex) == {'hrr-p1', 'hrr-p2', 'hrr-p2a', 'hrr-p3', 'hrr-t', 'hrr-c'}, f'{mode}: every exit seen ({sorted(ex)})')
+    check(p1 is not None and reaper.get('hrr-p2a') == p1 and ex['hrr-p2a']['ppid'] != p1,
+          f'{mode}: an orphan goes to the {"subreaper" if mode == "sub" else "pid namespace init"} above its dead parent, not to the parent\'s parent ({reaper.get("hrr-p2a")}, {mode} {p1})')
+    check(p1 is not None and reaper.get('hrr-t') == p1, f'{mode}: a thread\'s children go to a live thread of its process ({reaper.get("hrr-t")}, {p1})')
+    check(all(reaper.get(c) == 0 for c in ('hrr-p2', 'hrr-p3', 'hrr-c')), f'{mode}: an exit without children has reaper 0 ({[reaper.get(c) for c in ("hrr-p2", "hrr-p3", "hrr-c")]})')
+
+
 os.unlink(target)
 print(f'{len(failures)} failed' if failures else 'all probe tests passed')
 sys.exit(1 if failures else 0)

@@ -443,3 +443,14 @@ test('prctl: arg2_str and arg2_int as libscap fills them, by option', () => {
   assert.deepEqual(both(prctl(4, -1, [])), [4, null, -1]);
   assert.deepEqual(both(prctl(35, 2n ** 62n + 3n, [])), [35, null, 2n ** 62n + 3n]);
 });
+
+test('a process exit frame gives its reaper (args[0]) as reaper_tid: a tid, 0 without children, -1 unknown', () => {
+  const d = new FrameDecoder();
+  for (const reaper of [7219, 0, -1]) {
+    const f = frame(0, 0x100, [reaper], [], { kind: 2 });
+    const e = d.decode({ bytes: f, view: new DataView(f.buffer), off: 0, len: f.length, kind: 2 })!;
+    assert.equal(e.type, 'procexit');
+    assert.equal(arg(e, 'reaper_tid'), reaper);
+    assert.deepEqual([arg(e, 'ret'), arg(e, 'sig')], [1, 0]);
+  }
+});

@@ -721,7 +721,8 @@ export class FrameDecoder {
           ret: (f) => (f.ret & 0x7f ? 0 : (f.ret >> 8) & 0xff),
           sig: (f) => f.ret & 0x7f,
           core: (f) => (f.ret & 0x80 ? 1 : 0),
-          reaper_tid: () => 0,
+          // The probe's args[0]: who takes the exiting thread's children (0 none, -1 unknown).
+          reaper_tid: (f) => f.int(0),
         })
       : undefined;
   }
