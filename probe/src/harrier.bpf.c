@@ -24,7 +24,8 @@ extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
 #define ITEM_LIMIT 12000   /* no new item starts past here */
 #define MAX_STR 4096
 _Static_assert(HRR_PAGE_SIZE - HRR_PAGE_DATA >= SCRATCH_MASK + 1 + MAX_STR, "a frame started at the end of a page's data part must fit in its slack");
-#define MAX_COMPONENTS 48
+#define MAX_COMPONENTS 48   /* path components put_path reads, at most */
+#define MAX_CGROUP_LEVELS 24 /* cgroup levels put_cgroup reads, at most */
 #define NAME_MAX_ 256
 #define AF_UNIX_ 1
 #define AF_INET_ 2
@@ -248,7 +249,12 @@ ITEM_FN int put_umem(__u32 off, __u32 tag, __u64 ptr, __u64 len)
 	return item_end(s, off, off + sizeof(struct item) + (n & (MAX_STR - 1)), (__u16)tag);
 }
 
-/* Path components from the executable (which 0) or the working directory (1) up to the task's root, leaf first. */
+/*
+ * Path components from the executable (which 0) or the working directory (1) up to the task's root,
+ * leaf first. A walk that stops short of the top (more than MAX_COMPONENTS steps, the frame's room
+ * used up, a name it cannot read) ends the item with an empty component: what it has is the leaf
+ * side of the path, which must not pass for the whole of it.
+ */
 ITEM_FN int put_path(__u32 off, __u32 which)
 {
 	__u8 *s = buffer();
@@ -273,32 +279,46 @@ ITEM_FN int put_path(__u32 off, __u32 which)
 	struct dentry *root_d = BPF_CORE_READ(task, fs, root.dentry);
 	struct vfsmount *root_m = BPF_CORE_READ(task, fs, root.mnt);
 	struct mount *mnt = container_of(vm, struct mount, mnt);
-	for (int i = 0; i < MAX_COMPONENTS; i++) {
-		if (d == root_d && vm == root_m)
+	bool whole = false;
+	for (int i = 0; i <= MAX_COMPONENTS; i++) {
+		if (d == root_d && vm == root_m) {
+			whole = true;
 			break;
+		}
 		struct dentry *mnt_root = BPF_CORE_READ(vm, mnt_root);
 		if (d == mnt_root) {
 			struct mount *parent = BPF_CORE_READ(mnt, mnt_parent);
-			if (parent == mnt)
+			if (parent == mnt) {
+				whole = true;
 				break;
+			}
 			d = BPF_CORE_READ(mnt, mnt_mountpoint);
 			mnt = parent;
 			vm = &parent->mnt;
 			continue;
 		}
 		struct dentry *up = BPF_CORE_READ(d, d_parent);
-		if (up == d || o > ITEM_LIMIT + 2048)
+		/* A dentry that is its own parent below its mount's root: a pseudo file (memfd, pipe), no more to walk. */
+		if (up == d) {
+			whole = true;
+			break;
+		}
+		/* The last turn only looks whether the walk is done: it reads no name. */
+		if (i == MAX_COMPONENTS || o > ITEM_LIMIT + 2048)
 			break;
 		const unsigned char *name = BPF_CORE_READ(d, d_name.name);
 		long n = bpf_probe_read_kernel_str(&s[at(o)], NAME_MAX_, name);
-		if (n > 0)
-			o += (__u32)n;
+		if (n <= 1)
+			break;
+		o += (__u32)n;
 		d = up;
 	}
+	if (!whole)
+		s[at(o++)] = 0;
 	return item_end(s, off, o, which == 0 ? HRR_ITEM_EXEPATH : HRR_ITEM_CWD);
 }
 
-/* Path components of the cpuset (which 0) or unified (1) cgroup, leaf first. */
+/* Path components of the cpuset (which 0) or unified (1) cgroup, leaf first; cut short the way put_path marks it. */
 ITEM_FN int put_cgroup(__u32 off, __u32 which)
 {
 	__u8 *s = buffer();
@@ -315,16 +335,25 @@ ITEM_FN int put_cgroup(__u32 off, __u32 which)
 	if (!kn)
 		return (int)off;
 	__u32 o = off + sizeof(struct item);
-	for (int i = 0; i < 24; i++) {
+	bool whole = false;
+	for (int i = 0; i <= MAX_CGROUP_LEVELS; i++) {
 		struct kernfs_node *up = kn_parent(kn);
-		if (!up || o > ITEM_LIMIT + 2048)
+		/* The hierarchy's root has no parent and its name is not part of the path. */
+		if (!up) {
+			whole = true;
+			break;
+		}
+		if (i == MAX_CGROUP_LEVELS || o > ITEM_LIMIT + 2048)
 			break;
 		const char *name = BPF_CORE_READ(kn, name);
 		long n = bpf_probe_read_kernel_str(&s[at(o)], NAME_MAX_, name);
-		if (n > 0)
-			o += (__u32)n;
+		if (n <= 1)
+			break;
+		o += (__u32)n;
 		kn = up;
 	}
+	if (!whole)
+		s[at(o++)] = 0;
 	return item_end(s, off, o, which == 0 ? HRR_ITEM_CGROUP : HRR_ITEM_CGROUP2);
 }
 
@@ -424,6 +453,28 @@ ITEM_FN int put_tuple(__u32 off, __s64 fd)
 		return (int)off;
 	}
 	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_tuple), HRR_ITEM_TUPLE);
+}
+
+/* The accept queue of the listening socket behind fd (libscap's queuelen and queuemax). */
+ITEM_FN int put_backlog(__u32 off, __s64 fd)
+{
+	__u8 *s = buffer();
+	if (!s || off > ITEM_LIMIT)
+		return (int)off;
+	struct file *f = fd_file(bpf_get_current_task_btf(), fd);
+	if (!f)
+		return (int)off;
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & 00170000) != 0140000 /* S_IFSOCK */)
+		return (int)off;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	struct sock *sk = BPF_CORE_READ(sock, sk);
+	if (!sk)
+		return (int)off;
+	struct hrr_backlog *b = (void *)&s[at(off + sizeof(struct item))];
+	b->len = BPF_CORE_READ(sk, sk_ack_backlog);
+	b->max = BPF_CORE_READ(sk, sk_max_ack_backlog);
+	return item_end(s, off, off + sizeof(struct item) + sizeof(struct hrr_backlog), HRR_ITEM_BACKLOG);
 }
 
 static __always_inline __u32 encode_tty(struct task_struct *task)
@@ -819,6 +870,11 @@ static __always_inline int on_exit(struct task_struct *task, __u16 nr, const __u
 		break;
 	case NR_accept:
 	case NR_accept4:
+		off = put_tuple(off, ret);
+		/* The listening socket's queue, as libscap reads it: for a connection taken only. */
+		if (ret >= 0)
+			off = put_backlog(off, a[0]);
+		break;
 	case NR_socket:
 		off = put_tuple(off, ret);
 		break;
@@ -871,8 +927,11 @@ static __always_inline int on_exit(struct task_struct *task, __u16 nr, const __u
 		U(2);
 		break;
 	case NR_prctl:
-		if (a[0] == 15 /* PR_SET_NAME */)
+		/* libscap's arg2_str and arg2_int: the name set or got (read after the call), the reaper flag got. */
+		if ((int)a[0] == 15 /* PR_SET_NAME */ || (int)a[0] == 16 /* PR_GET_NAME */)
 			U(1);
+		else if ((int)a[0] == 37 /* PR_GET_CHILD_SUBREAPER */)
+			off = put_umem(off, HRR_ITEM_UMEM, a[1], 4);
 		break;
 	case NR_dup:
 	case NR_dup2:
@@ -1058,6 +1117,77 @@ int BPF_PROG(on_fork, struct task_struct *parent, struct task_struct *child)
 	return 0;
 }
 
+#define REAPER_THREADS 30   /* threads of a group looked at for a live one */
+#define REAPER_ANCESTORS 60 /* ancestors looked at for a child subreaper */
+#define PF_EXITING_ 0x00000004
+
+/*
+ * A thread of task's group that is not exiting: its tid; 0 when there is none; -1 past
+ * REAPER_THREADS. A global function (the task's address as a number, all reads probed): the
+ * verifier checks its loop once, not once per ancestor exit_reaper looks at.
+ */
+ITEM_FN int alive_thread(__u64 task)
+{
+	struct task_struct *t = (struct task_struct *)task;
+	struct signal_struct *sig = BPF_CORE_READ(t, signal);
+	if (!sig)
+		return 0;
+	struct list_head *head = &sig->thread_head;
+	struct list_head *next = BPF_CORE_READ(head, next);
+	for (int i = 0; i < REAPER_THREADS; i++) {
+		if (next == head)
+			return 0;
+		struct task_struct *th = container_of(next, struct task_struct, thread_node);
+		if (!(BPF_CORE_READ(th, flags) & PF_EXITING_))
+			return BPF_CORE_READ(th, pid);
+		next = BPF_CORE_READ(th, thread_node.next);
+	}
+	return -1;
+}
+
+/*
+ * The thread that takes the exiting thread's children, as the kernel's find_new_reaper picks it and
+ * libscap reports it (reaper_tid): 0 when it has no children; else a live thread of its own group;
+ * else, when an ancestor asked to be a child subreaper, the nearest such ancestor in its pid
+ * namespace with a live thread; else the namespace's init (0 when that init is the one exiting).
+ * -1 when the answer lies past the threads or ancestors looked at. Runs in the exiting thread.
+ */
+ITEM_FN int exit_reaper(void)
+{
+	struct task_struct *p = bpf_get_current_task_btf();
+	struct list_head *kids = &p->children;
+	if (BPF_CORE_READ(kids, next) == kids)
+		return 0;
+	/* The current task as a plain address: what alive_thread takes. */
+	__s32 r = alive_thread(bpf_get_current_task());
+	if (r != 0)
+		return r;
+	struct pid *tp = BPF_CORE_READ(p, thread_pid);
+	unsigned int level = BPF_CORE_READ(tp, level);
+	struct pid_namespace *ns = BPF_CORE_READ(tp, numbers[PID_LEVEL(level)].ns);
+	struct task_struct *init = BPF_CORE_READ(ns, child_reaper);
+	if (init == p)
+		return 0;
+	__s32 init_tid = BPF_CORE_READ(init, pid);
+	struct signal_struct *sig = BPF_CORE_READ(p, signal);
+	if (!BPF_CORE_READ_BITFIELD_PROBED(sig, has_child_subreaper))
+		return init_tid;
+	struct task_struct *a = BPF_CORE_READ(p, real_parent);
+	for (int i = 0; i < REAPER_ANCESTORS; i++) {
+		/* Up to the namespace's init, never out of the namespace (setns + fork can put a parent outside it). */
+		if (a == init || BPF_CORE_READ(a, thread_pid, level) != level)
+			return init_tid;
+		struct signal_struct *as = BPF_CORE_READ(a, signal);
+		if (BPF_CORE_READ_BITFIELD_PROBED(as, is_child_subreaper)) {
+			r = alive_thread((__u64)a);
+			if (r != 0)
+				return r;
+		}
+		a = BPF_CORE_READ(a, real_parent);
+	}
+	return -1;
+}
+
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(on_exit_thread, struct task_struct *p)
 {
@@ -1075,7 +1205,7 @@ int BPF_PROG(on_exit_thread, struct task_struct *p)
 	fill_hdr(h, p, HRR_KIND_PROCEXIT, 0, BPF_CORE_READ(p, exit_code), 0);
 	for (int i = 0; i < 6; i++)
 		h->args[i] = 0;
-	/* args[0]: the reaper that inherits the children (the real parent of the group, else init). */
-	h->args[0] = BPF_CORE_READ(p, real_parent, pid);
+	/* args[0]: the reaper that takes the exiting thread's children (libscap's reaper_tid). */
+	h->args[0] = (__u64)(__s64)exit_reaper();
 	return submit(s, HRR_HDR_SIZE, st);
 }

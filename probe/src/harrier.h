@@ -19,12 +19,17 @@
 #define HRR_ITEM_EXEC 20     /* struct hrr_exec */
 #define HRR_ITEM_ARGS 21     /* the argument area of the process (NUL-separated) */
 #define HRR_ITEM_ENV 22      /* the environment area (NUL-separated) */
-#define HRR_ITEM_EXEPATH 23  /* path components of the executable, leaf first, each NUL-terminated */
-#define HRR_ITEM_CWD 24      /* path components of the working directory, leaf first */
-#define HRR_ITEM_CGROUP 25   /* path components of the cpuset (v1) cgroup, leaf first */
-#define HRR_ITEM_CGROUP2 26  /* path components of the unified (v2) cgroup, leaf first */
+/*
+ * Path items (23-26): components leaf first, each NUL-terminated. A walk cut short (too many
+ * components, no room left in the frame) ends with an empty component: the path is not whole.
+ */
+#define HRR_ITEM_EXEPATH 23  /* path components of the executable */
+#define HRR_ITEM_CWD 24      /* path components of the working directory */
+#define HRR_ITEM_CGROUP 25   /* path components of the cpuset (v1) cgroup */
+#define HRR_ITEM_CGROUP2 26  /* path components of the unified (v2) cgroup */
 #define HRR_ITEM_FILE2 27    /* the second fd of a pair (pipe, socketpair): struct hrr_file */
 #define HRR_ITEM_DATA 28     /* the first bytes sent or received (at most the snaplen): send/recv calls */
+#define HRR_ITEM_BACKLOG 29  /* a successful accept's listening socket: struct hrr_backlog */
 
 /* hrr_exec.flags */
 #define HRR_EXE_UPPER_LAYER 1
@@ -70,6 +75,12 @@ struct hrr_tuple {
 	__u64 sk;      /* unix: this socket and its peer, as libscap names them */
 	__u64 peer;
 	char path[108];/* unix: the bound path of this socket, else of its peer */
+};
+
+/* The accept queue of a listening socket, after the accept took its connection. */
+struct hrr_backlog {
+	__u32 len;     /* sk_ack_backlog: connections waiting to be accepted */
+	__u32 max;     /* sk_max_ack_backlog: the most it holds (listen's backlog, capped by somaxconn) */
 };
 
 struct hrr_exec {

@@ -55,6 +55,8 @@ int main(void)
 	CHECK(offsetof(struct hrr_exec, fdlimit), 80);
 	CHECK(offsetof(struct hrr_exec, pgft_maj), 88);
 	CHECK(offsetof(struct hrr_exec, euid), 104);
+	CHECK(sizeof(struct hrr_backlog), 8);
+	CHECK(offsetof(struct hrr_backlog, max), 4);
 	CHECK(sizeof(struct hrr_hello), 32);
 	CHECK(offsetof(struct hrr_hello, boot_epoch), 16);
 	CHECK(offsetof(struct hrr_hello, ncpus), 24);

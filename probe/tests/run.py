@@ -463,6 +463,203 @@ with tempfile.TemporaryFile() as outf:
 check(r.returncode == 1 and 'mapping the rings' in r.stderr and not nonblock, f'a failed start gives stdout its mode back (rc {r.returncode}, O_NONBLOCK left {bool(nonblock)}: {r.stderr.strip()[-80:]})')
 
 
+# Paths the probe walks (executable, working directory, cgroups) and cannot walk whole end with an
+# empty component: a reader must not take the leaf-side part it got for the whole path.
+def nested(top, name, levels):
+    """Makes `levels` nested directories `name` under `top`; returns an fd of the deepest and the depth's path."""
+    fd = os.open(top, os.O_RDONLY | os.O_DIRECTORY)
+    for _ in range(levels):
+        os.mkdir(name, dir_fd=fd)
+        nfd = os.open(name, os.O_RDONLY | os.O_DIRECTORY, dir_fd=fd)
+        os.close(fd)
+        fd = nfd
+    return fd
+def put_true(dirfd):
+    with open('/bin/true', 'rb') as src:
+        body = src.read()
+    out = os.open('true', os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o755, dir_fd=dirfd)
+    os.write(out, body)
+    os.close(out)
+def cut(item):
+    return item.endswith(b'\0\0') or item == b'\0'
+def run_true_in(dirfd, env):
+    subprocess.run(['./true', 'harrier-deep'], env=env, pass_fds=[dirfd], preexec_fn=lambda: os.fchdir(dirfd), check=True)
+deep_top = tempfile.mkdtemp(prefix='harrier-probe-test-')
+try:
+    # 60 short components: past the component limit (48); 48 exactly: whole.
+    many = nested(deep_top, 'd', 60)
+    put_true(many)
+    os.mkdir(os.path.join(deep_top, 'x'))
+    edge_levels = 48 - len(deep_top.strip('/').split('/')) - 2
+    edge = nested(os.path.join(deep_top, 'x'), 'e', edge_levels)
+    put_true(edge)
+    edge_path = '/'.join([deep_top, 'x'] + ['e'] * edge_levels + ['true'])
+    # 40 components of 250 bytes after 8 KiB of arguments and environment: past the frame's room.
+    os.mkdir(os.path.join(deep_top, 'w'))
+    wide = nested(os.path.join(deep_top, 'w'), 'n' * 250, 40)
+    put_true(wide)
+    def deep_execs():
+        subprocess.run(['true', 'harrier-shallow'], check=True)
+        run_true_in(many, {})
+        subprocess.run(['./true', 'harrier-edge'], pass_fds=[edge], preexec_fn=lambda: os.fchdir(edge), check=True)
+        subprocess.run(['./true', 'harrier-wide', 'a' * 4000], env={'PAD': 'b' * 4000}, pass_fds=[wide], preexec_fn=lambda: os.fchdir(wide), check=True)
+    rc, out, err = run_probe(['--syscalls', 'execve', '--no-procexit'], deep_execs)
+    ex = {cstr(items_of(f, 21).split(b'\0', 1)[1]): f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 59 and f['ret'] == 0 and items_of(f, 21).startswith(b'./true\0')}
+    d = ex.get(b'harrier-deep')
+    check(d is not None and items_of(d, 23).startswith(b'true\0d\0d\0') and cut(items_of(d, 23)), f'an executable 61 components deep: leaf first, marked cut ({items_of(d, 23)[-12:] if d else None})')
+    check(d is not None and items_of(d, 24).startswith(b'd\0d\0') and cut(items_of(d, 24)), f'a working directory 60 components deep: marked cut ({items_of(d, 24)[-12:] if d else None})')
+    w = ex.get(b'harrier-wide')
+    check(w is not None and items_of(w, 23).startswith(b'true\0nnn') and cut(items_of(w, 23)), f'an executable path longer than the frame has room for: marked cut ({len(items_of(w, 23)) if w else None} bytes)')
+    check(w is not None and (24 not in w['items'] or cut(items_of(w, 24))), 'its working directory is marked cut or absent')
+    e = ex.get(b'harrier-edge')
+    got = b'/' + b'/'.join(reversed(items_of(e, 23).split(b'\0')[:-1])) if e else None
+    check(e is not None and not cut(items_of(e, 23)) and got == edge_path.encode(), f'an executable exactly 48 components deep is whole ({got})')
+    whole = [f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 59 and items_of(f, 21) == b'true\0harrier-shallow\0']
+    check(len(whole) == 1 and b'bin' in items_of(whole[0], 23) and not cut(items_of(whole[0], 23)) and not cut(items_of(whole[0], 24)), f'whole paths carry no mark ({[(items_of(f, 23), items_of(f, 24)) for f in whole]})')
+    os.close(many); os.close(wide); os.close(edge)
+finally:
+    subprocess.run(['rm', '-rf', deep_top], check=True)
+
+# The same for a cgroup (v2) 30 levels deep.
+CG2 = '/sys/fs/cgroup/unified' if os.path.exists('/sys/fs/cgroup/unified/cgroup.procs') else '/sys/fs/cgroup'
+cg_top = os.path.join(CG2, f'harrier-probe-test-{os.getpid()}')
+os.mkdir(cg_top)
+try:
+    leaf = os.path.join(cg_top, *(['c'] * 30))
+    os.makedirs(leaf)
+    def in_deep_cgroup():
+        def enter():
+            with open(os.path.join(leaf, 'cgroup.procs'), 'w') as f:
+                f.write('0')
+        subprocess.run(['true', 'harrier-cgroup'], preexec_fn=enter, check=True)
+    rc, out, err = run_probe(['--syscalls', 'execve', '--no-procexit'], in_deep_cgroup)
+    cg = [f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 59 and items_of(f, 21) == b'true\0harrier-cgroup\0']
+    check(len(cg) == 1 and items_of(cg[0], 26).startswith(b'c\0c\0') and cut(items_of(cg[0], 26)), f'a cgroup 31 levels deep: marked cut ({items_of(cg[0], 26)[-12:] if cg else None})')
+finally:
+    for dirpath, _, _ in sorted(os.walk(cg_top), key=lambda x: -len(x[0])):
+        os.rmdir(dirpath)
+
+
+# accept and accept4 carry the listening socket's queue (item 29: connections waiting, the most it
+# holds), read after the call took its connection, as libscap's queuelen and queuemax.
+def listen_queue(port):
+    """The accept queue of the listening socket on 127.0.0.1:port, from /proc/net/tcp."""
+    with open('/proc/net/tcp') as f:
+        for line in f.readlines()[1:]:
+            col = line.split()
+            if col[1] == f'0100007F:{port:04X}' and col[3] == '0A':
+                return int(col[4].split(':')[1], 16)
+    return None
+queue_seen = []
+def accepts():
+    srv = socket.socket(); srv.bind(('127.0.0.1', 0)); srv.listen(5)
+    port = srv.getsockname()[1]
+    clients = [socket.create_connection(('127.0.0.1', port)) for _ in range(3)]
+    deadline = time.time() + 10
+    while listen_queue(port) != 3 and time.time() < deadline:
+        time.sleep(0.01)
+    queue_seen.append(listen_queue(port))
+    conn, _ = srv.accept()  # accept4
+    fd = libc.syscall(43, srv.fileno(), None, None)  # accept
+    os.close(fd); conn.close()
+    bad = libc.syscall(43, 1 << 20, None, None)  # EBADF
+    queue_seen.append(bad)
+    for c in clients:
+        c.close()
+    srv.close()
+rc, out, err = run_probe(['--syscalls', 'accept,accept4', '--no-procexit'], accepts)
+acc = [f for f in frames(out)[0] if f['kind'] == 1 and f['pid'] == os.getpid() and f['nr'] in (43, 288)]
+def backlog(f):
+    b = items_of(f, 29)
+    return struct.unpack('<II', b) if len(b) == 8 else None
+got = [(f['nr'], f['ret'] >= 0, backlog(f)) for f in acc]
+check(queue_seen[:1] == [3] and got == [(288, True, (2, 5)), (43, True, (1, 5)), (43, False, None)],
+      f'accept4 and accept carry the queue left and its limit, a failed accept none (queue before {queue_seen[:1]}: {got})')
+
+
+# prctl: the name a PR_SET_NAME gave (item 2) and the one a PR_GET_NAME got, the int a
+# PR_GET_CHILD_SUBREAPER wrote (item 13), as libscap's arg2_str and arg2_int.
+PRCTL = r"""
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+print(os.getpid(), flush=True)
+libc.prctl(15, b'harrier-nm', 0, 0, 0)
+buf = ctypes.create_string_buffer(16)
+libc.prctl(16, buf, 0, 0, 0)
+libc.prctl(36, 1, 0, 0, 0)
+v = ctypes.c_int(-7)
+libc.prctl(37, ctypes.byref(v), 0, 0, 0)
+libc.prctl(4, 1, 0, 0, 0)
+"""
+prctl_pid = []
+rc, out, err = run_probe(['--syscalls', 'prctl', '--no-procexit'], lambda: prctl_pid.append(int(subprocess.run([sys.executable, '-c', PRCTL], capture_output=True, text=True, check=True).stdout)))
+pr = [f for f in frames(out)[0] if f['kind'] == 1 and f['nr'] == 157 and prctl_pid and f['pid'] == prctl_pid[0]]
+by_opt = {f['args'][0]: f for f in pr if f['ret'] == 0}
+def prctl_item(opt, tag):
+    return items_of(by_opt[opt], tag) if opt in by_opt else None
+check(prctl_item(15, 2) == b'harrier-nm\0', f'PR_SET_NAME carries the name it set ({prctl_item(15, 2)})')
+check(prctl_item(16, 2) == b'harrier-nm\0', f'PR_GET_NAME carries the name it got ({prctl_item(16, 2)})')
+check(prctl_item(37, 13) == struct.pack('<i', 1), f'PR_GET_CHILD_SUBREAPER carries the int it wrote ({prctl_item(37, 13)})')
+check(4 in by_opt and not by_opt[4]['items'] and 36 in by_opt and not by_opt[36]['items'], 'other options carry no item (arg2 is the register)')
+
+
+# A process exit carries the reaper that takes the exiting thread's children (args[0]), as the
+# kernel picks it and libscap reports it: 0 without children; another live thread of the group;
+# the nearest child-subreaper ancestor; the pid namespace's init.
+REAPER = r"""
+import ctypes, os, sys, threading
+libc = ctypes.CDLL(None)
+def name(n):
+    libc.prctl(15, n.encode(), 0, 0, 0)
+if sys.argv[1] == 'sub':
+    libc.prctl(36, 1, 0, 0, 0)
+name('hrr-p1')
+r, w = os.pipe()
+done_r, done_w = os.pipe()
+def waiter(n):
+    name(n)
+    os.close(w)
+    os.read(r, 1)
+    os._exit(0)
+if os.fork() == 0:
+    name('hrr-p2')
+    p2a = os.fork()
+    if p2a == 0:
+        name('hrr-p2a')
+        if os.fork() == 0:
+            waiter('hrr-p3')
+        os._exit(0)
+    os.close(w)
+    os.waitpid(p2a, 0)
+    os.write(done_w, b'x')
+    os.read(r, 1)
+    os._exit(0)
+os.read(done_r, 1)
+def thread():
+    name('hrr-t')
+    if os.fork() == 0:
+        waiter('hrr-c')
+t = threading.Thread(target=thread)
+t.start(); t.join()
+os.close(w)
+while True:
+    try:
+        os.wait()
+    except ChildProcessError:
+        break
+"""
+for mode, cmd in (('sub', [sys.executable, '-c', REAPER, 'sub']), ('init', ['unshare', '-pf', sys.executable, '-c', REAPER, 'init'])):
+    rc, out, err = run_probe(['--syscalls', 'execve'], lambda: subprocess.run(cmd, check=True))
+    ex = {f['comm']: f for f in frames(out)[0] if f['kind'] == 2 and f['comm'].startswith('hrr-')}
+    reaper = {c: struct.unpack_from('<q', f['raw'], 80)[0] for c, f in ex.items()}
+    p1 = ex['hrr-p1']['tid'] if 'hrr-p1' in ex else None
+    check(set(ex) == {'hrr-p1', 'hrr-p2', 'hrr-p2a', 'hrr-p3', 'hrr-t', 'hrr-c'}, f'{mode}: every exit seen ({sorted(ex)})')
+    check(p1 is not None and reaper.get('hrr-p2a') == p1 and ex['hrr-p2a']['ppid'] != p1,
+          f'{mode}: an orphan goes to the {"subreaper" if mode == "sub" else "pid namespace init"} above its dead parent, not to the parent\'s parent ({reaper.get("hrr-p2a")}, {mode} {p1})')
+    check(p1 is not None and reaper.get('hrr-t') == p1, f'{mode}: a thread\'s children go to a live thread of its process ({reaper.get("hrr-t")}, {p1})')
+    check(all(reaper.get(c) == 0 for c in ('hrr-p2', 'hrr-p3', 'hrr-c')), f'{mode}: an exit without children has reaper 0 ({[reaper.get(c) for c in ("hrr-p2", "hrr-p3", "hrr-c")]})')
+
+
 os.unlink(target)
 print(f'{len(failures)} failed' if failures else 'all probe tests passed')
 sys.exit(1 if failures else 0)

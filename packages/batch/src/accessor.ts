@@ -384,6 +384,27 @@ function dataBuffer(b: DecodedBatch): FieldColumn {
   return dict(ids, table);
 }
 
+/**
+ * evt.buflen, as libsinsp gives it: the result of an exit event of the I/O categories (reads,
+ * writes, sends, receives, other fd I/O) on an fd the state knows, when it is not an error: the
+ * bytes the call moved. Other events have none.
+ */
+function bufferLength(b: DecodedBatch): FieldColumn {
+  const ev = b.events;
+  const fds = b.fdRows();
+  // Per event type (its string), whether it is I/O: 0 not looked up yet, 1 yes, 2 no.
+  const io = new Uint8Array(b.strings.length);
+  return num(b, (r) => {
+    const t = b.typeIds[r]!;
+    if (t < 0 || ev.enter[r] || fds[r]! < 0 || !ev.hasRes[r] || ev.res[r]! < 0) return undefined;
+    if (io[t] === 0) {
+      const c = eventTypeInfo(b.strings[t]!)?.category;
+      io[t] = c === 'io_read' || c === 'io_write' || c === 'io_other' ? 1 : 2;
+    }
+    return io[t] === 1 ? ev.res[r] : undefined;
+  });
+}
+
 function eventArg(raw: boolean): Builder {
   return (b, arg) => {
     if (arg === undefined) return undefined;
@@ -462,6 +483,7 @@ const BUILDERS: Record<string, Builder> = {
   'evt.arg': eventArg(false),
   'evt.rawarg': eventArg(true),
   'evt.buffer': dataBuffer,
+  'evt.buflen': bufferLength,
   'thread.tid': (b) => allNum(b, b.events.tid),
   'proc.pid': proc((p) => p.pid),
   'proc.ppid': proc((p) => p.ppid),

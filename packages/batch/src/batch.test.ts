@@ -276,3 +276,32 @@ test('approxBytes never falls short of the encoded size, with ASCII and with non
     assert.ok(bytes <= approx, `${what}: encoded ${bytes} bytes, approxBytes said ${approx}`);
   }
 });
+
+test('evt.buflen: the result of an I/O exit event on a known fd when not an error (libsinsp), else no value', () => {
+  const io: EnrichedEvent[] = [
+    { num: 1, ts: T0, tid: 900, type: 'read', enter: false, res: 120, process: bash, fd: shadow },
+    { num: 2, ts: T0 + 1n, tid: 900, type: 'recvfrom', enter: false, res: 0, process: bash, fd: sock },
+    { num: 3, ts: T0 + 2n, tid: 900, type: 'sendto', enter: false, res: -11, process: bash, fd: sock },
+    { num: 4, ts: T0 + 3n, tid: 900, type: 'write', enter: false, res: 512, process: bash },
+    { num: 5, ts: T0 + 4n, tid: 900, type: 'openat', enter: false, res: 3, process: bash, fd: shadow },
+    { num: 6, ts: T0 + 5n, tid: 900, type: 'read', enter: true, process: bash, fd: shadow },
+    { num: 7, ts: T0 + 6n, tid: 900, type: 'sendmsg', enter: false, res: 4096, process: bash, fd: sock },
+  ];
+  const b = new BatchBuilder({ collectorId: 'c1', node: 'node-a', source: 'syscall' });
+  for (const e of io) b.add(e);
+  const d = DecodedBatch.decode(b.finishEncoded(1));
+  const acc = batchAccessor();
+  const reader = acc.reader(ref('evt.buflen'));
+  assert.ok(reader, 'evt.buflen has a reader');
+  assert.deepEqual(
+    io.map((_, row) => reader(acc.at(d, row))),
+    [120, 0, undefined, undefined, undefined, undefined, 4096],
+    'read, an empty receive, a failed send, a write on an fd not known, an open (not I/O), an enter event, a sendmsg',
+  );
+  const loaded = loadRules([{ name: 't.yaml', content: '- rule: big io\n  desc: x\n  condition: evt.buflen > 100\n  output: "%evt.type %evt.buflen"\n  priority: INFO\n' }]);
+  assert.deepEqual(loaded.errors, []);
+  const rs = new Ruleset(loaded, acc, { source: 'syscall', ruleMatching: 'all' });
+  const hits: string[] = [];
+  rs.evaluateBatch(d, (r, row) => hits.push(r.output.render(acc.at(d, row)).text));
+  assert.deepEqual(hits, ['read 120', 'sendmsg 4096']);
+});

@@ -38,6 +38,8 @@ const I_CGROUP2 = 26;
 const I_FILE2 = 27;
 /** The first bytes of a send's or receive's data (at most the probe's snaplen). */
 const I_DATA = 28;
+/** A successful accept's listening queue: struct hrr_backlog (len, max). */
+const I_BACKLOG = 29;
 const MAX_TAG = 32;
 
 /**
@@ -50,6 +52,7 @@ export const FIXED_ITEMS: Readonly<Record<number, { readonly type: string; reado
   [I_FILE]: { type: 'hrr_file', size: 32 },
   [I_FILE2]: { type: 'hrr_file', size: 32 },
   [I_EXEC]: { type: 'hrr_exec', size: 112 },
+  [I_BACKLOG]: { type: 'hrr_backlog', size: 8 },
 };
 const ITEM_SIZE = new Int32Array(MAX_TAG);
 for (const [tag, { size }] of Object.entries(FIXED_ITEMS)) ITEM_SIZE[Number(tag)] = size;
@@ -237,11 +240,19 @@ type Getter = (f: FrameView) => Value;
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
-/** Path components (leaf first, NUL-terminated) as an absolute path. */
+/** What libsinsp gives for a path too long to build: no real path is mistaken for it. */
+export const PATH_TOO_LONG = '/PATH_TOO_LONG';
+
+/**
+ * Path components (leaf first, NUL-terminated) as an absolute path. The probe ends a path it could
+ * not walk to the top with an empty component: that path is PATH_TOO_LONG, not the leaf-side part
+ * the probe got (which would look like a real, other path).
+ */
 export function joinComponents(b: Uint8Array | undefined): string | undefined {
   if (!b) return undefined;
   const parts = dec.decode(b).split('\0');
   if (parts[parts.length - 1] === '') parts.pop();
+  if (parts.length > 0 && parts[parts.length - 1] === '') return PATH_TOO_LONG;
   return `/${parts.reverse().join('/')}`;
 }
 
@@ -356,6 +367,20 @@ export function scapTuple(f: FrameView, inbound: boolean): Uint8Array | undefine
 }
 
 const ret: Getter = (f) => f.ret;
+/** The listening queue's length (0) or limit (4); 0 without the item (a failed accept), as in libscap. */
+const backlog = (field: 0 | 4): Getter => (f) => {
+  const o = f.itemOff[I_BACKLOG]!;
+  return o < 0 ? 0 : f.view.getUint32(o + field, true);
+};
+/** How full the queue is, in percent: libscap's integer division, kept to its u8. */
+const queuepct: Getter = (f) => {
+  const o = f.itemOff[I_BACKLOG]!;
+  if (o < 0) return 0;
+  const len = f.view.getUint32(o, true);
+  const max = f.view.getUint32(o + 4, true);
+  return len && max ? Math.floor((len * 100) / max) & 0xff : 0;
+};
+const ACCEPT: Record<string, Getter> = { fd: ret, tuple: (f) => scapTuple(f, true), queuepct, queuelen: backlog(0), queuemax: backlog(4) };
 const arg = (i: number): Getter => (f) => f.int(i);
 /** A send's or receive's data as far as the probe took it (its snaplen); absent when none moved. */
 const data: Getter = (f) => f.item(I_DATA);
@@ -414,6 +439,10 @@ const execSpec = (): Record<string, Getter> => ({
     return (x & 4 ? 1 : 0) | (x & 1 ? 2 : 0) | (x & 2 ? 4 : 0);
   },
 });
+const PR_SET_NAME = 15;
+const PR_GET_NAME = 16;
+const PR_GET_CHILD_SUBREAPER = 37;
+const isNameOption = (f: FrameView): boolean => f.int(0) === PR_SET_NAME || f.int(0) === PR_GET_NAME;
 const OPEN_HOW_SIZE = 24;
 const pipeFd = (which: 0 | 1): Getter => (f) => {
   const o = f.umem(8, 'int[2]');
@@ -466,8 +495,8 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
   connect: { res: ret, tuple: (f) => scapTuple(f, false), fd: arg(0), addr: (f) => scapSockaddr(f.item(I_SOCKADDR)) },
   bind: { res: ret, addr: (f) => scapSockaddr(f.item(I_SOCKADDR)), fd: arg(0) },
   listen: { res: ret, fd: arg(0), backlog: arg(1) },
-  accept: { fd: ret, tuple: (f) => scapTuple(f, true), queuepct: () => 0, queuelen: () => 0, queuemax: () => 0 },
-  accept4: { fd: ret, tuple: (f) => scapTuple(f, true), queuepct: () => 0, queuelen: () => 0, queuemax: () => 0, flags: arg(3) },
+  accept: ACCEPT,
+  accept4: { ...ACCEPT, flags: arg(3) },
   sendto: { res: ret, data, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, false) },
   sendmsg: { res: ret, data, fd: arg(0), tuple: (f) => scapTuple(f, false) },
   recvfrom: { res: ret, data, fd: arg(0), size: u32(2), tuple: (f) => scapTuple(f, true) },
@@ -514,11 +543,20 @@ const SPECS: Readonly<Record<string, Record<string, Getter>>> = {
   bpf: { fd: ret, res: ret, cmd: arg(0) },
   memfd_create: { fd: ret, name: str(0), flags: (f) => f.u32(1) & 7 },
   userfaultfd: { res: ret, flags: (f) => fdFlags(f.u32(0)) },
+  // libscap's prctl exit: the name for PR_SET_NAME and PR_GET_NAME (read after the call: the one
+  // got), the int PR_GET_CHILD_SUBREAPER wrote at arg2, else arg2 itself.
   prctl: {
     res: ret,
     option: arg(0),
-    arg2_str: (f) => (f.int(0) === 15 ? f.ustr(1) : undefined),
-    arg2_int: (f) => (f.int(0) === 15 ? 0 : f.u64(1)),
+    arg2_str: (f) => (isNameOption(f) ? f.ustr(1) : undefined),
+    arg2_int: (f) => {
+      if (isNameOption(f)) return 0;
+      if (f.int(0) === PR_GET_CHILD_SUBREAPER) {
+        const o = f.umem(4, 'int');
+        return o < 0 ? 0 : f.view.getInt32(o, true);
+      }
+      return f.view.getBigInt64(f.off + 88, true);
+    },
   },
   execve: execSpec(),
   execveat: { ...execSpec(), dirfd: arg(0), pathname: str(1) },
@@ -683,7 +721,8 @@ export class FrameDecoder {
           ret: (f) => (f.ret & 0x7f ? 0 : (f.ret >> 8) & 0xff),
           sig: (f) => f.ret & 0x7f,
           core: (f) => (f.ret & 0x80 ? 1 : 0),
-          reaper_tid: () => 0,
+          // The probe's args[0]: who takes the exiting thread's children (0 none, -1 unknown).
+          reaper_tid: (f) => f.int(0),
         })
       : undefined;
   }

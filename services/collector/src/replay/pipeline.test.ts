@@ -103,3 +103,38 @@ test('evt.buffer is the data a receive got, byte for byte: bcontains finds binar
   assert.equal(out.length, 2, out.join('\n'));
   assert.deepEqual(p.counts.matches, 2);
 });
+
+test('evt.buflen is what a receive got on an fd the state knows, so rules can test sizes as in Falco', () => {
+  const loaded = loadRules([
+    {
+      name: 'r.yaml',
+      content: `
+- rule: big receive
+  desc: x
+  condition: evt.type = recvfrom and evt.buflen > 8
+  output: "%proc.name got %evt.buflen bytes on fd %fd.num"
+  priority: NOTICE
+`,
+    },
+  ]);
+  assert.deepEqual(loaded.errors, []);
+  const out: string[] = [];
+  const p = new ReplayPipeline(loaded, (m: ReplayMatch) => out.push(m.rule.output.render(m.cursor).text), { batchSize: 4 });
+  p.seedThread({ tid: 80, pid: 80, ptid: 1, comm: 'curl', exe: '/usr/bin/curl', args: [], uid: 0 });
+  p.push(ev('socket', 80, false, [['fd', D('fd'), i64(9)], ['domain', D('enumflags32', 'dec', 'socket_families'), u32(2)], ['type', D('uint32'), u32(1)], ['proto', D('uint32'), u32(0)]]));
+  const recv = (fd: number, res: number): RawEvent =>
+    ev('recvfrom', 80, false, [
+      ['res', D('errno'), i64(res)],
+      ['data', D('bytebuf', 'na'), new Uint8Array(Math.max(0, Math.min(res, 80)))],
+      ['tuple', D('socktuple', 'na'), new Uint8Array(0)],
+      ['fd', D('fd'), i64(fd)],
+      ['size', D('uint32'), u32(4096)],
+    ]);
+  p.push(recv(9, 1500));
+  p.push(recv(9, 3));
+  p.push(recv(9, -11));
+  // An fd the state does not know: libsinsp gives no evt.buflen either.
+  p.push(recv(11, 2000));
+  p.flush();
+  assert.deepEqual(out, ['curl got 1500 bytes on fd 9']);
+});
