@@ -317,3 +317,44 @@ test("a clone's pidns_init_start_ts (ns since boot) plus the boot time is the ch
   s.process(ev('clone', 300, false, { res: 400, exe: '/bin/sh', args: [], tid: 300, pid: 300, ptid: 200, flags: ['u32', 0], pidns_init_start_ts: 7n }));
   assert.equal(s.tables.threads.get(400)?.pidnsInitStartTs, 1_800_000_000_000_000_007n);
 });
+
+test("an exiting process's children pass to the reaper its procexit names, else to a live thread of it, else to none", () => {
+  const s = new StateEngine();
+  s.seedThread({ tid: 1, pid: 1, ptid: 0, comm: 'init' });
+  s.seedThread({ tid: 50, pid: 50, ptid: 1, comm: 'supervisor' });
+  s.seedThread({ tid: 100, pid: 100, ptid: 50, comm: 'sh' });
+  s.seedThread({ tid: 200, pid: 200, ptid: 100, comm: 'daemon' });
+  s.seedThread({ tid: 201, pid: 201, ptid: 100, comm: 'worker' });
+  // sh exits; the kernel hands its children to the subreaper 50.
+  s.process(ev('procexit', 100, true, { status: 0, ret: 0, sig: 0, core: 0, reaper_tid: 50 }));
+  let r = s.process(ev('getpid', 200, false, { res: 200 }));
+  assert.equal(s.tables.threads.has(100), false);
+  assert.equal(r.thread?.ppid, 50);
+  assert.equal(r.thread?.parent?.name, 'supervisor');
+  assert.equal(s.tables.threads.get(201)?.parent?.name, 'supervisor');
+
+  // A reaper the state does not have: another live thread of the process takes them, as the kernel would.
+  s.seedThread({ tid: 300, pid: 300, ptid: 1, comm: 'java' });
+  s.process(ev('clone', 300, false, { res: 301, exe: 'java', args: [], tid: 300, pid: 300, ptid: 1, flags: ['u32', (1 << 13) | 1 | 2] }));
+  s.seedThread({ tid: 400, pid: 400, ptid: 300, comm: 'child' });
+  const version = s.tables.threads.get(400)!.version;
+  s.process(ev('procexit', 300, true, { status: 0, ret: 0, sig: 0, core: 0, reaper_tid: 9999 }));
+  r = s.process(ev('getpid', 400, false, { res: 400 }));
+  assert.equal(r.thread?.ppid, 301);
+  assert.ok(r.thread!.version > version, 'the child changed: batches give it a new row');
+  // Threads of the exiting process keep theirs.
+  assert.equal(s.tables.threads.get(301)?.ppid, 300);
+
+  // reaper_tid 0: the kernel saw no children, nothing moves; -1 with no other thread: no parent (libsinsp's 0).
+  s.seedThread({ tid: 500, pid: 500, ptid: 1, comm: 'a' });
+  s.seedThread({ tid: 501, pid: 501, ptid: 500, comm: 'b' });
+  s.process(ev('procexit', 500, true, { status: 0, ret: 0, sig: 0, core: 0, reaper_tid: 0 }));
+  s.process(ev('getpid', 1, false, { res: 1 }));
+  assert.equal(s.tables.threads.get(501)?.ppid, 500, 'nothing moves when the kernel saw no children');
+  s.seedThread({ tid: 600, pid: 600, ptid: 1, comm: 'c' });
+  s.seedThread({ tid: 601, pid: 601, ptid: 600, comm: 'd' });
+  s.process(ev('procexit', 600, true, { status: 0, ret: 0, sig: 0, core: 0, reaper_tid: -1 }));
+  s.process(ev('getpid', 1, false, { res: 1 }));
+  assert.equal(s.tables.threads.get(601)?.ppid, 0);
+  assert.equal(s.tables.threads.get(601)?.parent, undefined);
+});

@@ -149,6 +149,8 @@ export class StateEngine {
   private nextPurge = 0n;
   /** Threads that exited with the previous event: removed before the next one (libsinsp's order). */
   private exiting: ThreadInfo | undefined;
+  /** Its procexit's reaper_tid: 0 when it left no children, -1 when the kernel could not tell. */
+  private exitingReaper: number | undefined;
   /** While seeding: the first thread seen of each process, by pid. */
   private readonly seededGroups = new Map<number, ThreadInfo>();
   /** How many threads of each process (by pid) the table holds, so a leader's exit need not scan it. */
@@ -279,6 +281,7 @@ export class StateEngine {
   private begin(tid: number, ts: bigint, e: RawEvent | undefined): ThreadInfo | undefined {
     this.currentTid = tid;
     if (this.exiting) {
+      if (this.exitingReaper) this.reparent(this.exiting, this.exitingReaper);
       this.stats.threadsRemoved += this.retire(this.exiting);
       this.exiting = undefined;
     }
@@ -307,6 +310,7 @@ export class StateEngine {
     if (e.type === 'procexit') {
       t.exited = true;
       this.exiting = t;
+      this.exitingReaper = int(param(e, 'reaper_tid'));
     }
     const open = OPEN_TYPES.has(e.type);
     const opening = open ? OPENING : e.type === 'socket' || e.type === 'accept' || e.type === 'accept4' ? SOCKETING : e.type === 'pipe' || e.type === 'pipe2' ? PIPING : undefined;
@@ -844,6 +848,36 @@ export class StateEngine {
       if (leader?.exited && leader.pid === t.pid && leader.tid !== this.currentTid && this.unlink(leader)) return 2;
     }
     return 1;
+  }
+
+  /**
+   * A process's children outlive it: they pass to its reaper, as in libsinsp's remove_thread, so
+   * their proc.ppid and proc.pname name the process that now has them (a subreaper, the pid
+   * namespace's init, another thread of the same process) instead of one gone, or one that later
+   * reused its pid. The reaper is the one the kernel named at the exit if the state has it, else a
+   * live thread of the same process, else none (ppid 0, as libsinsp gives). Runs only for exits
+   * the kernel saw children for (or could not tell): the walk is over the whole table.
+   */
+  private reparent(t: ThreadInfo, reaperTid: number): void {
+    const threads = this.tables.threads;
+    let reaper = reaperTid > 0 ? threads.get(reaperTid) : undefined;
+    if (reaper === t || reaper?.exited) reaper = undefined;
+    if (!reaper) {
+      for (const o of threads.values()) {
+        if (o.pid === t.pid && o !== t && !o.exited) {
+          reaper = o;
+          break;
+        }
+      }
+    }
+    const to = reaper?.tid ?? 0;
+    for (const c of threads.values()) {
+      // Threads of the same process are no children of it in the kernel's sense.
+      if (c.ppid === t.tid && c.pid !== t.pid) {
+        c.ppid = to;
+        c.touch();
+      }
+    }
   }
 
   /**
