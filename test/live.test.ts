@@ -171,6 +171,18 @@ test('live pipeline on the host: the acceptance commands are published with thei
     await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.exepath'] === shm && r['evt.res'] === 'SUCCESS', 'exec from /dev/shm');
     await waitFor(rows, (r) => r['evt.type'] === 'execve' && r['proc.is_exe_from_memfd'] === 'true', 'exec from a memfd');
     await waitFor(rows, (r) => r['evt.type'] === 'memfd_create', 'memfd_create');
+    // An orphan: its parent exits first, and the kernel hands it to the child subreaper above (a
+    // bash that python made one, PR_SET_CHILD_SUBREAPER = 36). Its events name that reaper as
+    // its parent, as Falco's do, not the parent that is gone.
+    const marker = join(dir, 'orphan-marker');
+    writeFileSync(marker, '');
+    const reap = `echo $$ > ${dir}/reaper; bash -c '(sleep 0.5; : < ${marker}) & echo $$ > ${dir}/gone'; sleep 1.5; :`;
+    await execFileP('python3', ['-c', 'import ctypes, os, sys; ctypes.CDLL(None).prctl(36, 1, 0, 0, 0); os.execvp("bash", ["bash", "-c", sys.argv[1]])', reap]);
+    const orphan = await waitFor(rows, (r) => r['evt.type'] === 'openat' && r['fd.name'] === marker && r['proc.name'] === 'bash', 'the orphan opening its marker');
+    const gone = readFileSync(`${dir}/gone`, 'utf8').trim();
+    assert.notEqual(orphan['proc.ppid'], gone, 'not the parent that exited');
+    assert.equal(orphan['proc.ppid'], readFileSync(`${dir}/reaper`, 'utf8').trim());
+    assert.equal(orphan['proc.pname'], 'bash');
 
     // Only the rules' event types are published (close is traced for state, never sent).
     assert.ok(!rows().some((r) => !['openat', 'execve', 'execveat', 'symlink', 'symlinkat', 'chmod', 'fchmodat', 'connect', 'unshare', 'memfd_create'].includes(r['evt.type'])), 'only the types the rules need');
