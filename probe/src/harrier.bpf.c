@@ -298,9 +298,21 @@ ITEM_FN int put_path(__u32 off, __u32 which)
 			continue;
 		}
 		struct dentry *up = BPF_CORE_READ(d, d_parent);
-		/* A dentry that is its own parent below its mount's root: a pseudo file (memfd, pipe), no more to walk. */
+		/*
+		 * A dentry that is its own parent below its mount's root: a pseudo file (memfd, pipe), no
+		 * more to walk. Met first, it is the whole path: its own name (a memfd's "memfd:NAME", as
+		 * libscap gives it), after an empty component that says so.
+		 */
 		if (up == d) {
 			whole = true;
+			if (o == off + sizeof(struct item)) {
+				s[at(o++)] = 0;
+				const unsigned char *own = BPF_CORE_READ(d, d_name.name);
+				long n = bpf_probe_read_kernel_str(&s[at(o)], NAME_MAX_, own);
+				/* Unreadable: the lone empty component reads as a cut path. */
+				if (n > 1)
+					o += (__u32)n;
+			}
 			break;
 		}
 		/* The last turn only looks whether the walk is done: it reads no name. */

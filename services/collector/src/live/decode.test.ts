@@ -382,6 +382,9 @@ test('a path the probe could not walk whole (its item ends in an empty component
   assert.equal(joinComponents(parts('cat', 'bin', 'usr')), '/usr/bin/cat');
   assert.equal(joinComponents(parts('cat', 'bin', 'usr', '')), '/PATH_TOO_LONG');
   assert.equal(joinComponents(parts('')), '/PATH_TOO_LONG');
+  // A pseudo file (a memfd) is its own name, as libscap gives it, slashes and all.
+  assert.equal(joinComponents(parts('', 'memfd:runc_cloned:/proc/self/exe')), 'memfd:runc_cloned:/proc/self/exe');
+  assert.equal(joinComponents(parts('', 'x', '')), '/PATH_TOO_LONG');
   const d = new FrameDecoder();
   const h = hello(1_700_000_000_000_000_000n);
   d.decode({ bytes: h, view: new DataView(h.buffer), off: 0, len: 32, kind: 4 });

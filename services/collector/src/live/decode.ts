@@ -246,12 +246,14 @@ export const PATH_TOO_LONG = '/PATH_TOO_LONG';
 /**
  * Path components (leaf first, NUL-terminated) as an absolute path. The probe ends a path it could
  * not walk to the top with an empty component: that path is PATH_TOO_LONG, not the leaf-side part
- * the probe got (which would look like a real, other path).
+ * the probe got (which would look like a real, other path). An empty component first, then one
+ * name, is a pseudo file's own name (a memfd's "memfd:NAME"), given as it is, as libscap gives it.
  */
 export function joinComponents(b: Uint8Array | undefined): string | undefined {
   if (!b) return undefined;
   const parts = dec.decode(b).split('\0');
   if (parts[parts.length - 1] === '') parts.pop();
+  if (parts.length === 2 && parts[0] === '' && parts[1] !== '') return parts[1];
   if (parts.length > 0 && parts[parts.length - 1] === '') return PATH_TOO_LONG;
   return `/${parts.reverse().join('/')}`;
 }

@@ -178,6 +178,8 @@ test('host: the acceptance commands arrive with their arguments, process, fd and
   const memfd = find(rows, (r) => r['evt.type'] === 'execve' && r['proc.is_exe_from_memfd'] === 'true', 'exec from a memfd');
   // The kernel names the process after the path it ran (/proc/self/fd/3), and proc.cmdline starts with that name.
   assert.equal(memfd['proc.cmdline'], '3');
+  // Its executable has no path: libscap gives the memfd's own name, which rules match on.
+  assert.equal(memfd['proc.exepath'], 'memfd:harrier');
   find(rows, (r) => r['evt.type'] === 'memfd_create' && r['evt.arg.name'] === 'harrier', 'memfd_create');
 
   assert.ok(lc.counters.seededThreads > 10, 'the state was seeded from /proc');
