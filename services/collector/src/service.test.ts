@@ -5,6 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
+import { rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { connect } from '@nats-io/transport-node';
+import { jetstreamManager } from '@nats-io/jetstream';
 import { createLogger, loadConfig } from '@harrier/kit';
 import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
 import type { EnrichedEvent } from '@harrier/batch';
@@ -71,6 +75,89 @@ test('/healthz is 200 while NATS is up and the source runs, 503 while NATS is do
     assert.equal(s.eventsIn, 20_000);
     assert.equal(s.eventsPublished, 20_000);
     assert.equal(s.queueEvents, 0);
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('a NATS server restarted without its storage: the collector creates EVENTS again and publishes everything', { skip: natsServerSkip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const r = loadConfig({ texts: [{ name: 't.yaml', text: `nats:\n  url: ${server.url}\nwebserver:\n  listen_port: 0\ncollector:\n  id: lost\n  node: n\n  buffer_events: 2000\n  batch_max_events: 100\n  publish_timeout_ms: 300\n` }] });
+    assert.ok(r.ok);
+    const source = new CountingSource(1000);
+    const svc = await startCollector({ config: r.config, source, log: quiet, handleSignals: false });
+    try {
+      const url = `http://127.0.0.1:${svc.http!.port}/healthz`;
+      for (let i = 0; i < 100 && svc.publisher.stats().eventsPublished < 1000; i++) await sleep(50);
+      assert.equal(svc.publisher.stats().eventsPublished, 1000);
+      // The server comes back on the same port with an empty store: no EVENTS stream any more.
+      await server.stop();
+      rmSync(server.storeDir!, { recursive: true, force: true });
+      await server.start();
+      // More events after the restart, handed to the publisher as a source would.
+      for (let i = 0; i < 1000; i++) {
+        if (!svc.publisher.add({ num: i, ts: BigInt(i), tid: 1, type: 'read', enter: false }, 'host:n')) await svc.publisher.ready();
+      }
+      for (let i = 0; i < 200 && svc.publisher.stats().eventsPublished < 2000; i++) await sleep(50);
+      const s = svc.publisher.stats();
+      assert.equal(s.eventsPublished, 2000, `every event published after the stream was lost (last error: ${s.lastError})`);
+      assert.equal((await fetch(url)).status, 200, 'healthy again once publishes go through');
+      const nc = await connect({ servers: server.url });
+      try {
+        const info = await (await jetstreamManager(nc)).streams.info('EVENTS');
+        assert.equal(info.state.messages > 0, true);
+    } finally {
+      await nc.close();
+    }
+    } finally {
+      await svc.stop();
+    }
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('/healthz is 503 while publishes fail on a connected NATS (a server without JetStream), 200 once they go through', { skip: natsServerSkip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const r = loadConfig({ texts: [{ name: 't.yaml', text: `nats:\n  url: ${server.url}\nwebserver:\n  listen_port: 0\ncollector:\n  id: nojs\n  node: n\n  publish_timeout_ms: 300\n` }] });
+    assert.ok(r.ok);
+    const svc = await startCollector({ config: r.config, source: new CountingSource(100), log: quiet, handleSignals: false });
+    try {
+      const url = `http://127.0.0.1:${svc.http!.port}/healthz`;
+      for (let i = 0; i < 100 && svc.publisher.stats().eventsPublished < 100; i++) await sleep(50);
+      assert.equal((await fetch(url)).status, 200);
+      // The same port, now a server without JetStream: connected, but no publish is stored.
+      await server.stop();
+      const plain = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(server.port)], { stdio: 'ignore' });
+      try {
+        for (let i = 0; i < 100 && !svc.publisher.stats().natsConnected; i++) await sleep(50);
+        assert.ok(svc.publisher.stats().natsConnected, 'reconnected to the server without JetStream');
+        for (let i = 0; i < 100; i++) svc.publisher.add({ num: i, ts: BigInt(i), tid: 1, type: 'read', enter: false }, 'host:n');
+        let res = await fetch(url);
+        for (let i = 0; i < 100 && res.status === 200; i++) {
+          await sleep(50);
+          res = await fetch(url);
+        }
+        assert.equal(res.status, 503, 'not healthy while nothing is stored');
+        const h = (await res.json()) as { status: string; nats: string; publishing: string };
+        assert.equal(h.nats, 'connected');
+        assert.equal(h.publishing, 'failing');
+      } finally {
+        const gone = new Promise((done) => plain.once('exit', done));
+        plain.kill('SIGTERM');
+        await gone;
+      }
+      await server.start();
+      for (let i = 0; i < 200 && svc.publisher.stats().eventsPublished < 200; i++) await sleep(50);
+      assert.equal(svc.publisher.stats().eventsPublished, 200);
+      const back = await fetch(url);
+      assert.equal(back.status, 200);
+      assert.equal(((await back.json()) as { publishing: string }).publishing, 'ok');
+    } finally {
+      await svc.stop();
+    }
   } finally {
     await server.dispose();
   }

@@ -23,9 +23,11 @@ export interface StartCollectorOptions {
 }
 
 export interface CollectorHealth {
-  /** `ok` when NATS is connected and the source runs (or has read a capture through). */
+  /** `ok` when NATS is connected, publishes are acknowledged, and the source runs (or has read a capture through). */
   readonly status: 'ok' | 'unavailable';
   readonly nats: 'connected' | 'disconnected';
+  /** `failing` from a failed publish until the next acknowledged one (see counters.lastError). */
+  readonly publishing: 'ok' | 'failing';
   readonly source: { readonly name: string; readonly state: SourceState };
   readonly counters: PublisherStats;
 }
@@ -64,8 +66,9 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
     const counters = publisher!.stats();
     const natsUp = counters.natsConnected;
     return {
-      status: natsUp && (sourceState === 'running' || sourceState === 'finished') ? 'ok' : 'unavailable',
+      status: natsUp && !counters.failing && (sourceState === 'running' || sourceState === 'finished') ? 'ok' : 'unavailable',
       nats: natsUp ? 'connected' : 'disconnected',
+      publishing: counters.failing ? 'failing' : 'ok',
       source: { name: source.name, state: sourceState },
       counters,
     };
@@ -76,8 +79,11 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
     nc = conn;
     return () => drainNats(conn, log);
   });
+  let restoreStream!: () => Promise<unknown>;
   await life.step('events stream', async () => {
-    const info = await ensureEventsStream(await jetstreamManager(nc!), cc.eventsStream);
+    const jsm = await jetstreamManager(nc!);
+    restoreStream = () => ensureEventsStream(jsm, cc.eventsStream);
+    const info = await ensureEventsStream(jsm, cc.eventsStream);
     log.info({ stream: info.config.name, subjects: info.config.subjects, messages: info.state.messages }, 'events stream ready');
   });
   await life.step('publisher', () => {
@@ -91,6 +97,7 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
       bufferEvents: cc.bufferEvents,
       maxInflight: cc.maxInflight,
       publishTimeoutMs: cc.publishTimeoutMs,
+      restoreStream,
       log: componentLogger(opts.log, 'collector.publish'),
     });
     publisher = p;
