@@ -128,3 +128,52 @@ test('harrier collector: bad configuration and usage errors name what is wrong',
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown source 'kmod'/);
 });
+
+/** Runs `harrier collector ARGS` to its end (killed after `timeoutMs`: code null). */
+function collectorRun(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+test('harrier collector: --loop or --rate without the capture source is a usage error that exits at once, even with NATS reachable', { skip: natsServerSkip }, async () => {
+  const server = await startNatsServer();
+  try {
+    for (const flag of [['--loop'], ['--rate', '100']]) {
+      const r = await collectorRun([...flag, '-o', `nats.url=${server.url}`, '-o', 'webserver.enabled=false'], 30_000);
+      assert.equal(r.code, 2, `exit status of ${flag.join(' ')} (null: still running after 30 s)\n${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`harrier: ${flag[0]} goes with --source capture`));
+    }
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('harrier collector: -M SECONDS stops it after that long (exit 0), and -e FILE replays a capture as in Falco', { skip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const common = ['-o', `nats.url=${server.url}`, '-o', 'webserver.enabled=false'];
+    const m = await collectorRun(['--source', 'capture', capture, '-M', '2', ...common], 40_000);
+    assert.equal(m.code, 0, `exit status (null: still running after 40 s)\n${m.stderr}`);
+    assert.match(m.stdout, /"msg":"publisher closed"/);
+    const e = await collectorRun(['-e', capture, '-M', '2', ...common], 40_000);
+    assert.equal(e.code, 0, `exit status (null: still running after 40 s)\n${e.stderr}`);
+    assert.match(e.stdout, /"source":"capture"/, 'the capture source ran');
+    assert.doesNotMatch(e.stdout, /harrier-probe/, 'no live capture');
+    const both = await collectorRun(['--source', 'ebpf', '-e', capture, ...common], 30_000);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /-e FILE replays a capture: it goes with --source capture, not --source ebpf/);
+  } finally {
+    await server.dispose();
+  }
+});
