@@ -124,6 +124,9 @@ test('harrier collector: bad configuration and usage errors name what is wrong',
   const noFile = await run(['--source', 'capture']);
   assert.equal(noFile.code, 2);
   assert.match(noFile.stderr, /the capture source needs a file/);
+  const port = await run(['--source', 'capture', 'x.scap', '-o', 'webserver.listen_port=99999']);
+  assert.equal(port.code, 1);
+  assert.match(port.stderr, /^harrier: invalid configuration:\n {2}-o webserver\.listen_port=99999: 'webserver\.listen_port' must be <= 65535\n$/);
   const unknown = await run(['--source', 'kmod']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown source 'kmod'/);

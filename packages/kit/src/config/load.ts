@@ -281,7 +281,7 @@ function schemaError(e: ErrorObject, origins: Map<string, Origin>): ConfigError 
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
     const full = [...path, extra];
-    const known = path.length === 0 ? KNOWN_TOP_KEYS : [];
+    const known = path.length === 0 ? KNOWN_TOP_KEYS : keysAt(path);
     const where = origins.get(String(full[0]))?.where(full, true) ?? full.join('.');
     return { where, message: `unknown key '${full.join('.')}'${suggest(extra, known)}: remove it or check the spelling` };
   }
@@ -290,6 +290,17 @@ function schemaError(e: ErrorObject, origins: Map<string, Origin>): ConfigError 
   if (e.keyword === 'pattern' && dotted === 'collector.id') return { where, message: `'collector.id' may hold only letters, digits, '_' and '-': it becomes a NATS subject token and the prefix of batch ids` };
   if (e.keyword === 'type') return { where, message: `'${dotted}' must be ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${(e.params as { type: string }).type}`}` };
   return { where, message: `'${dotted}' ${e.message ?? 'is invalid'}` };
+}
+
+/** The keys the schema allows at a path of the document (array indexes step into the items), for suggestions. */
+function keysAt(path: readonly (string | number)[]): string[] {
+  let s = CONFIG_SCHEMA as { properties?: Record<string, unknown>; items?: unknown };
+  for (const p of path) {
+    const next: unknown = typeof p === 'number' ? s.items : s.properties?.[p];
+    if (typeof next !== 'object' || next === null) return [];
+    s = next;
+  }
+  return Object.keys(s.properties ?? {});
 }
 
 function deepFreeze<T>(o: T): T {
