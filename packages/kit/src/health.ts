@@ -6,6 +6,8 @@ import type { AddressInfo } from 'node:net';
 export interface HealthServerOptions {
   readonly port: number;
   readonly host: string;
+  /** Health is served here too, besides /healthz (Falco's webserver.k8s_healthz_endpoint). */
+  readonly healthPath?: string;
   /** `ok` decides 200 or 503; `body` is sent as JSON. */
   readonly health: () => { readonly ok: boolean; readonly body: unknown };
   /** The Prometheus text exposition. */
@@ -21,7 +23,7 @@ export interface HealthServer {
 export async function serveHealth(opts: HealthServerOptions): Promise<HealthServer> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/healthz') {
+    if (path === '/healthz' || path === opts.healthPath) {
       const h = opts.health();
       res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' });
       res.end(JSON.stringify(h.body));
@@ -38,7 +40,7 @@ export async function serveHealth(opts: HealthServerOptions): Promise<HealthServ
       );
     } else {
       res.writeHead(404, { 'content-type': 'text/plain' });
-      res.end('not found: try /healthz or /metrics\n');
+      res.end(`not found: try ${opts.healthPath && opts.healthPath !== '/healthz' ? `${opts.healthPath}, ` : ''}/healthz or /metrics\n`);
     }
   });
   await new Promise<void>((done, fail) => {

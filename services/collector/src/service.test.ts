@@ -43,10 +43,10 @@ class CountingSource implements EventSource {
 
 const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 
-test('/healthz is 200 while NATS is up and the source runs, 503 while NATS is down; teardown flushes', { skip: natsServerSkip }, async () => {
+test('/healthz (and webserver.k8s_healthz_endpoint) is 200 while NATS is up and the source runs, 503 while NATS is down; teardown flushes', { skip: natsServerSkip }, async () => {
   const server = await startNatsServer();
   try {
-    const r = loadConfig({ texts: [{ name: 't.yaml', text: `nats:\n  url: ${server.url}\nwebserver:\n  listen_port: 0\ncollector:\n  id: svc\n  node: n\n  buffer_events: 2000\n  batch_max_events: 100\n  publish_timeout_ms: 300\n` }] });
+    const r = loadConfig({ texts: [{ name: 't.yaml', text: `nats:\n  url: ${server.url}\nwebserver:\n  listen_port: 0\n  k8s_healthz_endpoint: /ready\ncollector:\n  id: svc\n  node: n\n  buffer_events: 2000\n  batch_max_events: 100\n  publish_timeout_ms: 300\n` }] });
     assert.ok(r.ok);
     const source = new CountingSource(20_000);
     const svc = await startCollector({ config: r.config, source, log: quiet, handleSignals: false });
@@ -54,6 +54,10 @@ test('/healthz is 200 while NATS is up and the source runs, 503 while NATS is do
     const ok = await fetch(url);
     assert.equal(ok.status, 200);
     assert.equal(((await ok.json()) as { status: string }).status, 'ok');
+    // Falco's webserver.k8s_healthz_endpoint serves the same health (liveness probes keep their path).
+    const k8s = await fetch(`http://127.0.0.1:${svc.http!.port}/ready`);
+    assert.equal(k8s.status, 200);
+    assert.equal(((await k8s.json()) as { status: string }).status, 'ok');
     await server.stop();
     let status = 200;
     for (let i = 0; i < 100 && status === 200; i++) {

@@ -116,6 +116,7 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
       const server = await serveHealth({
         port: config.webserver.listenPort,
         host: config.webserver.listenAddress,
+        healthPath: config.webserver.healthzPath,
         health: () => {
           const h = health();
           return { ok: h.status === 'ok', body: h };

@@ -190,3 +190,18 @@ test('ports out of range, container runtimes without a socket, and misspelt nest
   assert.ok(!o.ok);
   assert.deepEqual(o.errors, [{ where: '-o webserver.listen_port=70000', message: "'webserver.listen_port' must be <= 65535" }]);
 });
+
+test("Falco's webserver keys: k8s_healthz_endpoint is honoured, ssl_enabled is refused rather than served in plain text", () => {
+  const ok = cfg('webserver:\n  k8s_healthz_endpoint: /health\n  ssl_enabled: false\n');
+  assert.ok(ok.ok);
+  assert.equal(ok.config.webserver.healthzPath, '/health');
+  const def = cfg('');
+  assert.ok(def.ok);
+  assert.equal(def.config.webserver.healthzPath, '/healthz');
+  const bad = cfg('webserver:\n  k8s_healthz_endpoint: health\n  ssl_enabled: true\n  ssl_certificate: /etc/falco/falco.pem\n');
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.errors, [
+    { where: 'harrier.yaml:2:25', message: "'webserver.k8s_healthz_endpoint' must be a URL path starting with '/', e.g. /healthz" },
+    { where: 'harrier.yaml:3:16', message: 'webserver.ssl_enabled is not supported: /healthz and /metrics are served over plain HTTP (on 127.0.0.1 by default); terminate TLS in front of them, or set webserver.ssl_enabled: false' },
+  ]);
+});

@@ -79,7 +79,7 @@ const FALCO_HONOURED: Json = {
   http_output: outputSink({ url: str, user_agent: str, insecure: bool, ca_cert: str, ca_bundle: str, ca_path: str, mtls: bool, client_cert: str, client_key: str, echo: bool, compress_uploads: bool, keep_alive: bool, max_consecutive_timeouts: int }),
   grpc: obj({ enabled: bool, bind_address: str, threadiness: int, private_key: str, cert_chain: str, root_certs: str }),
   grpc_output: outputSink(),
-  webserver: obj({ enabled: bool, threadiness: int, listen_port: port, listen_address: str, k8s_healthz_endpoint: str, prometheus_metrics_enabled: bool, ssl_enabled: bool, ssl_certificate: str }),
+  webserver: obj({ enabled: bool, threadiness: int, listen_port: port, listen_address: str, k8s_healthz_endpoint: { type: 'string', pattern: '^/' }, prometheus_metrics_enabled: bool, ssl_enabled: bool, ssl_certificate: str }),
   log_stderr: bool,
   log_syslog: bool,
   log_level: { enum: ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'] },
