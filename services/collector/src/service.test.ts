@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
-import { rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { spawn } from 'node:child_process';
 import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
@@ -14,6 +14,8 @@ import { natsServerSkip, startNatsServer } from '@harrier/kit/testing';
 import type { EnrichedEvent } from '@harrier/batch';
 import type { EventSource, SourceOutput } from './source.js';
 import { startCollector } from './service.js';
+import { EbpfSource } from './live/source.js';
+import { defaultProbeBinary } from './live/probe.js';
 
 /** Pushes `count` events as fast as allowed, pausing when told to. */
 class CountingSource implements EventSource {
@@ -165,4 +167,58 @@ test('/healthz is 503 while publishes fail on a connected NATS (a server without
   } finally {
     await server.dispose();
   }
+});
+
+const probeSkip = natsServerSkip || (!existsSync(defaultProbeBinary()) ? 'the probe is not built (make -C probe)' : process.getuid?.() !== 0 ? 'needs root' : false);
+
+test('a killed probe: /healthz is 503 until it runs again, restarts are in /metrics, each exit reports only its own run', { skip: probeSkip }, async () => {
+  const server = await startNatsServer();
+  const lines: string[] = [];
+  const log = createLogger({ level: 'info', destination: new Writable({ write: (c: Buffer, _e, cb) => (lines.push(c.toString()), cb()) }) });
+  try {
+    const r = loadConfig({ texts: [{ name: 't.yaml', text: `nats:\n  url: ${server.url}\nwebserver:\n  listen_port: 0\ncollector:\n  id: probe\n  node: n\n  container_runtimes: []\n` }] });
+    assert.ok(r.ok);
+    const source = new EbpfSource({ types: new Set(['openat']), natsServers: [server.url], containerRuntimes: [] });
+    const svc = await startCollector({ config: r.config, source, log, handleSignals: false });
+    try {
+      const base = `http://127.0.0.1:${svc.http!.port}`;
+      assert.equal((await fetch(`${base}/healthz`)).status, 200);
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      assert.match(metrics, /^harrier_collector_source_up 1$/m);
+      assert.match(metrics, /^harrier_collector_source_restarts_total 0$/m);
+      assert.match(metrics, /^harrier_collector_source_dropped_events_total\{place="ring_buffer"\} 0$/m, 'a zero drop count is exported, not missing');
+      assert.match(metrics, /^harrier_collector_dropped_events_total\{place="publish_queue"\} 0$/m);
+      for (let kill = 1; kill <= 2; kill++) {
+        const probe = source.capture!.probe;
+        const pid = probe.pid!;
+        process.kill(pid, 'SIGKILL');
+        let seen503 = false;
+        let body: { source: { state: string; detail?: string } } | undefined;
+        for (let i = 0; i < 500 && !(seen503 && probe.live && probe.pid !== pid); i++) {
+          const res = await fetch(`${base}/healthz`);
+          if (res.status === 503) {
+            seen503 = true;
+            body = (await res.json()) as typeof body;
+          } else await res.arrayBuffer();
+          await sleep(5);
+        }
+        assert.ok(seen503, '/healthz said 503 while the probe was down');
+        assert.match(body!.source.detail ?? '', /probe restarting/);
+        assert.ok(probe.live && probe.pid !== pid, 'the probe runs again');
+        for (let i = 0; i < 100 && (await fetch(`${base}/healthz`)).status !== 200; i++) await sleep(20);
+        assert.equal((await fetch(`${base}/healthz`)).status, 200);
+        const m = await (await fetch(`${base}/metrics`)).text();
+        assert.match(m, new RegExp(`^harrier_collector_source_restarts_total ${kill}$`, 'm'));
+      }
+      const exits = lines.filter((l) => l.includes('the probe exited (SIGKILL)'));
+      assert.equal(exits.length, 2, lines.join(''));
+      // The second exit quotes the second run's stderr, not the first run's as well.
+      assert.ok(exits[1]!.split('harrier-probe: tracing').length - 1 <= 1, exits[1]);
+    } finally {
+      await svc.stop();
+    }
+  } finally {
+    await server.dispose();
+  }
+  assert.ok(!lines.some((l) => l.includes('"level":50')), lines.filter((l) => l.includes('"level":50')).join(''));
 });

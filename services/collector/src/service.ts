@@ -6,10 +6,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { Lifecycle, componentLogger, connectNats, drainNats, serveHealth, type HarrierConfig, type Logger, type NatsConnection } from '@harrier/kit';
-import type { EventSource, SourceOutput } from './source.js';
+import type { EventSource, SourceOutput, SourceStatus } from './source.js';
 import { EventPublisher, type PublisherStats } from './publish/publisher.js';
 import { ensureEventsStream } from './publish/stream.js';
-import { registerPublisherMetrics } from './publish/metrics.js';
+import { registerPublisherMetrics, registerSourceMetrics } from './publish/metrics.js';
 import { StatsReporter, statsMessage } from './publish/stats.js';
 
 export type SourceState = 'starting' | 'running' | 'finished' | 'failed' | 'stopped';
@@ -28,7 +28,8 @@ export interface CollectorHealth {
   readonly nats: 'connected' | 'disconnected';
   /** `failing` from a failed publish until the next acknowledged one (see counters.lastError). */
   readonly publishing: 'ok' | 'failing';
-  readonly source: { readonly name: string; readonly state: SourceState };
+  /** `detail` says why a running source is not ok (e.g. its probe is restarting). */
+  readonly source: { readonly name: string; readonly state: SourceState; readonly detail?: string };
   readonly counters: PublisherStats;
 }
 
@@ -62,14 +63,17 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
     onStopped(exitCode);
   };
 
+  const sourceStatus = (): SourceStatus | undefined => (sourceState === 'running' ? source.status?.() : undefined);
+  const sourceUp = (s: SourceStatus | undefined): boolean => (sourceState === 'running' || sourceState === 'finished') && (s?.ok ?? true);
   const health = (): CollectorHealth => {
     const counters = publisher!.stats();
     const natsUp = counters.natsConnected;
+    const ss = sourceStatus();
     return {
-      status: natsUp && !counters.failing && (sourceState === 'running' || sourceState === 'finished') ? 'ok' : 'unavailable',
+      status: natsUp && !counters.failing && sourceUp(ss) ? 'ok' : 'unavailable',
       nats: natsUp ? 'connected' : 'disconnected',
       publishing: counters.failing ? 'failing' : 'ok',
-      source: { name: source.name, state: sourceState },
+      source: { name: source.name, state: sourceState, ...(ss?.detail ? { detail: ss.detail } : {}) },
       counters,
     };
   };
@@ -102,6 +106,10 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
     });
     publisher = p;
     registerPublisherMetrics(registry, p);
+    registerSourceMetrics(registry, () => {
+      const ss = sourceStatus();
+      return { up: sourceUp(ss), restarts: ss?.restarts ?? 0 };
+    });
     const reporter = new StatsReporter(nc!, cc.id, cc.statsIntervalMs, () => statsMessage(p.stats(), { collectorId: cc.id, node: cc.node, startedAt, source: { name: source.name, state: sourceState } }), log);
     reporter.start();
     return async () => {

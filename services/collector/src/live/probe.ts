@@ -93,6 +93,8 @@ export class ProbeProcess {
   private reportsHeld = 0;
   /** True once the probe has been given up on. */
   failed = false;
+  /** The current run has written its first frame. */
+  private attached = false;
   /** Close exits go to `closed` as numbers rather than to `event` (needs `closed`). */
   closeAsNumbers = false;
 
@@ -105,6 +107,11 @@ export class ProbeProcess {
 
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null;
+  }
+
+  /** Running and attached: it has written its first frame and not exited since. */
+  get live(): boolean {
+    return this.running && this.attached;
   }
 
   get pid(): number | undefined {
@@ -125,6 +132,9 @@ export class ProbeProcess {
     this.recentStarts.push(Date.now());
     this.reader.reset();
     this.streamPos = 0;
+    // An exit is reported with this run's last lines, never an earlier run's.
+    this.stderrTail = [];
+    this.attached = false;
     const args = ['--syscalls', this.syscalls.join(',') || 'close'];
     if (this.opts.excludeSelf !== false) args.push('--exclude-pid', String(process.pid));
     for (const p of this.opts.excludePids ?? []) if (p > 1) args.push('--exclude-pid', String(p));
@@ -155,6 +165,7 @@ export class ProbeProcess {
     child.stdout.on('data', (chunk: Buffer) => {
       if (!started) {
         started = true;
+        if (this.child === child) this.attached = true;
         resolveStart();
       }
       this.onChunk(chunk);
