@@ -180,3 +180,19 @@ test('harrier collector: -M SECONDS stops it after that long (exit 0), and -e FI
     await server.dispose();
   }
 });
+
+test('harrier collector: start-up errors about files name the configuration key to fix', { skip: natsServerSkip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const common = ['-o', `nats.url=${server.url}`, '-o', 'webserver.enabled=false'];
+    const probe = await collectorRun([...common, '-o', 'collector.probe.path=/nonexistent/harrier-probe'], 30_000);
+    assert.equal(probe.code, 1, probe.stderr);
+    assert.match(probe.stderr, /the probe binary \/nonexistent\/harrier-probe does not exist: build it with `make -C probe` .*or set collector\.probe\.path\n/);
+    const creds = await collectorRun([...common, '-o', 'nats.creds_file=/nonexistent/user.creds'], 30_000);
+    assert.equal(creds.code, 1, creds.stderr);
+    assert.match(creds.stderr, /the collector cannot start: cannot read nats\.creds_file \/nonexistent\/user\.creds: ENOENT/);
+    assert.doesNotMatch(creds.stderr, /check that the server runs/);
+  } finally {
+    await server.dispose();
+  }
+});

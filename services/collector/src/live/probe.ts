@@ -122,7 +122,7 @@ export class ProbeProcess {
   start(): Promise<void> {
     const binary = this.opts.binary ?? defaultProbeBinary();
     if (!existsSync(binary)) {
-      return Promise.reject(new Error(`the probe binary ${binary} does not exist: build it with \`make -C probe\` (needs clang, libbpf-dev, bpftool), or set collector.probe_path`));
+      return Promise.reject(new Error(`the probe binary ${binary} does not exist: build it with \`make -C probe\` (needs clang, libbpf-dev, bpftool), or set collector.probe.path`));
     }
     return this.spawn(binary);
   }
