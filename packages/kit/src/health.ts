@@ -44,9 +44,11 @@ export async function serveHealth(opts: HealthServerOptions): Promise<HealthServ
     }
   });
   await new Promise<void>((done, fail) => {
-    server.once('error', (err: NodeJS.ErrnoException) =>
-      fail(new Error(`cannot serve /healthz and /metrics on ${opts.host}:${opts.port}: ${err.code ?? err.message}; set webserver.listen_port (or webserver.enabled: false)`, { cause: err })),
-    );
+    server.once('error', (err: NodeJS.ErrnoException) => {
+      // An address that does not resolve, or is not this machine's, is listen_address's fault; the rest the port's.
+      const fix = ['ENOTFOUND', 'EAI_AGAIN', 'EADDRNOTAVAIL'].includes(err.code ?? '') ? 'set webserver.listen_address to an address of this machine' : 'set webserver.listen_port';
+      fail(new Error(`cannot serve /healthz and /metrics on ${opts.host}:${opts.port}: ${err.code ?? err.message}; ${fix} (or webserver.enabled: false)`, { cause: err }));
+    });
     server.listen(opts.port, opts.host, () => done());
   });
   const a = server.address() as AddressInfo;
