@@ -136,20 +136,24 @@ test('/healthz is 503 while publishes fail on a connected NATS (a server without
       assert.equal((await fetch(url)).status, 200);
       // The same port, now a server without JetStream: connected, but no publish is stored.
       await server.stop();
+      for (let i = 0; i < 100 && svc.publisher.stats().natsConnected; i++) await sleep(20);
+      assert.equal(svc.publisher.stats().natsConnected, false);
       const plain = spawn('nats-server', ['-a', '127.0.0.1', '-p', String(server.port)], { stdio: 'ignore' });
       try {
-        for (let i = 0; i < 100 && !svc.publisher.stats().natsConnected; i++) await sleep(50);
+        for (let i = 0; i < 200 && !svc.publisher.stats().natsConnected; i++) await sleep(50);
         assert.ok(svc.publisher.stats().natsConnected, 'reconnected to the server without JetStream');
         for (let i = 0; i < 100; i++) svc.publisher.add({ num: i, ts: BigInt(i), tid: 1, type: 'read', enter: false }, 'host:n');
-        let res = await fetch(url);
-        for (let i = 0; i < 100 && res.status === 200; i++) {
+        let h: { status: string; nats: string; publishing: string } | undefined;
+        let code = 0;
+        for (let i = 0; i < 100 && h?.publishing !== 'failing'; i++) {
           await sleep(50);
-          res = await fetch(url);
+          const res = await fetch(url);
+          code = res.status;
+          h = (await res.json()) as typeof h;
         }
-        assert.equal(res.status, 503, 'not healthy while nothing is stored');
-        const h = (await res.json()) as { status: string; nats: string; publishing: string };
+        assert.equal(h?.publishing, 'failing', 'publishes fail: nothing is stored');
+        assert.equal(code, 503, 'not healthy while nothing is stored');
         assert.equal(h.nats, 'connected');
-        assert.equal(h.publishing, 'failing');
       } finally {
         const gone = new Promise((done) => plain.once('exit', done));
         plain.kill('SIGTERM');
