@@ -196,3 +196,14 @@ test('harrier collector: start-up errors about files name the configuration key 
     await server.dispose();
   }
 });
+
+test('harrier collector without a NATS server configured says to set nats.url, not to enable nats.embedded (which only harrier run starts)', async () => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HARRIER_')));
+  const r = await new Promise<{ code: number; stderr: string }>((done) => {
+    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-o', 'nats.embedded.enabled=true'], { cwd: root, env }, (err, _out, stderr) => {
+      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
+    });
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the collector cannot start: no NATS server configured: set nats\.url \(or HARRIER_NATS_URL, or nats\.servers\); only harrier run starts a private nats-server \(nats\.embedded\)\n/);
+});

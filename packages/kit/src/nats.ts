@@ -61,7 +61,7 @@ function readKeyFile(key: string, path: string, servers: readonly string[]): Buf
 
 /** Connects, or fails with an error that says which servers were tried and what to check. */
 export async function connectNats(cfg: NatsConfig, log: Logger, servers: readonly string[] = cfg.servers): Promise<NatsConnection> {
-  if (servers.length === 0) throw new NatsConnectError('no NATS server configured: set nats.url (or HARRIER_NATS_URL), or enable nats.embedded', servers);
+  if (servers.length === 0) throw new NatsConnectError('no NATS server configured: set nats.url (or HARRIER_NATS_URL, or nats.servers); only harrier run starts a private nats-server (nats.embedded)', servers);
   let nc: NatsConnection;
   const options = natsOptions(cfg, servers);
   try {
