@@ -226,3 +226,32 @@ test('a killed probe: /healthz is 503 until it runs again, restarts are in /metr
   }
   assert.ok(!lines.some((l) => l.includes('"level":50')), lines.filter((l) => l.includes('"level":50')).join(''));
 });
+
+test('back-pressure from the live probe: with NATS down and a small buffer, nothing is dropped at publish_queue; the kernel rings drop and count instead', { skip: probeSkip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const r = loadConfig({ texts: [{ name: 't.yaml', text: `nats:\n  url: ${server.url}\nwebserver:\n  listen_port: 0\ncollector:\n  id: bp\n  node: n\n  buffer_events: 300\n  publish_timeout_ms: 300\n  container_runtimes: []\n  probe:\n    ringbuf_mb: 1\n    buffer_mb: 1\n    stats_interval_ms: 100\n` }] });
+    assert.ok(r.ok);
+    // The storm below is this process's child: watch our own tree too.
+    const source = new EbpfSource({ types: new Set(['openat']), natsServers: [server.url], containerRuntimes: [], ringBufferMb: 1, bufferMb: 1, statsIntervalMs: 100, excludeSelf: false });
+    const svc = await startCollector({ config: r.config, source, log: quiet, handleSignals: false });
+    try {
+      await server.stop();
+      for (let i = 0; i < 100 && svc.publisher.stats().natsConnected; i++) await sleep(20);
+      // An open storm.
+      const storm = spawn('sh', ['-c', 'i=0; while [ $i -lt 50000 ]; do : < /etc/hostname; i=$((i+1)); done'], { stdio: 'ignore' });
+      await new Promise((done) => storm.once('exit', done));
+      assert.ok(svc.publisher.stats().queueEvents <= 300);
+      // The probe's counts come after the frames it holds: NATS back, the backlog drains, they arrive.
+      await server.start();
+      for (let i = 0; i < 200 && (svc.publisher.stats().sourceDrops['ring_buffer'] ?? 0) === 0; i++) await sleep(50);
+      const s = svc.publisher.stats();
+      assert.ok((s.sourceDrops['ring_buffer'] ?? 0) > 0, `the kernel rings dropped and counted: ${JSON.stringify(s.sourceDrops)}`);
+      assert.equal(s.drops['publish_queue'] ?? 0, 0, `paused in time: nothing dropped at the publisher (${JSON.stringify(s.drops)})`);
+    } finally {
+      await svc.stop();
+    }
+  } finally {
+    await server.dispose();
+  }
+});
