@@ -124,7 +124,86 @@ test('harrier collector: bad configuration and usage errors name what is wrong',
   const noFile = await run(['--source', 'capture']);
   assert.equal(noFile.code, 2);
   assert.match(noFile.stderr, /the capture source needs a file/);
+  const port = await run(['--source', 'capture', 'x.scap', '-o', 'webserver.listen_port=99999']);
+  assert.equal(port.code, 1);
+  assert.match(port.stderr, /^harrier: invalid configuration:\n {2}-o webserver\.listen_port=99999: 'webserver\.listen_port' must be <= 65535\n$/);
   const unknown = await run(['--source', 'kmod']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown source 'kmod'/);
+});
+
+/** Runs `harrier collector ARGS` to its end (killed after `timeoutMs`: code null). */
+function collectorRun(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+  const t0 = Date.now();
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', ...args], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      done({ code, stdout, stderr, ms: Date.now() - t0 });
+    });
+  });
+}
+
+test('harrier collector: --loop or --rate without the capture source is a usage error that exits at once, even with NATS reachable', { skip: natsServerSkip }, async () => {
+  const server = await startNatsServer();
+  try {
+    for (const flag of [['--loop'], ['--rate', '100']]) {
+      const r = await collectorRun([...flag, '-o', `nats.url=${server.url}`, '-o', 'webserver.enabled=false'], 30_000);
+      assert.equal(r.code, 2, `exit status of ${flag.join(' ')} (null: still running after 30 s)\n${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`harrier: ${flag[0]} goes with --source capture`));
+    }
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('harrier collector: -M SECONDS stops it after that long (exit 0), and -e FILE replays a capture as in Falco', { skip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const common = ['-o', `nats.url=${server.url}`, '-o', 'webserver.enabled=false'];
+    const m = await collectorRun(['--source', 'capture', capture, '-M', '2', ...common], 40_000);
+    assert.equal(m.code, 0, `exit status (null: still running after 40 s)\n${m.stderr}`);
+    assert.match(m.stdout, /"msg":"publisher closed"/);
+    const e = await collectorRun(['-e', capture, '-M', '2', ...common], 40_000);
+    assert.equal(e.code, 0, `exit status (null: still running after 40 s)\n${e.stderr}`);
+    assert.match(e.stdout, /"source":"capture"/, 'the capture source ran');
+    assert.doesNotMatch(e.stdout, /harrier-probe/, 'no live capture');
+    const both = await collectorRun(['--source', 'ebpf', '-e', capture, ...common], 30_000);
+    assert.equal(both.code, 2, both.stderr);
+    assert.match(both.stderr, /-e FILE replays a capture: it goes with --source capture, not --source ebpf/);
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('harrier collector: start-up errors about files name the configuration key to fix', { skip: natsServerSkip }, async () => {
+  const server = await startNatsServer();
+  try {
+    const common = ['-o', `nats.url=${server.url}`, '-o', 'webserver.enabled=false'];
+    const probe = await collectorRun([...common, '-o', 'collector.probe.path=/nonexistent/harrier-probe'], 30_000);
+    assert.equal(probe.code, 1, probe.stderr);
+    assert.match(probe.stderr, /the probe binary \/nonexistent\/harrier-probe does not exist: build it with `make -C probe` .*or set collector\.probe\.path\n/);
+    const creds = await collectorRun([...common, '-o', 'nats.creds_file=/nonexistent/user.creds'], 30_000);
+    assert.equal(creds.code, 1, creds.stderr);
+    assert.match(creds.stderr, /the collector cannot start: cannot read nats\.creds_file \/nonexistent\/user\.creds: ENOENT/);
+    assert.doesNotMatch(creds.stderr, /check that the server runs/);
+  } finally {
+    await server.dispose();
+  }
+});
+
+test('harrier collector without a NATS server configured says to set nats.url, not to enable nats.embedded (which only harrier run starts)', async () => {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HARRIER_')));
+  const r = await new Promise<{ code: number; stderr: string }>((done) => {
+    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-o', 'nats.embedded.enabled=true'], { cwd: root, env }, (err, _out, stderr) => {
+      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
+    });
+  });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /the collector cannot start: no NATS server configured: set nats\.url \(or HARRIER_NATS_URL, or nats\.servers\); only harrier run starts a private nats-server \(nats\.embedded\)\n/);
 });

@@ -149,7 +149,8 @@ Usage:
                                                  collector goes back to its rules files
   harrier fields [--json]                        (also: harrier --list)
   harrier collector [--source ebpf|capture FILE [--loop] [--rate N]] [-c FILE] [-o KEY=VALUE]...
-                                                 publish events to NATS (JetStream stream EVENTS)
+                    [-M SECONDS]                 publish events to NATS (JetStream stream EVENTS);
+                                                 -e FILE is --source capture FILE
   harrier engine [-r RULES]... [-c FILE] [-o KEY=VALUE]...
                                                  one engine worker: owns a share of the partitions,
                                                  evaluates their events, stores alerts in ALERTS

@@ -1,6 +1,7 @@
-// `harrier collector [--source capture FILE] [-c harrier.yaml] [-o key=value]`: runs the collector
-// service until SIGTERM/SIGINT. The source comes from --source, else collector.source (default
-// ebpf, the live probe, which traces what the rules in force need: the rules bucket's, else the files).
+// `harrier collector [--source capture FILE] [-c harrier.yaml] [-o key=value] [-M SECONDS]`: runs
+// the collector service until SIGTERM/SIGINT (or -M seconds, as in Falco). The source comes from
+// --source, else -e FILE (Falco's capture replay), else collector.source (default ebpf, the live
+// probe, which traces what the rules in force need: the rules bucket's, else the files).
 
 import { existsSync } from 'node:fs';
 import { CaptureSource, EbpfSource, startCollector, type EventSource } from '@harrier/collector';
@@ -16,7 +17,14 @@ export async function runCollector(args: CliArgs): Promise<number> {
   const settings = readSettings(args.overrides, args.config);
   const config = settings.config;
   const cc = config.collector;
-  const sourceName = args.source ?? cc.source;
+  const sourceName = args.source ?? (args.eventsFile !== undefined ? 'capture' : cc.source);
+  // Every usage error before anything is started: one found later would leave NATS connected.
+  if (sourceName !== 'ebpf' && sourceName !== 'capture') throw new UsageError(`unknown source '${sourceName}': expected ebpf or capture`);
+  if (sourceName !== 'capture') {
+    if (args.eventsFile !== undefined) throw new UsageError(`-e FILE replays a capture: it goes with --source capture, not --source ${sourceName}`);
+    if (args.loop) throw new UsageError('--loop goes with --source capture');
+    if (args.rate !== undefined) throw new UsageError('--rate goes with --source capture');
+  }
   const log = createLogger({ level: config.logging.level, name: 'harrier-collector' });
   let source: EventSource;
   let ebpf: EbpfSource | undefined;
@@ -73,7 +81,6 @@ export async function runCollector(args: CliArgs): Promise<number> {
     default:
       throw new UsageError(`unknown source '${sourceName}': expected ebpf or capture`);
   }
-  if (args.loop && sourceName !== 'capture') throw new UsageError('--loop goes with --source capture');
   let service;
   try {
     service = await startCollector({ config, source, log });
@@ -81,6 +88,16 @@ export async function runCollector(args: CliArgs): Promise<number> {
     if (rules) await drainNats(rules.nc, log);
     process.stderr.write(`harrier: the collector cannot start: ${(err as Error).message}\n`);
     return 1;
+  }
+  // Falco's -M: stop after this many seconds, cleanly (exit 0).
+  const stopAfter = args.durationSec;
+  if (stopAfter !== undefined) {
+    const running = service;
+    const timer = setTimeout(() => {
+      log.info({ seconds: stopAfter }, 'stopping: -M duration reached');
+      void running.stop();
+    }, stopAfter * 1000);
+    void running.stopped.then(() => clearTimeout(timer));
   }
   if (ebpf && rules) {
     const live = ebpf;

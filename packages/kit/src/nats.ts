@@ -36,8 +36,8 @@ export function natsOptions(cfg: NatsConfig, servers: readonly string[] = cfg.se
   if (cfg.token) o.token = cfg.token;
   if (cfg.user) o.user = cfg.user;
   if (cfg.password) o.pass = cfg.password;
-  if (cfg.credsFile) o.authenticator = credsAuthenticator(new Uint8Array(readFileSync(cfg.credsFile)));
-  else if (cfg.nkeySeedFile) o.authenticator = nkeyAuthenticator(new TextEncoder().encode(readFileSync(cfg.nkeySeedFile, 'utf8').trim()));
+  if (cfg.credsFile) o.authenticator = credsAuthenticator(new Uint8Array(readKeyFile('nats.creds_file', cfg.credsFile, servers)));
+  else if (cfg.nkeySeedFile) o.authenticator = nkeyAuthenticator(new TextEncoder().encode(readKeyFile('nats.nkey_seed_file', cfg.nkeySeedFile, servers).toString('utf8').trim()));
   if (cfg.tls) {
     o.tls = {
       ...(cfg.tls.ca ? { caFile: cfg.tls.ca } : {}),
@@ -49,12 +49,23 @@ export function natsOptions(cfg: NatsConfig, servers: readonly string[] = cfg.se
   return o;
 }
 
+/** A credentials file the configuration names; failing to read it is a configuration problem, not the server's. */
+function readKeyFile(key: string, path: string, servers: readonly string[]): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+    throw new NatsConnectError(`cannot read ${key} ${path}: ${code}; fix the path (or the file's permissions)`, servers, { cause: err });
+  }
+}
+
 /** Connects, or fails with an error that says which servers were tried and what to check. */
 export async function connectNats(cfg: NatsConfig, log: Logger, servers: readonly string[] = cfg.servers): Promise<NatsConnection> {
-  if (servers.length === 0) throw new NatsConnectError('no NATS server configured: set nats.url (or HARRIER_NATS_URL), or enable nats.embedded', servers);
+  if (servers.length === 0) throw new NatsConnectError('no NATS server configured: set nats.url (or HARRIER_NATS_URL, or nats.servers); only harrier run starts a private nats-server (nats.embedded)', servers);
   let nc: NatsConnection;
+  const options = natsOptions(cfg, servers);
   try {
-    nc = await connect(natsOptions(cfg, servers));
+    nc = await connect(options);
   } catch (err) {
     const reason = (err as Error).message;
     const hint = /auth|permission/i.test(reason) ? 'check nats.token, nats.user/password or the creds file' : 'check that the server runs and nats.url is right';

@@ -6,10 +6,10 @@
 import { jetstreamManager } from '@nats-io/jetstream';
 import { Registry } from 'prom-client';
 import { Lifecycle, componentLogger, connectNats, drainNats, serveHealth, type HarrierConfig, type Logger, type NatsConnection } from '@harrier/kit';
-import type { EventSource, SourceOutput } from './source.js';
+import type { EventSource, SourceOutput, SourceStatus } from './source.js';
 import { EventPublisher, type PublisherStats } from './publish/publisher.js';
 import { ensureEventsStream } from './publish/stream.js';
-import { registerPublisherMetrics } from './publish/metrics.js';
+import { registerPublisherMetrics, registerSourceMetrics } from './publish/metrics.js';
 import { StatsReporter, statsMessage } from './publish/stats.js';
 
 export type SourceState = 'starting' | 'running' | 'finished' | 'failed' | 'stopped';
@@ -23,10 +23,13 @@ export interface StartCollectorOptions {
 }
 
 export interface CollectorHealth {
-  /** `ok` when NATS is connected and the source runs (or has read a capture through). */
+  /** `ok` when NATS is connected, publishes are acknowledged, and the source runs (or has read a capture through). */
   readonly status: 'ok' | 'unavailable';
   readonly nats: 'connected' | 'disconnected';
-  readonly source: { readonly name: string; readonly state: SourceState };
+  /** `failing` from a failed publish until the next acknowledged one (see counters.lastError). */
+  readonly publishing: 'ok' | 'failing';
+  /** `detail` says why a running source is not ok (e.g. its probe is restarting). */
+  readonly source: { readonly name: string; readonly state: SourceState; readonly detail?: string };
   readonly counters: PublisherStats;
 }
 
@@ -60,13 +63,17 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
     onStopped(exitCode);
   };
 
+  const sourceStatus = (): SourceStatus | undefined => (sourceState === 'running' ? source.status?.() : undefined);
+  const sourceUp = (s: SourceStatus | undefined): boolean => (sourceState === 'running' || sourceState === 'finished') && (s?.ok ?? true);
   const health = (): CollectorHealth => {
     const counters = publisher!.stats();
     const natsUp = counters.natsConnected;
+    const ss = sourceStatus();
     return {
-      status: natsUp && (sourceState === 'running' || sourceState === 'finished') ? 'ok' : 'unavailable',
+      status: natsUp && !counters.failing && sourceUp(ss) ? 'ok' : 'unavailable',
       nats: natsUp ? 'connected' : 'disconnected',
-      source: { name: source.name, state: sourceState },
+      publishing: counters.failing ? 'failing' : 'ok',
+      source: { name: source.name, state: sourceState, ...(ss?.detail ? { detail: ss.detail } : {}) },
       counters,
     };
   };
@@ -76,8 +83,11 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
     nc = conn;
     return () => drainNats(conn, log);
   });
+  let restoreStream!: () => Promise<unknown>;
   await life.step('events stream', async () => {
-    const info = await ensureEventsStream(await jetstreamManager(nc!), cc.eventsStream);
+    const jsm = await jetstreamManager(nc!);
+    restoreStream = () => ensureEventsStream(jsm, cc.eventsStream);
+    const info = await ensureEventsStream(jsm, cc.eventsStream);
     log.info({ stream: info.config.name, subjects: info.config.subjects, messages: info.state.messages }, 'events stream ready');
   });
   await life.step('publisher', () => {
@@ -91,10 +101,15 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
       bufferEvents: cc.bufferEvents,
       maxInflight: cc.maxInflight,
       publishTimeoutMs: cc.publishTimeoutMs,
+      restoreStream,
       log: componentLogger(opts.log, 'collector.publish'),
     });
     publisher = p;
     registerPublisherMetrics(registry, p);
+    registerSourceMetrics(registry, () => {
+      const ss = sourceStatus();
+      return { up: sourceUp(ss), restarts: ss?.restarts ?? 0 };
+    });
     const reporter = new StatsReporter(nc!, cc.id, cc.statsIntervalMs, () => statsMessage(p.stats(), { collectorId: cc.id, node: cc.node, startedAt, source: { name: source.name, state: sourceState } }), log);
     reporter.start();
     return async () => {
@@ -109,6 +124,7 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
       const server = await serveHealth({
         port: config.webserver.listenPort,
         host: config.webserver.listenAddress,
+        healthPath: config.webserver.healthzPath,
         health: () => {
           const h = health();
           return { ok: h.status === 'ok', body: h };

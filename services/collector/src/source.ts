@@ -24,9 +24,21 @@ export interface SourceOutput {
   ended(error?: Error): void;
 }
 
+/** How a running source is doing, for /healthz and /metrics. */
+export interface SourceStatus {
+  /** False while the source cannot produce events (e.g. its probe exited and waits for a restart). */
+  readonly ok: boolean;
+  /** Why not ok, in a few words. */
+  readonly detail?: string;
+  /** Times the source restarted a part of itself after a failure (e.g. the probe). */
+  readonly restarts: number;
+}
+
 export interface EventSource {
   /** For logs, /healthz and the stats message (`ebpf`, `capture`, ...). */
   readonly name: string;
+  /** Its state now; a source without one is taken as ok while it runs. */
+  status?(): SourceStatus;
   /**
    * Starts producing into `out`; resolves once running (a capture source keeps reading in the
    * background). Rejects when it cannot start, which stops the collector.

@@ -176,3 +176,32 @@ test('informational lines on stderr follow log_stderr and the log level (Falco\'
   assert.equal(info('logging:\n  level: warn\nlog_level: info\n'), false);
   assert.equal(info('logging:\n  level: debug\nlog_level: notice\n'), true);
 });
+
+test('ports out of range, container runtimes without a socket, and misspelt nested keys are errors with their place', () => {
+  const r = cfg('webserver:\n  listen_port: 99999\nnats:\n  embedded:\n    port: -1\ncollector:\n  batch_max_event: 10\n  container_runtimes:\n    - kind: docker\n    - kind: podman\n      socket: ""\n');
+  assert.ok(!r.ok);
+  const lines = r.errors.map((e) => `${e.where}: ${e.message}`);
+  assert.ok(lines.includes("harrier.yaml:2:16: 'webserver.listen_port' must be <= 65535"), lines.join('\n'));
+  assert.ok(lines.includes("harrier.yaml:5:11: 'nats.embedded.port' must be >= 0"), lines.join('\n'));
+  assert.ok(lines.includes("harrier.yaml:7:3: unknown key 'collector.batch_max_event' (did you mean 'batch_max_events'?): remove it or check the spelling"), lines.join('\n'));
+  assert.ok(lines.includes("harrier.yaml:9:7: 'collector.container_runtimes.0' must have required property 'socket'"), lines.join('\n'));
+  assert.ok(lines.includes("harrier.yaml:11:15: 'collector.container_runtimes.1.socket' must NOT have fewer than 1 characters"), lines.join('\n'));
+  const o = cfg('', { overrides: ['webserver.listen_port=70000'] });
+  assert.ok(!o.ok);
+  assert.deepEqual(o.errors, [{ where: '-o webserver.listen_port=70000', message: "'webserver.listen_port' must be <= 65535" }]);
+});
+
+test("Falco's webserver keys: k8s_healthz_endpoint is honoured, ssl_enabled is refused rather than served in plain text", () => {
+  const ok = cfg('webserver:\n  k8s_healthz_endpoint: /health\n  ssl_enabled: false\n');
+  assert.ok(ok.ok);
+  assert.equal(ok.config.webserver.healthzPath, '/health');
+  const def = cfg('');
+  assert.ok(def.ok);
+  assert.equal(def.config.webserver.healthzPath, '/healthz');
+  const bad = cfg('webserver:\n  k8s_healthz_endpoint: health\n  ssl_enabled: true\n  ssl_certificate: /etc/falco/falco.pem\n');
+  assert.ok(!bad.ok);
+  assert.deepEqual(bad.errors, [
+    { where: 'harrier.yaml:2:25', message: "'webserver.k8s_healthz_endpoint' must be a URL path starting with '/', e.g. /healthz" },
+    { where: 'harrier.yaml:3:16', message: 'webserver.ssl_enabled is not supported: /healthz and /metrics are served over plain HTTP (on 127.0.0.1 by default); terminate TLS in front of them, or set webserver.ssl_enabled: false' },
+  ]);
+});

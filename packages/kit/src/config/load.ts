@@ -224,6 +224,9 @@ export function loadConfig(input: LoadConfigInput): LoadConfigResult {
     errors.push({ where: origins.get('base_syscalls')?.where(['base_syscalls', 'custom_set']) ?? 'base_syscalls', message: 'base_syscalls.custom_set is not supported: Harrier derives the syscall set from the loaded rules; remove the key' });
   }
   errors.push(...dropSettingsErrors(merged['syscall_event_drops'], origins));
+  if ((merged['webserver'] as Raw | undefined)?.['ssl_enabled'] === true) {
+    errors.push({ where: origins.get('webserver')?.where(['webserver', 'ssl_enabled']) ?? 'webserver.ssl_enabled', message: 'webserver.ssl_enabled is not supported: /healthz and /metrics are served over plain HTTP (on 127.0.0.1 by default); terminate TLS in front of them, or set webserver.ssl_enabled: false' });
+  }
   errors.push(...outputSettingsErrors(merged, origins));
   if (errors.length) return { ok: false, errors: dedupe(errors) };
   return { ok: true, config: deepFreeze(resolve(merged)) };
@@ -281,15 +284,27 @@ function schemaError(e: ErrorObject, origins: Map<string, Origin>): ConfigError 
   if (e.keyword === 'additionalProperties') {
     const extra = String((e.params as { additionalProperty: string }).additionalProperty);
     const full = [...path, extra];
-    const known = path.length === 0 ? KNOWN_TOP_KEYS : [];
+    const known = path.length === 0 ? KNOWN_TOP_KEYS : keysAt(path);
     const where = origins.get(String(full[0]))?.where(full, true) ?? full.join('.');
     return { where, message: `unknown key '${full.join('.')}'${suggest(extra, known)}: remove it or check the spelling` };
   }
   const where = origins.get(String(path[0]))?.where(path) ?? dotted;
   if (e.keyword === 'enum') return { where, message: `'${dotted}' must be one of ${((e.params as { allowedValues: unknown[] }).allowedValues ?? []).join(', ')}` };
+  if (e.keyword === 'pattern' && dotted === 'webserver.k8s_healthz_endpoint') return { where, message: `'webserver.k8s_healthz_endpoint' must be a URL path starting with '/', e.g. /healthz` };
   if (e.keyword === 'pattern' && dotted === 'collector.id') return { where, message: `'collector.id' may hold only letters, digits, '_' and '-': it becomes a NATS subject token and the prefix of batch ids` };
   if (e.keyword === 'type') return { where, message: `'${dotted}' must be ${(e.params as { type: string }).type === 'integer' ? 'a whole number' : `a ${(e.params as { type: string }).type}`}` };
   return { where, message: `'${dotted}' ${e.message ?? 'is invalid'}` };
+}
+
+/** The keys the schema allows at a path of the document (array indexes step into the items), for suggestions. */
+function keysAt(path: readonly (string | number)[]): string[] {
+  let s = CONFIG_SCHEMA as { properties?: Record<string, unknown>; items?: unknown };
+  for (const p of path) {
+    const next: unknown = typeof p === 'number' ? s.items : s.properties?.[p];
+    if (typeof next !== 'object' || next === null) return [];
+    s = next;
+  }
+  return Object.keys(s.properties ?? {});
 }
 
 function deepFreeze<T>(o: T): T {
@@ -412,7 +427,7 @@ function resolve(m: Raw): HarrierConfig {
       certChain: asStr(grpc['cert_chain'], '/etc/harrier/certs/server.crt'),
       rootCerts: asStr(grpc['root_certs'], '/etc/harrier/certs/ca.crt'),
     },
-    webserver: { enabled: asBool(web['enabled'], true), listenAddress: asStr(web['listen_address'], '127.0.0.1'), listenPort: asNum(web['listen_port'], 8765) },
+    webserver: { enabled: asBool(web['enabled'], true), listenAddress: asStr(web['listen_address'], '127.0.0.1'), listenPort: asNum(web['listen_port'], 8765), healthzPath: asStr(web['k8s_healthz_endpoint'], '/healthz') },
     logging: { level: asStr(sect(m['logging'])['level'], typeof m['log_level'] === 'string' ? (m['log_level'] === 'warning' ? 'warn' : m['log_level'] === 'notice' ? 'info' : ['emergency', 'alert', 'critical'].includes(m['log_level']) ? 'fatal' : m['log_level']) : 'info'), stderrInfo: stderrInfo(m) },
     notApplicable,
     raw: m,

@@ -10,6 +10,7 @@ const int = { type: 'integer' };
 const num = { type: 'number' };
 const strList = { type: 'array', items: str };
 const strOrList = { anyOf: [str, strList] };
+const port = { type: 'integer', minimum: 0, maximum: 65535 };
 const obj = (properties: Json, extra: boolean | Json = false): Json => ({ type: 'object', properties, additionalProperties: extra });
 const anyObj = { type: 'object' };
 
@@ -26,7 +27,7 @@ const natsSection = obj({
   creds_file: str,
   tls: obj({ enabled: bool, ca: str, cert: str, key: str, verify: bool }),
   connect_timeout_ms: int,
-  embedded: obj({ enabled: bool, state_dir: str, port: int, binary: str }),
+  embedded: obj({ enabled: bool, state_dir: str, port, binary: str }),
 });
 
 /** Harrier's own sections. */
@@ -45,7 +46,7 @@ const HARRIER: Json = {
     stats_interval_ms: { type: 'integer', minimum: 100 },
     source: { enum: ['ebpf', 'capture'] },
     capture: obj({ file: str, loop: bool, rate: { type: 'number', minimum: 0 } }),
-    container_runtimes: { type: 'array', items: obj({ kind: { enum: ['docker', 'podman', 'containerd', 'cri-o'] }, socket: str }) },
+    container_runtimes: { type: 'array', items: { ...obj({ kind: { enum: ['docker', 'podman', 'containerd', 'cri-o'] }, socket: { type: 'string', minLength: 1 } }), required: ['kind', 'socket'] } },
     probe: obj({ path: str, ringbuf_mb: { enum: [0, 1, 2, 4, 8, 16, 32, 64, 128, 256] }, buffer_mb: { type: 'integer', minimum: 1, maximum: 1024 }, stats_interval_ms: { type: 'integer', minimum: 10 }, exclude_pids: { type: 'array', items: { type: 'integer', minimum: 2 } } }),
     events_stream: obj({ duplicate_window_ms: { type: 'integer', minimum: 1000 }, max_age_ms: { type: 'integer', minimum: 0 }, max_bytes: { type: 'integer', minimum: -1 }, replicas: { type: 'integer', minimum: 1, maximum: 5 } }),
   }),
@@ -78,7 +79,7 @@ const FALCO_HONOURED: Json = {
   http_output: outputSink({ url: str, user_agent: str, insecure: bool, ca_cert: str, ca_bundle: str, ca_path: str, mtls: bool, client_cert: str, client_key: str, echo: bool, compress_uploads: bool, keep_alive: bool, max_consecutive_timeouts: int }),
   grpc: obj({ enabled: bool, bind_address: str, threadiness: int, private_key: str, cert_chain: str, root_certs: str }),
   grpc_output: outputSink(),
-  webserver: obj({ enabled: bool, threadiness: int, listen_port: int, listen_address: str, k8s_healthz_endpoint: str, prometheus_metrics_enabled: bool, ssl_enabled: bool, ssl_certificate: str }),
+  webserver: obj({ enabled: bool, threadiness: int, listen_port: port, listen_address: str, k8s_healthz_endpoint: { type: 'string', pattern: '^/' }, prometheus_metrics_enabled: bool, ssl_enabled: bool, ssl_certificate: str }),
   log_stderr: bool,
   log_syslog: bool,
   log_level: { enum: ['emergency', 'alert', 'critical', 'error', 'warning', 'notice', 'info', 'debug'] },

@@ -75,7 +75,8 @@ export interface HarrierConfig {
    * host:port with mutual TLS from the three files. `threadiness` is accepted and has no use here.
    */
   readonly grpc: { readonly enabled: boolean; readonly bindAddress: string; readonly privateKey: string; readonly certChain: string; readonly rootCerts: string };
-  readonly webserver: { readonly enabled: boolean; readonly listenAddress: string; readonly listenPort: number };
+  /** healthzPath: Falco's k8s_healthz_endpoint, where health is served besides /healthz. */
+  readonly webserver: { readonly enabled: boolean; readonly listenAddress: string; readonly listenPort: number; readonly healthzPath: string };
   /**
    * level: the services' log level. stderrInfo: whether the CLI's informational lines (with
    * Falco's time prefix) go to stderr: log_stderr, and a level that shows info (notice does not).

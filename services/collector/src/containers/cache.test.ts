@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
+import { createServer } from 'node:net';
 import type { ContainerInfo } from '@harrier/batch';
 import { createLogger } from '@harrier/kit';
 import { ContainerMetadataCache } from './cache.js';
@@ -341,4 +342,37 @@ describe('ContainerMetadataCache with a real podman service', { skip: podmanSkip
       cache.close();
     }
   });
+});
+
+test('a runtime socket that answers garbage (real client and socket) is reported once as a warning, not only at debug level', async () => {
+  const lines: Record<string, unknown>[] = [];
+  const log = createLogger({
+    level: 'info',
+    destination: new Writable({
+      write(chunk: Buffer, _enc, cb) {
+        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
+        cb();
+      },
+    }),
+  });
+  const socketPath = join(tmpdir(), `harrier-garbage-${randomBytes(4).toString('hex')}.sock`);
+  const server = createServer((s) => {
+    s.on('error', () => undefined);
+    s.once('data', () => s.end('\x00\xff not HTTP at all\r\n\r\n'));
+  });
+  await new Promise<void>((done) => server.listen(socketPath, done));
+  try {
+    const garbage = new DockerEngineClient({ socketPath, kind: 'docker' });
+    const cache = new ContainerMetadataCache({ runtimes: [garbage], log, retryMinMs: 1, retryMaxMs: 5, maxAttempts: 3, giveUpMs: 60_000 });
+    for (const c of ['1', '2', '3']) cache.get(hex(c), 'docker');
+    await cache.whenIdle();
+    assert.ok(cache.counters.runtimes[0]!.errors >= 6, `errors: ${cache.counters.runtimes[0]!.errors}`);
+    const warnings = lines.filter((l) => l.level === 40);
+    assert.equal(warnings.length, 1, `one warning for the runtime, not one per lookup: ${JSON.stringify(lines)}`);
+    assert.equal(warnings[0]!.endpoint, socketPath);
+    assert.match(String(warnings[0]!.msg), /container runtime answers with errors.*Parse Error.*check collector\.container_runtimes/);
+    cache.close();
+  } finally {
+    await new Promise((done) => server.close(done));
+  }
 });

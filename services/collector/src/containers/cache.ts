@@ -112,6 +112,8 @@ export class ContainerMetadataCache {
   readonly #rc: RuntimeCounters[];
   /** Per runtime: until when it is skipped as unreachable (0 = reachable). */
   readonly #downUntil: number[];
+  /** Per runtime: failing with errors other than unreachable since the last good answer (reported once). */
+  readonly #erring: boolean[];
   readonly #entries = new Map<string, ContainerInfo>();
   readonly #tracked = new Map<string, Tracked>();
   /** Keys waiting for a slot, oldest first (a Set: forget removes one at once). */
@@ -146,6 +148,7 @@ export class ContainerMetadataCache {
     }
     this.#rc = opts.runtimes.map((r) => ({ kind: r.kind, endpoint: r.endpoint, lookups: 0, found: 0, notFound: 0, errors: 0, skipped: 0, reachable: true }));
     this.#downUntil = opts.runtimes.map(() => 0);
+    this.#erring = opts.runtimes.map(() => false);
     this.counters = { hits: 0, misses: 0, lookups: 0, found: 0, notFound: 0, errors: 0, retries: 0, gaveUp: 0, deferred: 0, dropped: 0, evicted: 0, forgotten: 0, runtimes: this.#rc };
   }
 
@@ -331,6 +334,7 @@ export class ContainerMetadataCache {
           retryAfter = retryAfter === 0 ? this.#o.unreachableRetryMs : Math.min(retryAfter, this.#o.unreachableRetryMs);
         } else {
           answered = true;
+          this.#erred(i, err);
           this.#log?.debug({ runtime: r.kind, endpoint: r.endpoint, containerId: key, err }, 'container metadata lookup failed');
         }
         if (signal.aborted) break;
@@ -397,8 +401,26 @@ export class ContainerMetadataCache {
     );
   }
 
+  /**
+   * A runtime that answers, but with errors (not the API it should speak, timeouts): once per
+   * spell, as a warning, since its containers' metadata stays empty until it answers properly.
+   */
+  #erred(i: number, err: unknown): void {
+    if (this.#erring[i]) return;
+    this.#erring[i] = true;
+    const rc = this.#rc[i]!;
+    this.#log?.warn(
+      { runtime: rc.kind, endpoint: rc.endpoint },
+      `container runtime answers with errors, container metadata will be missing until it answers properly: ${err instanceof Error ? err.message : String(err)}; check collector.container_runtimes (the kind and socket of each runtime)`,
+    );
+  }
+
   #reachable(i: number): void {
     const rc = this.#rc[i]!;
+    if (this.#erring[i]) {
+      this.#erring[i] = false;
+      this.#log?.info({ runtime: rc.kind, endpoint: rc.endpoint }, 'container runtime answers properly again');
+    }
     this.#downUntil[i] = 0;
     if (rc.reachable) return;
     rc.reachable = true;

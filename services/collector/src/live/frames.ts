@@ -45,9 +45,10 @@ export class FrameReader {
    * Calls `onFrame` for every whole frame in `chunk` (plus what was left over from the previous
    * chunk). The frame object is reused for the next frame: it holds until `onFrame` returns (its
    * bytes stay valid; copy the object to keep it). Throws FrameError when a length is impossible:
-   * the stream cannot be resynchronised.
+   * the stream cannot be resynchronised. When `stop` says so after a frame, the rest is held
+   * and handed out by the next push (an empty chunk only drains it).
    */
-  push(chunk: Uint8Array, onFrame: (f: Frame) => void): void {
+  push(chunk: Uint8Array, onFrame: (f: Frame) => void, stop?: () => boolean): void {
     let buf = chunk;
     if (this.pending) {
       const joined = new Uint8Array(this.pending.length + chunk.length);
@@ -73,6 +74,7 @@ export class FrameReader {
       f.kind = view.getUint16(off + 4, true);
       onFrame(f);
       off += len;
+      if (stop?.()) break;
     }
     this.consumed += off;
     if (off < end) this.pending = buf.slice(off);
@@ -86,5 +88,25 @@ export class FrameReader {
   reset(): void {
     this.pending = undefined;
     this.consumed = 0;
+  }
+
+  /**
+   * The stream ended (the probe exited): whole frames still held (a pause stopped before them)
+   * stay, to be handed out before the next stream's; a frame cut off is dropped. Returns the
+   * bytes dropped.
+   */
+  endOfStream(): number {
+    const p = this.pending;
+    this.consumed = 0;
+    if (!p) return 0;
+    const view = new DataView(p.buffer, p.byteOffset, p.byteLength);
+    let off = 0;
+    while (p.length - off >= 8) {
+      const len = view.getUint32(off, true);
+      if (len < 8 || len > MAX_FRAME || p.length - off < len) break;
+      off += len;
+    }
+    this.pending = off > 0 ? p.subarray(0, off) : undefined;
+    return p.length - off;
   }
 }

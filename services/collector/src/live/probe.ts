@@ -63,6 +63,7 @@ export interface ProbeEvents {
 }
 
 const here = dirname(fileURLToPath(import.meta.url));
+const EMPTY = new Uint8Array(0);
 
 /** Skipped-frame reports per window; the rest are counted and summed up once the window ends. */
 const REPORTS_PER_WINDOW = 10;
@@ -93,6 +94,8 @@ export class ProbeProcess {
   private reportsHeld = 0;
   /** True once the probe has been given up on. */
   failed = false;
+  /** The current run has written its first frame. */
+  private attached = false;
   /** Close exits go to `closed` as numbers rather than to `event` (needs `closed`). */
   closeAsNumbers = false;
 
@@ -107,6 +110,11 @@ export class ProbeProcess {
     return this.child !== undefined && this.child.exitCode === null;
   }
 
+  /** Running and attached: it has written its first frame and not exited since. */
+  get live(): boolean {
+    return this.running && this.attached;
+  }
+
   get pid(): number | undefined {
     return this.child?.pid;
   }
@@ -115,7 +123,7 @@ export class ProbeProcess {
   start(): Promise<void> {
     const binary = this.opts.binary ?? defaultProbeBinary();
     if (!existsSync(binary)) {
-      return Promise.reject(new Error(`the probe binary ${binary} does not exist: build it with \`make -C probe\` (needs clang, libbpf-dev, bpftool), or set collector.probe_path`));
+      return Promise.reject(new Error(`the probe binary ${binary} does not exist: build it with \`make -C probe\` (needs clang, libbpf-dev, bpftool), or set collector.probe.path`));
     }
     return this.spawn(binary);
   }
@@ -123,8 +131,11 @@ export class ProbeProcess {
   private spawn(binary: string): Promise<void> {
     this.counters.starts++;
     this.recentStarts.push(Date.now());
-    this.reader.reset();
+    // The reader keeps whole frames of the last run that a pause held back (endOfStream at its exit).
     this.streamPos = 0;
+    // An exit is reported with this run's last lines, never an earlier run's.
+    this.stderrTail = [];
+    this.attached = false;
     const args = ['--syscalls', this.syscalls.join(',') || 'close'];
     if (this.opts.excludeSelf !== false) args.push('--exclude-pid', String(process.pid));
     for (const p of this.opts.excludePids ?? []) if (p > 1) args.push('--exclude-pid', String(p));
@@ -155,13 +166,14 @@ export class ProbeProcess {
     child.stdout.on('data', (chunk: Buffer) => {
       if (!started) {
         started = true;
+        if (this.child === child) this.attached = true;
         resolveStart();
       }
       this.onChunk(chunk);
     });
     this.exited = new Promise<void>((res) => {
       child.on('exit', (code, signal) => {
-        this.counters.truncatedBytes += this.reader.leftover;
+        this.counters.truncatedBytes += this.reader.endOfStream();
         if (this.child === child) this.child = undefined;
         res();
         const why = `the probe exited (${signal ?? `code ${code}`})${this.stderrTail.length ? `: ${this.stderrTail.slice(-3).join(' | ')}` : ''}`;
@@ -184,9 +196,10 @@ export class ProbeProcess {
   }
 
   /** The stdout 'data' handler: never throws, whatever the bytes (an exception here ends the process). */
-  private onChunk(chunk: Buffer): void {
+  private onChunk(chunk: Uint8Array): void {
     try {
-      this.reader.push(chunk, this.onFrame);
+      // A pause stops at the frame that asked for it: the rest of the chunk waits for resume().
+      this.reader.push(chunk, this.onFrame, this.pausedNow);
     } catch (err) {
       // The stream lost its framing (or the reader failed): nothing after this point can be
       // trusted. Start over.
@@ -285,8 +298,12 @@ export class ProbeProcess {
   resume(): void {
     if (!this.paused) return;
     this.paused = false;
-    this.child?.stdout.resume();
+    // Frames held back at the pause first; they may pause reading again.
+    this.onChunk(EMPTY);
+    if (!this.paused) this.child?.stdout.resume();
   }
+
+  private readonly pausedNow = (): boolean => this.paused;
 
   get isPaused(): boolean {
     return this.paused;

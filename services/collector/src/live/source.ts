@@ -2,7 +2,7 @@
 // the probe's pipe when the publisher is full, and reporting the probe's drops as statistics.
 
 import { existsSync } from 'node:fs';
-import type { EventSource, SourceOutput } from '../source.js';
+import type { EventSource, SourceOutput, SourceStatus } from '../source.js';
 import { ContainerMetadataCache } from '../containers/cache.js';
 import { CriClient } from '../containers/cri.js';
 import { DockerEngineClient } from '../containers/docker.js';
@@ -107,7 +107,19 @@ export class EbpfSource implements EventSource {
     );
     this.capture = lc;
     await lc.start();
+    // Zero counts from the start, so the drop metrics exist before the first drop.
+    out.drops('ring_buffer', 0);
+    out.drops('malformed_frame', 0);
     log.info({ threads: lc.counters.seededThreads, excluded: exclude, runtimes: rts.map((r) => `${r.kind}:${r.endpoint}`) }, 'live capture started');
+  }
+
+  /** Not ok while the probe is down (between its exit and its restart, or given up on). */
+  status(): SourceStatus {
+    const probe = this.capture?.probe;
+    if (!probe) return { ok: false, detail: 'the probe has not started', restarts: 0 };
+    const restarts = probe.counters.restarts;
+    if (probe.live) return { ok: true, restarts };
+    return { ok: false, detail: probe.failed ? 'the probe was given up on after repeated exits' : 'the probe exited; probe restarting', restarts };
   }
 
   /** New rules: trace what they need from now on, without a restart. */

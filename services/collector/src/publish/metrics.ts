@@ -41,23 +41,29 @@ export function registerPublisherMetrics(registry: Registry, publisher: EventPub
       },
     });
   }
-  const labelled = (name: string, help: string, pick: (s: PublisherStats) => Record<string, number>): void => {
+  // Every place is exported from its first report (the publisher's own from the start), at 0
+  // too: an alert on rate() or increase() needs the series before the first drop.
+  const labelled = (name: string, help: string, pick: (s: PublisherStats) => Record<string, number>, places: readonly string[] = []): void => {
     const seen = new Map<string, number>();
-    new Counter({
+    const c = new Counter({
       name,
       help,
       labelNames: ['place'],
       registers: [registry],
       collect() {
         for (const [place, v] of Object.entries(pick(stats()))) {
-          const before = seen.get(place) ?? 0;
-          if (v > before) this.inc({ place }, v - before);
+          const before = seen.get(place);
+          if (before === undefined || v > before) this.inc({ place }, v - (before ?? 0));
           seen.set(place, v);
         }
       },
     });
+    for (const place of places) {
+      c.inc({ place }, 0);
+      seen.set(place, 0);
+    }
   };
-  labelled('harrier_collector_dropped_events_total', 'Events the collector dropped, by place (publish_queue, publish_rejected, publish_shutdown, publish_closed)', (s) => s.drops);
+  labelled('harrier_collector_dropped_events_total', 'Events the collector dropped, by place (publish_queue, publish_rejected, publish_shutdown, publish_closed)', (s) => s.drops, ['publish_queue', 'publish_rejected', 'publish_shutdown', 'publish_closed']);
   labelled('harrier_collector_source_dropped_events_total', 'Events the source reported dropped, by place (e.g. the probe kernel rings)', (s) => s.sourceDrops);
   const gauge = (name: string, help: string, pick: (s: PublisherStats) => number): void => {
     new Gauge({
@@ -73,4 +79,27 @@ export function registerPublisherMetrics(registry: Registry, publisher: EventPub
   gauge('harrier_collector_queue_batches', 'Closed batches waiting to be sent', (s) => s.queueBatches);
   gauge('harrier_collector_inflight_batches', 'Publishes awaiting their ack', (s) => s.inflight);
   gauge('harrier_collector_nats_connected', '1 when connected to NATS', (s) => (s.natsConnected ? 1 : 0));
+}
+
+/** The source's health as metrics: up (running, and e.g. its probe alive) and its restarts. */
+export function registerSourceMetrics(registry: Registry, read: () => { up: boolean; restarts: number }): void {
+  new Gauge({
+    name: 'harrier_collector_source_up',
+    help: '1 while the event source runs and can produce events (0 while, e.g., the probe is down)',
+    registers: [registry],
+    collect() {
+      this.set(read().up ? 1 : 0);
+    },
+  });
+  let seen = 0;
+  new Counter({
+    name: 'harrier_collector_source_restarts_total',
+    help: 'Restarts of a part of the event source after a failure (the probe after it exited)',
+    registers: [registry],
+    collect() {
+      const v = read().restarts;
+      if (v > seen) this.inc(v - seen);
+      seen = v;
+    },
+  });
 }

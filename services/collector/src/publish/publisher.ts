@@ -16,6 +16,10 @@
 // order. (What stays possible: in a cluster, a publish lost in a stream-leader change on a
 // connection that stays up times out while later ones, sent after the new leader took over, land.)
 //
+// A publish nobody answers (no stream stores the subject: the server came back without its
+// storage, or the stream was deleted) calls `restoreStream`, once at a time, and the queue goes out
+// again once the stream is back; until then it is retried with backoff like any failure.
+//
 // A batch the server refuses whatever the number of tries (larger than its max_payload or the
 // stream's max_msg_size) is not retried: its events are counted as dropped at `publish_rejected`
 // and logged as an error, and the queue behind it goes on.
@@ -60,6 +64,12 @@ export interface EventPublisherOptions {
    */
   readonly firstSequence?: number;
   readonly subjectPrefix?: string;
+  /**
+   * Creates the stream again when publishes find none (JetStream answers no one on the subject):
+   * a server restarted without its storage, a deleted stream. Without it such publishes are
+   * retried until someone creates the stream.
+   */
+  readonly restoreStream?: () => Promise<unknown>;
   readonly log?: Logger;
 }
 
@@ -87,6 +97,8 @@ export interface PublisherStats {
   /** The sequence the next batch gets. */
   nextSequence: number;
   lastError: string | undefined;
+  /** True from a failed publish until the next acknowledged one (or a reconnect). */
+  failing: boolean;
 }
 
 interface OpenBatch {
@@ -118,6 +130,7 @@ export class EventPublisher {
   private closed = false;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
+  private restoring: Promise<void> | undefined;
   private lastError: string | undefined;
   private readonly counters = { eventsIn: 0, eventsPublished: 0, batchesPublished: 0, bytesPublished: 0, duplicates: 0, publishErrors: 0, retries: 0 };
   private readonly drops: Record<string, number> = {};
@@ -257,6 +270,7 @@ export class EventPublisher {
       natsConnected: this.connected && !this.nc.isClosed(),
       nextSequence: this.seq,
       lastError: this.lastError,
+      failing: this.failures > 0,
     };
   }
 
@@ -335,6 +349,7 @@ export class EventPublisher {
         if (this.failures === 0) this.opts.log?.warn({ err, subject: b.subject, msgId: b.msgId }, 'publish failed; batches stay queued and are retried with backoff');
         this.requeue(b);
         this.backoff();
+        if (noStream(err)) this.restore(b.subject);
         this.wake();
       },
     );
@@ -357,6 +372,27 @@ export class EventPublisher {
       this.retryTimer = undefined;
       this.pump();
     }, delay);
+  }
+
+  /** No stream answered a publish: create it again (once at a time), then send the queue at once. */
+  private restore(subject: string): void {
+    const restore = this.opts.restoreStream;
+    if (!restore || this.restoring || this.closed) return;
+    this.opts.log?.warn({ subject }, 'no JetStream stream stores this subject (the server lost it: restarted without its storage, or the stream was deleted): creating it again');
+    this.restoring = restore().then(
+      () => {
+        this.restoring = undefined;
+        this.opts.log?.info('stream created again; sending the queued batches');
+        clearTimeout(this.retryTimer);
+        this.retryTimer = undefined;
+        this.pump();
+      },
+      (err: unknown) => {
+        this.restoring = undefined;
+        this.lastError = `cannot create the stream again: ${(err as Error).message}`;
+        this.opts.log?.error({ err }, 'cannot create the stream again (is JetStream enabled on the server?); publishes are retried with backoff');
+      },
+    );
   }
 
   private closedForGood(): boolean {
@@ -398,6 +434,14 @@ export class EventPublisher {
 
 /** JetStream's error code for a message larger than the stream's max_msg_size. */
 const MESSAGE_TOO_LARGE = 10054;
+
+/**
+ * True when no one answered a publish: no stream stores its subject (nats.js says "jetstream is
+ * not enabled", its JetStreamNotEnabled, which the package does not export).
+ */
+function noStream(err: unknown): boolean {
+  return err instanceof Error && err.name === 'JetStreamNotEnabled';
+}
 
 /** True for a publish error that sending the same bytes again cannot cure. */
 function refusedForGood(err: unknown): boolean {
