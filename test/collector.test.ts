@@ -101,14 +101,61 @@ test('harrier collector --source capture publishes every event, serves /healthz 
   }
 });
 
-test('harrier collector (eBPF source) with an unreachable NATS exits 1 naming the server, before starting the probe', async () => {
-  const r = await new Promise<{ code: number; stderr: string }>((done) => {
-    execFile(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-o', 'nats.url=nats://127.0.0.1:1'], { cwd: root }, (err, _out, stderr) => {
-      done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
-    });
+test('harrier collector started before NATS waits for it (/healthz 503, nats: connecting), then publishes once it is up: no exit, no restart loop', { skip }, async () => {
+  const server = await startNatsServer();
+  await server.stop();
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-e', capture, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'collector.id=early'], {
+    cwd: root,
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /the collector cannot start: cannot connect to NATS at nats:\/\/127\.0\.0\.1:1: connection refused; check that the server runs and nats\.url is right/);
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  try {
+    const until = async (what: string, cond: () => boolean | Promise<boolean>, ms = 20_000): Promise<void> => {
+      for (const end = Date.now() + ms; !(await cond()); await sleep(50)) if (Date.now() > end || child.exitCode !== null) assert.fail(`${what}:\n${out}`);
+    };
+    await until('no waiting warning', () => out.includes(`cannot connect to NATS at ${server.url}: connection refused; check that the server runs and nats.url is right; waiting for it`));
+    const port = Number(/"port":(\d+),"msg":"serving \/healthz/.exec(out)?.[1]);
+    assert.ok(port > 0, `the health server is up while NATS is awaited:\n${out}`);
+    const res = await fetch(`http://127.0.0.1:${port}/healthz`);
+    assert.equal(res.status, 503);
+    assert.equal(((await res.json()) as { nats: string }).nats, 'connecting');
+    // Still waiting a few retries later, not gone.
+    await sleep(2000);
+    assert.equal(child.exitCode, null, out);
+    await server.start();
+    await until('no connection once NATS is up', () => out.includes('NATS is reachable now'));
+    const nc = await connect({ servers: server.url });
+    try {
+      const jsm = await jetstreamManager(nc);
+      await until('nothing published', async () => (await jsm.streams.info('EVENTS').catch(() => undefined))?.state.messages !== undefined && (await jsm.streams.info('EVENTS')).state.messages > 0);
+      await until('/healthz not 200', async () => (await fetch(`http://127.0.0.1:${port}/healthz`)).status === 200);
+    } finally {
+      await nc.close();
+    }
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, out);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await server.dispose();
+  }
+});
+
+test('harrier collector with bad NATS credentials exits 1 at once: waiting would not fix them', { skip: natsServerSkip }, async () => {
+  const server = await startNatsServer({ args: ['--auth', 's3cret'] });
+  try {
+    const r = await new Promise<{ code: number; stderr: string }>((done) => {
+      execFile(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'collector', '-o', `nats.url=${server.url}`, '-o', 'nats.token=wrong', '-o', 'webserver.listen_port=0'], { cwd: root, timeout: 30_000 }, (err, _out, stderr) => {
+        done({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr });
+      });
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /the collector cannot start: cannot connect to NATS at .*: .*[Aa]uthorization.*; check nats\.token, nats\.user\/password or the creds file/);
+  } finally {
+    await server.dispose();
+  }
 });
 
 test('harrier collector: bad configuration and usage errors name what is wrong', async () => {

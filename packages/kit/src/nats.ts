@@ -59,18 +59,48 @@ function readKeyFile(key: string, path: string, servers: readonly string[]): Buf
   }
 }
 
+export interface ConnectNatsOptions {
+  /**
+   * Keep trying while no server can be reached (a service that starts before NATS does): a warning
+   * at once and then every minute, retries every few seconds. A credentials problem still fails at
+   * once: waiting would not fix it.
+   */
+  readonly waitForServer?: boolean;
+}
+
+/** How long a service waiting for NATS at start sleeps between tries (doubling up to the most). */
+const WAIT_FIRST_MS = 500;
+const WAIT_MOST_MS = 5000;
+const WAIT_WARN_EVERY_MS = 60_000;
+
 /** Connects, or fails with an error that says which servers were tried and what to check. */
-export async function connectNats(cfg: NatsConfig, log: Logger, servers: readonly string[] = cfg.servers): Promise<NatsConnection> {
+export async function connectNats(cfg: NatsConfig, log: Logger, servers: readonly string[] = cfg.servers, opts: ConnectNatsOptions = {}): Promise<NatsConnection> {
   if (servers.length === 0) throw new NatsConnectError('no NATS server configured: set nats.url (or HARRIER_NATS_URL, or nats.servers); only harrier run starts a private nats-server (nats.embedded)', servers);
   let nc: NatsConnection;
   const options = natsOptions(cfg, servers);
-  try {
-    nc = await connect(options);
-  } catch (err) {
-    const reason = (err as Error).message;
-    const hint = /auth|permission/i.test(reason) ? 'check nats.token, nats.user/password or the creds file' : 'check that the server runs and nats.url is right';
-    throw new NatsConnectError(`cannot connect to NATS at ${servers.join(', ')}: ${reason}; ${hint}`, servers, { cause: err });
+  const since = Date.now();
+  let warned = 0;
+  let delay = WAIT_FIRST_MS;
+  for (;;) {
+    try {
+      nc = await connect(options);
+      break;
+    } catch (err) {
+      const reason = (err as Error).message;
+      const auth = /auth|permission/i.test(reason);
+      const hint = auth ? 'check nats.token, nats.user/password or the creds file' : 'check that the server runs and nats.url is right';
+      const message = `cannot connect to NATS at ${servers.join(', ')}: ${reason}; ${hint}`;
+      if (!opts.waitForServer || auth) throw new NatsConnectError(message, servers, { cause: err });
+      const now = Date.now();
+      if (warned === 0 || now - warned >= WAIT_WARN_EVERY_MS) {
+        log.warn({ servers, waitedMs: now - since }, `${message}; waiting for it (trying again every few seconds)`);
+        warned = now;
+      }
+      await new Promise((r) => setTimeout(r, delay));
+      delay = Math.min(delay * 2, WAIT_MOST_MS);
+    }
   }
+  if (warned) log.info({ server: nc.getServer(), waitedMs: Date.now() - since }, 'NATS is reachable now');
   log.info({ server: nc.getServer() }, 'connected to NATS');
   void (async () => {
     for await (const s of nc.status()) {

@@ -1,5 +1,5 @@
-// `harrier collector`: one event source feeding the publisher, started in named steps (NATS, the
-// EVENTS stream, the publisher and its statistics, the health and metrics server, the source)
+// `harrier collector`: one event source feeding the publisher, started in named steps (the health
+// and metrics server, NATS, the EVENTS stream, the publisher and its statistics, the source)
 // and stopped in reverse on SIGTERM: the source stops, the publisher flushes and waits for its
 // acks, NATS drains.
 
@@ -25,12 +25,14 @@ export interface StartCollectorOptions {
 export interface CollectorHealth {
   /** `ok` when NATS is connected, publishes are acknowledged, and the source runs (or has read a capture through). */
   readonly status: 'ok' | 'unavailable';
-  readonly nats: 'connected' | 'disconnected';
+  /** `connecting` while the service waits for NATS at start (it keeps trying; see connectNats). */
+  readonly nats: 'connected' | 'disconnected' | 'connecting';
   /** `failing` from a failed publish until the next acknowledged one (see counters.lastError). */
   readonly publishing: 'ok' | 'failing';
   /** `detail` says why a running source is not ok (e.g. its probe is restarting). */
   readonly source: { readonly name: string; readonly state: SourceState; readonly detail?: string };
-  readonly counters: PublisherStats;
+  /** The publisher's counters (none yet while NATS is awaited at start). */
+  readonly counters?: PublisherStats;
 }
 
 export interface CollectorService {
@@ -66,7 +68,8 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
   const sourceStatus = (): SourceStatus | undefined => (sourceState === 'running' ? source.status?.() : undefined);
   const sourceUp = (s: SourceStatus | undefined): boolean => (sourceState === 'running' || sourceState === 'finished') && (s?.ok ?? true);
   const health = (): CollectorHealth => {
-    const counters = publisher!.stats();
+    if (!publisher) return { status: 'unavailable', nats: 'connecting', publishing: 'ok', source: { name: source.name, state: sourceState } };
+    const counters = publisher.stats();
     const natsUp = counters.natsConnected;
     const ss = sourceStatus();
     return {
@@ -78,8 +81,28 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
     };
   };
 
+  // Health and metrics first: while NATS is awaited, /healthz says so (503, nats: connecting).
+  if (config.webserver.enabled) {
+    await life.step('http', async () => {
+      const server = await serveHealth({
+        port: config.webserver.listenPort,
+        host: config.webserver.listenAddress,
+        healthPath: config.webserver.healthzPath,
+        health: () => {
+          const h = health();
+          return { ok: h.status === 'ok', body: h };
+        },
+        metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
+      });
+      http = { address: server.address, port: server.port };
+      log.info({ address: server.address, port: server.port }, 'serving /healthz and /metrics');
+      return () => server.close();
+    });
+  }
   await life.step('nats', async () => {
-    const conn = await connectNats(config.nats, log);
+    // A collector that starts before NATS (a pod scheduled first, a server restarting) waits for
+    // it instead of exiting into a restart loop; a credentials problem still stops it at once.
+    const conn = await connectNats(config.nats, log, config.nats.servers, { waitForServer: true });
     nc = conn;
     return () => drainNats(conn, log);
   });
@@ -119,23 +142,6 @@ export async function startCollector(opts: StartCollectorOptions): Promise<Colle
       log.info({ eventsIn: s.eventsIn, eventsPublished: s.eventsPublished, batches: s.batchesPublished, drops: s.drops }, 'publisher closed');
     };
   });
-  if (config.webserver.enabled) {
-    await life.step('http', async () => {
-      const server = await serveHealth({
-        port: config.webserver.listenPort,
-        host: config.webserver.listenAddress,
-        healthPath: config.webserver.healthzPath,
-        health: () => {
-          const h = health();
-          return { ok: h.status === 'ok', body: h };
-        },
-        metrics: async () => ({ contentType: registry.contentType, text: await registry.metrics() }),
-      });
-      http = { address: server.address, port: server.port };
-      log.info({ address: server.address, port: server.port }, 'serving /healthz and /metrics');
-      return () => server.close();
-    });
-  }
   await life.step(`source ${source.name}`, async () => {
     const p = publisher!;
     const out: SourceOutput = {
