@@ -62,8 +62,9 @@ export class PartitionConsumer {
   private doneSeq = 0;
   /** Consumers of this partition left to remove: the previous owners', and ours once replaced. */
   private readonly stale = new Set<string>();
-  /** Ends a wait between restart attempts early, when the consumer is stopped. */
-  private wake: (() => void) | undefined;
+  /** Settles when stop() is called, to end a restart's waits early. */
+  private readonly stopped: Promise<void>;
+  private onStop!: () => void;
   private readonly stream: string;
   name = '';
 
@@ -75,6 +76,7 @@ export class PartitionConsumer {
     private readonly handle: BatchHandler,
   ) {
     this.stream = opts.stream ?? EVENTS_STREAM;
+    this.stopped = new Promise((r) => (this.onStop = r));
   }
 
   /** Creates this owner's consumer at the ack floor and starts delivering. */
@@ -171,9 +173,10 @@ export class PartitionConsumer {
       const end = await this.run(this.messages!);
       this.messages?.stop();
       if (end.kind === 'stopping' || this.stopping) return;
-      await this.chain;
-      ackNow(this);
+      // stop() waits for the batches in hand itself, as long as its caller allows.
+      await Promise.race([this.chain, this.stopped]);
       if (this.stopping) return;
+      ackNow(this);
       const log = { partition: this.opts.partition, consumer: this.name, resumeSeq: this.doneSeq + 1 };
       if (end.kind === 'lost') this.opts.log.warn({ ...log, delivery: end.delivery, afterDelivery: end.afterDelivery, seq: end.seq }, 'a delivery was lost on its way (the delivery sequence skips); the partition\'s consumer is made again after the last batch done');
       else if (end.kind === 'failed') this.opts.log.warn({ ...log, err: end.err }, 'a batch was not done; the partition\'s consumer is made again after the last batch done');
@@ -182,10 +185,9 @@ export class PartitionConsumer {
       fruitless = this.doneSeq > doneBefore ? 0 : fruitless + 1;
       for (let attempt = 0; ; attempt++) {
         const wait = fruitless + attempt === 0 ? 0 : Math.min(RESTART_BACKOFF_MAX_MS, 250 * 2 ** (fruitless + attempt - 1));
-        await new Promise<void>((r) => {
-          const t = setTimeout(r, wait);
-          this.wake = () => (clearTimeout(t), r());
-        });
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([new Promise<void>((r) => (timer = setTimeout(r, wait))), this.stopped]);
+        clearTimeout(timer);
         if (this.stopping) return;
         this.chain = Promise.resolve();
         this.chainFailed = undefined;
@@ -276,7 +278,7 @@ export class PartitionConsumer {
   async stop(waitMs: number): Promise<void> {
     this.stopping = true;
     this.messages?.stop();
-    this.wake?.();
+    this.onStop();
     // A consumer being made again is finished first (a request at most), so none starts delivering after this.
     await this.loop?.catch(() => undefined);
     let timer: NodeJS.Timeout | undefined;
