@@ -428,9 +428,9 @@ async function cleanup(t: TestContext, e: Env, passed: boolean): Promise<void> {
   await e.load?.stop().catch(() => undefined);
   await Promise.all(e.workers.map((w) => killWorker(w, 'SIGTERM')));
   await e.nc?.close().catch(() => undefined);
-  // The workers' logs explain a failure; keep them then (or always, with KEEP_ENGINE_TEST_LOGS=1).
+  // The workers' and servers' logs explain a failure; keep them then (or always, with KEEP_ENGINE_TEST_LOGS=1).
   if (passed && !process.env['KEEP_ENGINE_TEST_LOGS']) rmSync(e.dir, { recursive: true, force: true });
-  else t.diagnostic(`worker logs kept in ${e.dir}`);
+  else t.diagnostic(`worker and server logs kept in ${e.dir}`);
 }
 
 function report(t: TestContext, text: string): void {
@@ -438,8 +438,8 @@ function report(t: TestContext, text: string): void {
 }
 
 test('engine workers on one nats-server: 1 then 3 workers, one SIGKILLed and added back; every alert once, in order; ownership settles within 10 s', { skip, timeout: 150_000 }, async (t) => {
-  const server = await startNatsServer();
   const e = env();
+  const server = await startNatsServer({ logDir: e.dir });
   let passed = false;
   try {
     const url = ['-o', `nats.url=${server.url}`];
@@ -498,8 +498,8 @@ test('engine workers on one nats-server: 1 then 3 workers, one SIGKILLed and add
 });
 
 test('engine workers on a 3-server cluster with R3 streams: servers SIGKILLed mid-run and restarted; every alert once, in order; ownership settles within 10 s', { skip, timeout: 150_000 }, async (t) => {
-  const cluster = await startNatsCluster(3);
   const e = env();
+  const cluster = await startNatsCluster(3, { logDir: e.dir });
   let passed = false;
   try {
     const servers = ['-o', `nats.servers=${JSON.stringify(cluster.urls)}`, '-o', 'collector.events_stream.replicas=3'];

@@ -14,8 +14,8 @@ import { jetstream, jetstreamManager, JetStreamApiCodes, JetStreamApiError, type
 import { Kvm, type KV } from '@nats-io/kv';
 import type { Logger, NatsConnection } from '@harrier/kit';
 
-/** Handler starts tried while a newly taken lease is held, before it is given back. */
-const START_ATTEMPTS = 3;
+/** Failed handler starts of a partition logged one by one; after that only every tenth is. */
+const START_FAILURES_LOGGED = 3;
 
 export const DEFAULT_LEASES_BUCKET = 'harrier-leases';
 
@@ -479,23 +479,25 @@ export class PartitionLeases {
   }
 
   /**
-   * Starts the handler of a partition just taken. A start that fails (creating a consumer while a
-   * clustered server restarts can time out) is tried again a few times while the lease is held and
-   * renewed: handing the partition to another worker would only make it create a consumer against
-   * the same restarting server. Only then is the lease given back, for any worker to try.
+   * Starts the handler of a partition just taken, and tries again (250 ms, then 500 ms, then every
+   * renewal period) for as long as the lease is held: a start fails while a clustered server
+   * restarts (creating a consumer times out, or the previous owner's consumer has no leader yet).
+   * The lease is not given back meanwhile: placement hands the partition to this worker again at
+   * the next tick, so giving it back would only change its epoch, as often as starts fail. The
+   * partition counts as unowned until started, which raises an internal alert if it lasts.
    */
   async #startTaken(p: number, held: Held): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const started = await this.#enqueue(p, () => this.#startHandler(p, held));
-      if (started || this.#held.get(p) !== held || this.#phase !== 'running') return;
-      if (attempt >= START_ATTEMPTS) break;
+      const started = await this.#enqueue(p, () => this.#startHandler(p, held, attempt));
+      if (started || !this.#wantsStart(p, held)) return;
       await new Promise((r) => setTimeout(r, Math.min(this.#renew, 250 * 2 ** (attempt - 1))));
-      if (this.#held.get(p) !== held || this.#phase !== 'running') return;
+      if (!this.#wantsStart(p, held)) return;
     }
-    // Give the partition back so it shows as unowned; the next tick tries again.
-    this.#log.warn({ partition: p, attempts: START_ATTEMPTS }, 'partition handler did not start; lease given back');
-    this.#held.delete(p);
-    await this.#table.remove(`p.${p}`, held.revision);
+  }
+
+  /** True while `held` is this worker's lease of p, not being handed over, and the worker runs. */
+  #wantsStart(p: number, held: Held): boolean {
+    return this.#held.get(p) === held && !held.releasing && this.#phase === 'running';
   }
 
   /** Lets a handler start or stop run on past the tick (see #settle); its failure is the next tick's to retry. */
@@ -525,13 +527,13 @@ export class PartitionLeases {
     }
   }
 
-  async #startHandler(p: number, held: Held): Promise<boolean> {
-    if (this.#held.get(p) !== held || this.#phase !== 'running') return false;
+  async #startHandler(p: number, held: Held, attempt: number): Promise<boolean> {
+    if (!this.#wantsStart(p, held)) return false;
     if (this.#running.has(p)) return true;
     try {
       await this.#handler.start(p);
     } catch (err) {
-      this.#log.warn({ err, partition: p }, 'partition handler failed to start');
+      if (attempt <= START_FAILURES_LOGGED || attempt % 10 === 0) this.#log.warn({ err, partition: p, attempt }, 'partition handler failed to start; trying again while the lease is held');
       return false;
     }
     this.#running.add(p);

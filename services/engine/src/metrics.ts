@@ -16,12 +16,14 @@ export interface EngineCounters {
   /** Events of an unknown type (set aside, not evaluated as their type). */
   unknownTypeEvents: number;
   redeliveriesSkipped: number;
+  /** Partition consumers made again while owned (a delivery lost on its way, a batch not done). */
+  consumerRestarts: number;
   /** Matches by `rule\0priority\0source`. */
   matches: Map<string, number>;
 }
 
 export function newCounters(): EngineCounters {
-  return { events: 0, batches: 0, alertsStored: 0, alertDuplicates: 0, alertRetries: 0, evalNs: 0, internalAlerts: 0, deadLetters: {}, unknownTypeEvents: 0, redeliveriesSkipped: 0, matches: new Map() };
+  return { events: 0, batches: 0, alertsStored: 0, alertDuplicates: 0, alertRetries: 0, evalNs: 0, internalAlerts: 0, deadLetters: {}, unknownTypeEvents: 0, redeliveriesSkipped: 0, consumerRestarts: 0, matches: new Map() };
 }
 
 export interface EngineGauges {
@@ -58,6 +60,7 @@ export function registerEngineMetrics(registry: Registry, c: EngineCounters, g: 
   follow(registry, 'harrier_engine_internal_alerts_total', 'Internal alerts raised', () => c.internalAlerts);
   follow(registry, 'harrier_engine_unknown_type_events_total', 'Events of a type the event table does not know (dead-lettered)', () => c.unknownTypeEvents);
   follow(registry, 'harrier_engine_redeliveries_skipped_total', 'Redelivered batches skipped because a later acknowledgement covers them', () => c.redeliveriesSkipped);
+  follow(registry, 'harrier_engine_consumer_restarts_total', 'Partition consumers made again after their last batch done (a delivery lost on its way, a batch not done)', () => c.consumerRestarts);
   const dl = new Map<string, number>();
   new Counter({
     name: 'harrier_engine_dead_letters_total',

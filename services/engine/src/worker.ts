@@ -285,6 +285,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
         // A lost lease means someone else may already be evaluating: do not wait to acknowledge.
         await c.stop(reason === 'lost' ? 0 : 5000);
         counters.redeliveriesSkipped += c.progress.redeliveriesSkipped;
+        counters.consumerRestarts += c.progress.restarts;
       },
     };
     leases = await whenJetStreamAnswers(log, 'leases bucket', () =>
@@ -326,7 +327,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
       owned: leases?.owned() ?? [],
       workers: leases?.workers() ?? [],
       rulesVersion: rules.current().version,
-      counters: { ...rest, alertRetries: publisher.stats.retries, redeliveriesSkipped: counters.redeliveriesSkipped + [...consumers.values()].reduce((n, c) => n + c.progress.redeliveriesSkipped, 0) },
+      counters: { ...rest, alertRetries: publisher.stats.retries, redeliveriesSkipped: counters.redeliveriesSkipped + [...consumers.values()].reduce((n, c) => n + c.progress.redeliveriesSkipped, 0), consumerRestarts: counters.consumerRestarts + [...consumers.values()].reduce((n, c) => n + c.progress.restarts, 0) },
       eventsPerSecond: Math.round(rate.perSecond),
       natsConnected: !nc.isClosed() && nc.getServer() !== '',
     };

@@ -4,7 +4,7 @@
 // kill and restart.
 
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,6 +17,8 @@ export interface NatsServerOptions {
   readonly jetstream?: boolean;
   /** Extra nats-server arguments. */
   readonly args?: readonly string[];
+  /** A directory to append the server's log to (`<name>.log`), to read after a failure. */
+  readonly logDir?: string;
 }
 
 export interface TestNatsServer {
@@ -48,7 +50,7 @@ export async function freePort(): Promise<number> {
 export async function startNatsServer(opts: NatsServerOptions = {}): Promise<TestNatsServer> {
   const port = await freePort();
   const storeDir = opts.jetstream === false ? undefined : mkdtempSync(join(tmpdir(), 'harrier-nats-'));
-  const proc = serverProcess(['-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : []), ...(opts.args ?? [])]);
+  const proc = serverProcess(['-a', '127.0.0.1', '-p', String(port), ...(storeDir ? ['-js', '-sd', storeDir] : []), ...(opts.args ?? [])], opts.logDir && join(opts.logDir, 'nats-server.log'));
   await proc.start();
   return {
     url: `nats://127.0.0.1:${port}`,
@@ -65,7 +67,7 @@ export async function startNatsServer(opts: NatsServerOptions = {}): Promise<Tes
 }
 
 /** One nats-server child with fixed arguments, started and stopped as often as a test wants. */
-function serverProcess(args: readonly string[]): { start: () => Promise<void>; stop: () => Promise<void>; kill: () => Promise<void> } {
+function serverProcess(args: readonly string[], logFile?: string): { start: () => Promise<void>; stop: () => Promise<void>; kill: () => Promise<void> } {
   let child: ChildProcess | undefined;
 
   const start = async (): Promise<void> => {
@@ -75,6 +77,13 @@ function serverProcess(args: readonly string[]): { start: () => Promise<void>; s
     await new Promise<void>((ready, fail) => {
       let buf = '';
       c.stderr.on('data', (d: Buffer) => {
+        if (logFile) {
+          try {
+            appendFileSync(logFile, d);
+          } catch {
+            // the directory went away with the test that wanted the log
+          }
+        }
         if (buf.length < 65_536) buf += d.toString();
         if (buf.includes('Server is ready')) ready();
       });
@@ -118,7 +127,7 @@ export interface TestNatsCluster {
  * restart single servers on the same ports and stores. Resolves once every server accepts clients;
  * the JetStream meta leader may still be in election, so callers retry their first JetStream call.
  */
-export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
+export async function startNatsCluster(size = 3, opts: { readonly logDir?: string } = {}): Promise<TestNatsCluster> {
   const ports = new Set<number>();
   while (ports.size < 2 * size) ports.add(await freePort());
   const [...free] = ports;
@@ -130,7 +139,7 @@ export async function startNatsCluster(size = 3): Promise<TestNatsCluster> {
     const proc = serverProcess([
       '-a', '127.0.0.1', '-p', String(n.port), '-n', name, '-js', '-sd', n.storeDir,
       '--cluster', `nats://127.0.0.1:${n.clusterPort}`, '--cluster_name', clusterName, '--routes', routes.join(','),
-    ]);
+    ], opts.logDir && join(opts.logDir, `nats-${name}.log`));
     return {
       name,
       url: `nats://127.0.0.1:${n.port}`,
