@@ -566,3 +566,35 @@ test('engine workers on a 3-server cluster with R3 streams: servers SIGKILLed mi
     await cluster.dispose();
   }
 });
+
+test('harrier engine started before NATS waits for it, then serves health on Falco\'s k8s_healthz_endpoint too, and exits 0 on SIGTERM', { skip, timeout: 90_000 }, async () => {
+  const server = await startNatsServer();
+  await server.stop();
+  const dir = mkdtempSync(join(tmpdir(), 'harrier-engine-wait-'));
+  const rules = join(dir, 'rules.yaml');
+  writeFileSync(rules, LOAD_RULES);
+  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', main, 'engine', '-r', rules, '-o', `nats.url=${server.url}`, '-o', 'webserver.listen_port=0', '-o', 'webserver.k8s_healthz_endpoint=/ready'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+  const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  const until = async (what: string, cond: () => boolean, ms = 30_000): Promise<void> => {
+    for (const end = Date.now() + ms; !cond(); await sleep(50)) if (Date.now() > end || child.exitCode !== null) assert.fail(`${what}:\n${out}`);
+  };
+  try {
+    await until('no waiting warning', () => out.includes(`cannot connect to NATS at ${server.url}`) && out.includes('waiting for it'));
+    await sleep(1500);
+    assert.equal(child.exitCode, null, out);
+    await server.start();
+    await until('no connection once NATS is up', () => out.includes('NATS is reachable now'));
+    await until('no health server', () => /"port":(\d+),"msg":"serving \/healthz/.test(out));
+    const port = Number(/"port":(\d+),"msg":"serving \/healthz/.exec(out)![1]);
+    assert.equal((await fetch(`http://127.0.0.1:${port}/ready`)).status, 200);
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0, out);
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    await server.dispose();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -136,7 +136,8 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
   };
 
   await life.step('nats', async () => {
-    nc = await connectNats(config.nats, log);
+    // A worker that starts before NATS waits for it rather than exiting into a restart loop.
+    nc = await connectNats(config.nats, log, config.nats.servers, { waitForServer: true });
     js = jetstream(nc);
     return () => drainNats(nc, log);
   });
@@ -337,6 +338,7 @@ export async function startEngine(opts: StartEngineOptions): Promise<EngineServi
       const server = await serveHealth({
         port: config.webserver.listenPort,
         host: config.webserver.listenAddress,
+        healthPath: config.webserver.healthzPath,
         health: () => {
           const s = statsNow();
           return { ok: s.natsConnected, body: { status: s.natsConnected ? 'ok' : 'unavailable', ...s } };
