@@ -4,6 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { FrameReader } from './frames.js';
+import { concat } from '../testing/probeframes.js';
 
 /** A frame of `len` bytes (>= 8): length, kind 1, then `tag` in every other byte. */
 function frame(len: number, tag: number): Uint8Array {
@@ -12,15 +13,7 @@ function frame(len: number, tag: number): Uint8Array {
   new DataView(b.buffer).setUint16(4, 1, true);
   return b;
 }
-const cat = (...parts: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
+const cat = concat;
 
 test('a stopped push holds the rest of the chunk; an empty push hands it out, in order', () => {
   const r = new FrameReader();
