@@ -417,21 +417,27 @@ ITEM_FN int put_file(__u32 off, __u32 tag, __s64 fd)
 }
 
 /* The local and remote ends of the socket behind fd. */
+/* The socket behind fd, or NULL when fd is no socket. */
+static __always_inline struct sock *sock_of(struct task_struct *task, __s64 fd)
+{
+	struct file *f = fd_file(task, fd);
+	if (!f)
+		return NULL;
+	/* Only sockets: their file operations are socket_file_ops, whose inode is a socket inode. */
+	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
+	if ((mode & 00170000) != 0140000 /* S_IFSOCK */)
+		return NULL;
+	struct socket *sock = BPF_CORE_READ(f, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
 ITEM_FN int put_tuple(__u32 off, __s64 fd)
 {
 	__u8 *s = buffer();
 	struct task_struct *task = bpf_get_current_task_btf();
 	if (!s || off > ITEM_LIMIT)
 		return (int)off;
-	struct file *f = fd_file(task, fd);
-	if (!f)
-		return (int)off;
-	/* Only sockets: their file operations are socket_file_ops, whose inode is a socket inode. */
-	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & 00170000) != 0140000 /* S_IFSOCK */)
-		return (int)off;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock *sk = sock_of(task, fd);
 	if (!sk)
 		return (int)off;
 	struct hrr_tuple *t = (void *)&s[at(off + sizeof(struct item))];
@@ -473,14 +479,7 @@ ITEM_FN int put_backlog(__u32 off, __s64 fd)
 	__u8 *s = buffer();
 	if (!s || off > ITEM_LIMIT)
 		return (int)off;
-	struct file *f = fd_file(bpf_get_current_task_btf(), fd);
-	if (!f)
-		return (int)off;
-	umode_t mode = BPF_CORE_READ(f, f_inode, i_mode);
-	if ((mode & 00170000) != 0140000 /* S_IFSOCK */)
-		return (int)off;
-	struct socket *sock = BPF_CORE_READ(f, private_data);
-	struct sock *sk = BPF_CORE_READ(sock, sk);
+	struct sock *sk = sock_of(bpf_get_current_task_btf(), fd);
 	if (!sk)
 		return (int)off;
 	struct hrr_backlog *b = (void *)&s[at(off + sizeof(struct item))];
